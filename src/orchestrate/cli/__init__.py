@@ -1,0 +1,1 @@
+"""Command-line front end. `app` declares commands; each body imports its implementation lazily."""

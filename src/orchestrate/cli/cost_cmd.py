@@ -1,0 +1,48 @@
+"""`orchestrate cost`: spend by agent and model, and savings against the all-cloud case."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from rich.console import Console
+
+from orchestrate.config.schema import OrchestrateConfig
+from orchestrate.exceptions import LedgerMissingError, NoAttemptsError
+from orchestrate.ledger.pricing import Pricer
+from orchestrate.ledger.report import CostReport, render_json, render_table
+from orchestrate.ledger.store import Ledger, default_ledger_path
+
+_LOADER = "orchestrate.config.loader"
+
+
+def cost(repo: Path, run: str | None, as_json: bool, ledger: Path | None) -> None:
+    """Print the cost report of one run, or of every run in the ledger."""
+    path = ledger if ledger is not None else default_ledger_path(repo)
+    if not path.is_file():
+        raise LedgerMissingError(f"no runs recorded yet: no ledger at {path}")
+    pricer = _pricer(repo)
+    with Ledger(path) as book:
+        attempts = book.attempts(run)
+    if run is not None and not attempts:
+        raise NoAttemptsError(
+            f"no attempts recorded for run {run!r} in {path}; omit --run to see every run"
+        )
+    report = CostReport.from_attempts(attempts, pricer, run_id=run)
+    if as_json:
+        print(render_json(report))
+    else:
+        Console().print(render_table(report))
+
+
+def _pricer(repo: Path) -> Pricer:
+    """Prices and reference model from the repo's config; the packaged table without a loader."""
+    # Imported by name: the loader lands separately and this command must work before it does.
+    try:
+        loader = importlib.import_module(_LOADER)
+    except ModuleNotFoundError as error:
+        if error.name != _LOADER:
+            raise
+        return Pricer.packaged()
+    cfg: OrchestrateConfig = loader.load_config(repo)
+    return Pricer.from_config(cfg)

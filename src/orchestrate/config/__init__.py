@@ -1,0 +1,1 @@
+"""Agent, endpoint and price settings: YAML files validated by pydantic."""

@@ -1,0 +1,121 @@
+"""`load_config`: packaged defaults, then the repo's `agents/`, then `--agents`, validated as one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrate.config.agent_file import LoadedAgent, load_agent_file
+from orchestrate.config.defaults import default_agents_dir
+from orchestrate.config.errors import config_error, display_path
+from orchestrate.config.providers_file import PROVIDERS_FILE, LoadedProviders, load_providers_file
+from orchestrate.config.refs import RefChecker
+from orchestrate.config.schema import (
+    BUILTIN_ENDPOINTS,
+    EndpointConfig,
+    OrchestrateConfig,
+    PriceEntry,
+    ProvidersFile,
+)
+from orchestrate.exceptions import ConfigError
+from orchestrate.ledger.prices import packaged_prices
+
+__all__ = ["ConfigError", "agent_layers", "default_agents_dir", "load_config"]
+
+
+def load_config(repo: Path | None = None, agents_dir: Path | None = None) -> OrchestrateConfig:
+    """Every agent, endpoint and price, layered and validated; the first problem is a `ConfigError`.
+
+    Layers, later winning: the packaged defaults, `<repo>/agents/`, then `agents_dir`. An agent
+    file replaces a same-named agent from an earlier layer whole; `providers.yaml` files merge
+    endpoints and prices by name, and the last to set `reference_model` or
+    `local_cost_per_mtok` wins.
+    """
+    merged = _Merged()
+    for directory in agent_layers(repo, agents_dir):
+        providers = directory / PROVIDERS_FILE
+        if providers.is_file():
+            merged.add_providers(load_providers_file(providers))
+        for agent in _load_directory(directory):
+            merged.add_agent(agent)
+    return merged.resolve()
+
+
+def agent_layers(repo: Path | None = None, agents_dir: Path | None = None) -> list[Path]:
+    """The directories `load_config` reads, in order, each once."""
+    layers = [default_agents_dir()]
+    if repo is not None and (repo / "agents").is_dir():
+        layers.append(repo / "agents")
+    if agents_dir is not None:
+        if not agents_dir.is_dir():
+            raise ConfigError(
+                f"--agents: {agents_dir} is not a directory "
+                "(pass the folder holding your agent *.yaml files)"
+            )
+        layers.append(agents_dir)
+    unique: dict[Path, Path] = {}
+    for layer in layers:
+        unique.setdefault(layer.resolve(), layer)
+    return list(unique.values())
+
+
+def _load_directory(directory: Path) -> list[LoadedAgent]:
+    files = sorted(p for p in directory.glob("*.yaml") if p.name != PROVIDERS_FILE and p.is_file())
+    by_name: dict[str, LoadedAgent] = {}
+    for path in files:
+        agent = load_agent_file(path)
+        earlier = by_name.get(agent.config.name)
+        if earlier is not None:
+            message = (
+                f"agent {agent.config.name!r} is already defined in "
+                f"{display_path(earlier.path)} (rename one of them)"
+            )
+            raise config_error(path, agent.doc.line_of(("name",)), "name", message)
+        by_name[agent.config.name] = agent
+    return list(by_name.values())
+
+
+_DEFAULT_REFERENCE: str = ProvidersFile.model_fields["reference_model"].default
+
+
+@dataclass
+class _Merged:
+    """The layers folded together, remembering which file set what for later messages."""
+
+    agents: dict[str, LoadedAgent] = field(default_factory=dict)
+    loaded: list[LoadedAgent] = field(default_factory=list)
+    endpoints: dict[str, EndpointConfig] = field(default_factory=lambda: dict(BUILTIN_ENDPOINTS))
+    prices: dict[str, PriceEntry] = field(default_factory=lambda: dict(packaged_prices().prices))
+    reference_model: str = _DEFAULT_REFERENCE
+    reference_from: LoadedProviders | None = None
+    local_cost_per_mtok: float = 0.0
+
+    def add_providers(self, loaded: LoadedProviders) -> None:
+        self.endpoints.update(loaded.file.endpoints)
+        self.prices.update(loaded.file.prices)
+        if loaded.sets("reference_model"):
+            self.reference_model = loaded.file.reference_model
+            self.reference_from = loaded
+        if loaded.sets("local_cost_per_mtok"):
+            self.local_cost_per_mtok = loaded.file.local_cost_per_mtok
+
+    def add_agent(self, agent: LoadedAgent) -> None:
+        self.agents[agent.config.name] = agent
+        self.loaded.append(agent)
+
+    def resolve(self) -> OrchestrateConfig:
+        checker = RefChecker(self.endpoints, self.prices)
+        # Every file is checked, even one a later layer overrides: it is still broken on disk.
+        for agent in self.loaded:
+            checker.check_agent(agent)
+        if self.reference_from is not None:
+            doc = self.reference_from.doc
+            checker.check(doc, ("reference_model",), self.reference_model, need_price=True)
+        return OrchestrateConfig(
+            agents={name: agent.config for name, agent in self.agents.items()},
+            endpoints=self.endpoints,
+            prices=self.prices,
+            reference_model=self.reference_model,
+            local_cost_per_mtok=self.local_cost_per_mtok,
+            sources={name: display_path(agent.path) for name, agent in self.agents.items()},
+        )

@@ -1,0 +1,147 @@
+"""The shape of `agents/*.yaml` and `agents/providers.yaml`. Loading and error messages live in `loader`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrate.models.base import ModelSettings, Tier
+
+BackendKind = Literal["anthropic", "openai", "ollama", "llamacpp", "scripted"]
+Privacy = Literal["cloud_ok", "local_only", "redact"]
+EditFormat = Literal["whole", "search_replace"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelInfo(_Strict):
+    """What we know of one model served by an endpoint."""
+
+    context_window: int | None = None
+    """Tokens the model accepts, prompt plus output; used to pick a larger model after an overflow."""
+
+
+class EndpointConfig(_Strict):
+    """One place models are served from, declared once in `providers.yaml`."""
+
+    kind: BackendKind
+    """Wire protocol: which SDK talks to it."""
+    tier: Tier
+    """`cloud` if requests leave the machine; privacy and budgets depend on it."""
+    base_url: str | None = None
+    """Endpoint URL; None lets the SDK read its own variable (ANTHROPIC_BASE_URL, OPENAI_BASE_URL, OLLAMA_HOST)."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the key (never the key itself)."""
+    concurrency: int = Field(default=4, ge=1)
+    """Most requests in flight to this endpoint at once."""
+    models: dict[str, ModelInfo] = Field(default_factory=dict)
+    """Optional facts per model name (context window)."""
+
+
+class PriceEntry(_Strict):
+    """USD per million tokens for one cloud model."""
+
+    input: float = Field(ge=0)
+    """Uncached input tokens."""
+    output: float = Field(ge=0)
+    """Output tokens."""
+    cache_read: float | None = Field(default=None, ge=0)
+    """Cached input read; None means priced as input."""
+    cache_write: float | None = Field(default=None, ge=0)
+    """Cache writes (Anthropic); None means priced as input."""
+    context_window: int | None = None
+    """Tokens the model accepts."""
+
+
+class ProvidersFile(_Strict):
+    """`providers.yaml`: endpoints by name, price overrides, and the savings reference model."""
+
+    endpoints: dict[str, EndpointConfig] = Field(default_factory=dict)
+    """Extra or overriding endpoints, by the name used before the colon in model references."""
+    prices: dict[str, PriceEntry] = Field(default_factory=dict)
+    """Price overrides by `provider:model`, on top of the packaged table."""
+    reference_model: str = "anthropic:claude-sonnet-4-5"
+    """Cloud model whose prices value local tokens in the all-cloud counterfactual."""
+    local_cost_per_mtok: float = Field(default=0.0, ge=0)
+    """Optional electricity/amortisation cost of local tokens, USD per million."""
+
+
+class AgentConfig(_Strict):
+    """One agent: which model it uses, what it falls back to, and how it is called."""
+
+    name: str
+    """Agent name; defaults to the file's stem."""
+    model: str
+    """Primary model, `provider:model`."""
+    fallbacks: list[str] = Field(default_factory=list)
+    """Models to try in order when the primary fails."""
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    """Sampling temperature."""
+    max_tokens: int = Field(default=4096, ge=1)
+    """Most output tokens per call."""
+    timeout: float = Field(default=120.0, gt=0)
+    """Seconds per call."""
+    retries: int = Field(default=2, ge=0, le=5)
+    """Retries of the same model on transient errors before moving on."""
+    num_ctx: int = Field(default=8192, ge=512)
+    """Context window asked of local models."""
+    keep_alive: str | None = "10m"
+    """How long Ollama keeps the model loaded."""
+    stop: list[str] = Field(default_factory=list)
+    """Stop sequences."""
+    system_prompt: str
+    """The system prompt (inline, or read from `system_prompt_file`)."""
+    privacy: Privacy = "cloud_ok"
+    """`local_only` never sends this agent's requests to the cloud; `redact` masks private data instead."""
+    edit_format: EditFormat = "whole"
+    """How a worker writes edits: whole files or SEARCH/REPLACE blocks."""
+
+    @property
+    def chain(self) -> list[str]:
+        """Primary model then fallbacks, in order, without repeats."""
+        return list(dict.fromkeys([self.model, *self.fallbacks]))
+
+    def settings(self) -> ModelSettings:
+        """Per-call parameters for this agent."""
+        return ModelSettings(
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            timeout=self.timeout,
+            num_ctx=self.num_ctx,
+            stop=tuple(self.stop),
+            keep_alive=self.keep_alive,
+        )
+
+
+class OrchestrateConfig(_Strict):
+    """Everything resolved: agents, endpoints (built-ins plus the providers file) and prices."""
+
+    agents: dict[str, AgentConfig]
+    """Agents by name."""
+    endpoints: dict[str, EndpointConfig]
+    """Endpoints by name."""
+    prices: dict[str, PriceEntry]
+    """Cloud prices by `provider:model` (packaged table plus overrides)."""
+    reference_model: str
+    """Model that values local tokens in the savings counterfactual."""
+    local_cost_per_mtok: float = 0.0
+    """USD per million local tokens."""
+    sources: dict[str, str] = Field(default_factory=dict)
+    """Which file each agent came from, for messages."""
+
+
+BUILTIN_ENDPOINTS: dict[str, EndpointConfig] = {
+    "anthropic": EndpointConfig(
+        kind="anthropic", tier="cloud", api_key_env="ANTHROPIC_API_KEY", concurrency=8
+    ),
+    "openai": EndpointConfig(
+        kind="openai", tier="cloud", api_key_env="OPENAI_API_KEY", concurrency=8
+    ),
+    "ollama": EndpointConfig(kind="ollama", tier="local", concurrency=2),
+    "llamacpp": EndpointConfig(kind="llamacpp", tier="local", concurrency=1),
+    "scripted": EndpointConfig(kind="scripted", tier="local", concurrency=64),
+}
+"""Endpoints that exist without a providers file; the file may override them."""

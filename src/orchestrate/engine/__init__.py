@@ -1,0 +1,1 @@
+"""The run engine: plan, edit, check, review, commit."""

@@ -1,0 +1,85 @@
+"""How well each model keeps to an edit format, and when to stop asking for SEARCH/REPLACE.
+
+Small local models often botch SEARCH/REPLACE markers but manage whole files. An agent set to
+`search_replace` therefore drops to `whole` for one model once that model has shown, over
+enough replies, that it mostly cannot produce the blocks. Counts are kept per model AND format,
+so whole-file replies after the drop never count towards switching back (which would flap).
+In memory only: the engine persists `snapshot()` and restores with `from_snapshot()`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from orchestrate.config.schema import EditFormat
+
+MIN_REPLIES_TO_JUDGE = 3
+"""Replies in a format before the share of well-formed ones is trusted."""
+MIN_WELL_FORMED_SHARE = 0.5
+"""Below this share of well-formed SEARCH/REPLACE replies, the model gets whole-file instead."""
+
+
+class FormatCount(BaseModel):
+    """Well-formed and malformed replies of one model in one format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    well_formed: int = 0
+    """Replies that parsed into edits."""
+    malformed: int = 0
+    """Replies that did not parse (sent back to the model)."""
+
+    @property
+    def total(self) -> int:
+        """All replies counted."""
+        return self.well_formed + self.malformed
+
+    @property
+    def share(self) -> float:
+        """Fraction of replies that were well formed (1.0 before any reply)."""
+        return self.well_formed / self.total if self.total else 1.0
+
+
+class FormatStats:
+    """Counts of well-formed replies per model ref and format, and the format to use next."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, EditFormat], FormatCount] = {}
+
+    def record(self, model_ref: str, edit_format: EditFormat, well_formed: bool) -> None:
+        """Count one reply of `model_ref` in `edit_format`."""
+        count = self._counts.setdefault((model_ref, edit_format), FormatCount())
+        if well_formed:
+            count.well_formed += 1
+        else:
+            count.malformed += 1
+
+    def count(self, model_ref: str, edit_format: EditFormat) -> FormatCount:
+        """A copy of the counts for `model_ref` in `edit_format` (zeros if none yet)."""
+        found = self._counts.get((model_ref, edit_format))
+        return found.model_copy() if found is not None else FormatCount()
+
+    def effective_format(self, agent_format: EditFormat, model_ref: str) -> EditFormat:
+        """The format to ask `model_ref` for, given the agent's configured one."""
+        if agent_format != "search_replace":
+            return agent_format
+        count = self.count(model_ref, "search_replace")
+        if count.total >= MIN_REPLIES_TO_JUDGE and count.share < MIN_WELL_FORMED_SHARE:
+            return "whole"
+        return agent_format
+
+    def snapshot(self) -> dict[str, dict[EditFormat, FormatCount]]:
+        """Counts by model ref then format, for the engine to record."""
+        out: dict[str, dict[EditFormat, FormatCount]] = {}
+        for (model_ref, edit_format), count in self._counts.items():
+            out.setdefault(model_ref, {})[edit_format] = count.model_copy()
+        return out
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, dict[EditFormat, FormatCount]]) -> FormatStats:
+        """Stats restored from `snapshot()` output."""
+        stats = cls()
+        for model_ref, by_format in data.items():
+            for edit_format, count in by_format.items():
+                stats._counts[(model_ref, edit_format)] = count.model_copy()
+        return stats

@@ -1,0 +1,77 @@
+"""What a run produced: per-subtask outcomes, the review, commits and costs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.plan import Plan
+from orchestrate.engine.review import Review
+
+FailureSide = Literal["task", "infrastructure"]
+
+
+class SubtaskResult(BaseModel):
+    """How one subtask ended."""
+
+    id: str
+    """The subtask's id."""
+    title: str
+    """The subtask's title (and commit title)."""
+    kind: str
+    """code, test or format."""
+    agent: str
+    """Worker agent that ran it."""
+    status: Literal["done", "failed"]
+    """Finished with passing checks, or not."""
+    commit: str | None
+    """Sha of its commit; None when it failed or changed nothing."""
+    model: str | None
+    """The model whose edit passed (or that was last tried, on failure)."""
+    rounds: int
+    """Model replies used, over all models."""
+    escalations: list[str] = Field(default_factory=list)
+    """`from -> to` for each move to a stronger model after failed rounds."""
+    detail: str
+    """One line: what happened, or why it failed."""
+    failure: FailureSide | None = None
+    """On failure: the work was wrong (`task`) or no model could be reached (`infrastructure`)."""
+    checks: list[CheckResult] = Field(default_factory=list)
+    """Results of the last run of its acceptance checks."""
+
+
+class RunResult(BaseModel):
+    """Everything a run did, for the CLI, the TUI and the pull request."""
+
+    run_id: str
+    """The run's id (also in the branch name and commit trailers)."""
+    task: str
+    """The task title."""
+    branch: str
+    """The run's branch, `orchestrate/<run_id>`."""
+    worktree: str
+    """Path of the run's worktree."""
+    base_sha: str
+    """Commit the branch started from."""
+    status: Literal["approved", "changes_requested", "failed"]
+    """The reviewer approved (and task checks pass); changes still wanted; or the run broke off."""
+    plan: Plan | None
+    """The plan, if planning succeeded."""
+    subtasks: list[SubtaskResult]
+    """Every subtask run, follow-ups included, in the order they finished."""
+    review: Review | None
+    """The last review, if one was made."""
+    commits: list[str]
+    """Shas of the run's commits, oldest first."""
+    cloud_usd: float
+    """Spent on cloud models during this run."""
+    local_tokens: int
+    """Tokens served by local models during this run."""
+    counterfactual_usd: float
+    """What the same calls would have cost all on the reference cloud model."""
+    detail: str
+    """One line summing up the outcome."""
+    task_checks: list[CheckResult] = Field(default_factory=list)
+    """The task-level checks (from plan.md) as last run."""

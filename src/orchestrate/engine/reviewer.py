@@ -1,0 +1,47 @@
+"""The reviewer: reads the run's real diff from git and returns a structured `Review`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from orchestrate.config.schema import AgentConfig
+from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.prompts import CHARS_PER_TOKEN, render_reviewer
+from orchestrate.engine.result import SubtaskResult
+from orchestrate.engine.review import Review
+from orchestrate.exceptions import OutputValidationError
+from orchestrate.models.base import Message, ModelRequest
+from orchestrate.routing.router import Router
+
+DIFF_CHARS = 150_000
+"""Most characters of diff shown to a cloud reviewer; a longer diff is cut with a note."""
+
+
+async def review_run(
+    router: Router,
+    agent: AgentConfig,
+    task: TaskSpec,
+    plan: Plan,
+    *,
+    diff: str,
+    results: Sequence[SubtaskResult],
+    checks: Sequence[CheckResult],
+    private: bool = False,
+) -> Review:
+    """Ask the reviewer agent for a verdict on `diff` (the combined diff, read from git)."""
+    # A local reviewer (private runs) must get the diff within half its context window.
+    limit = min(DIFF_CHARS, agent.num_ctx // 2 * CHARS_PER_TOKEN) if private else DIFF_CHARS
+    content = render_reviewer(
+        task, plan, diff=diff, results=results, task_checks=checks, diff_limit=limit
+    )
+    request = ModelRequest(
+        system=agent.system_prompt,
+        messages=(Message(role="user", content=content),),
+        settings=agent.settings(),
+    )
+    routed = await router.complete(agent, request, Review, private=private)
+    if routed.output is None:  # the router parses whenever an output type is given
+        raise OutputValidationError(f"reviewer {routed.model_ref} returned no review; run again")
+    return routed.output

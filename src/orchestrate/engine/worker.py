@@ -1,0 +1,292 @@
+"""One subtask: ask → apply → check → commit, with feedback rounds and escalation.
+
+Each model gets up to `max_fix_rounds` replies; a malformed reply, a refused edit, a SEARCH block
+that does not match or a failing check goes back to it with the reason. Then the subtask
+escalates to the next model in the agent's chain, from the subtask's original files.
+
+Apply, check and commit (or restore) happen under the run's worktree lock, so the worktree
+only ever holds committed work plus the one edit being checked; other subtasks' checks never
+see a half-finished edit. Model calls run outside the lock, concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from orchestrate.config.schema import AgentConfig, EditFormat, OrchestrateConfig
+from orchestrate.engine.checks import CheckResult, run_checks
+from orchestrate.engine.edits import FormatStats, apply_edits_async, mismatch_feedback, parse_edits
+from orchestrate.engine.edits.model import Edit
+from orchestrate.engine.edits.paths import resolve_edit_path
+from orchestrate.engine.plan import Subtask
+from orchestrate.engine.prompts import (
+    check_feedback,
+    estimate_tokens_of,
+    refused_feedback,
+    worker_request,
+)
+from orchestrate.engine.result import FailureSide, SubtaskResult
+from orchestrate.engine.workspace import Workspace
+from orchestrate.events import (
+    CheckFailed,
+    EditApplied,
+    EditRefused,
+    Escalated,
+    Event,
+    EventBus,
+    SubtaskFinished,
+    SubtaskStarted,
+    SubtaskStatus,
+)
+from orchestrate.exceptions import (
+    EditRefusedError,
+    ModelRequestError,
+    NoModelAvailableError,
+    PrivacyBlockedError,
+)
+from orchestrate.models.base import ModelRequest
+from orchestrate.models.registry import split_ref
+from orchestrate.routing.router import Routed, Router
+
+Snapshot = dict[str, bytes | None]
+"""Bytes of each of a subtask's files; None when the file does not exist."""
+INFRASTRUCTURE_ERRORS = (NoModelAvailableError, ModelRequestError, PrivacyBlockedError)
+Status = Literal["queued", "running", "checking", "escalated", "done", "failed"]
+
+
+@dataclass
+class RunContext:
+    """What every worker of one run shares."""
+
+    config: OrchestrateConfig
+    router: Router
+    workspace: Workspace
+    events: EventBus
+    run_id: str
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    stats: FormatStats = field(default_factory=FormatStats)
+    max_fix_rounds: int = 3
+    check_timeout: float = 300.0
+    private: bool = False
+
+    def emit(self, event: Event) -> None:
+        self.events.emit(event)
+
+
+class _TaskFailure(Exception):
+    """The subtask cannot be done as specified (not a model or network problem)."""
+
+
+def _read(root: Path, paths: list[str]) -> Snapshot:
+    found: Snapshot = {}
+    for path in paths:
+        target = resolve_edit_path(root, path, None)
+        found[path] = target.read_bytes() if target.is_file() else None
+    return found
+
+
+def _write(root: Path, state: Snapshot) -> None:
+    for path, content in state.items():
+        target = resolve_edit_path(root, path, None)
+        if content is None:
+            target.unlink(missing_ok=True)
+        elif not target.is_file() or target.read_bytes() != content:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
+
+def _refused_path(root: Path, edits: Sequence[Edit], allowed: list[str]) -> str:
+    """The path of the first edit that path safety refuses (apply_edits does not say which)."""
+    for edit in edits:
+        try:
+            resolve_edit_path(root, edit.path, allowed)
+        except EditRefusedError:
+            return edit.path
+    return edits[0].path if edits else ""
+
+
+def _text(state: Snapshot) -> dict[str, str | None]:
+    return {p: None if b is None else b.decode("utf-8", "replace") for p, b in state.items()}
+
+
+class Worker:
+    """Carries out one subtask with one agent."""
+
+    def __init__(self, ctx: RunContext, agent: AgentConfig, subtask: Subtask) -> None:
+        self.ctx, self.agent, self.subtask = ctx, agent, subtask
+        self.root = ctx.workspace.path
+        self.chain = agent.chain
+        self.rounds = 0
+        self.model: str | None = None
+        self.escalations: list[str] = []
+        self.checks: list[CheckResult] = []
+        self.original: Snapshot = {}
+        self.files: Snapshot = {}
+        self.problem = ""
+
+    async def run(self) -> SubtaskResult:
+        """Do the subtask; never raises for task or model failures, only reports them."""
+        self._emit(SubtaskStarted, agent=self.agent.name)
+        self._status("running")
+        try:
+            self.original = await asyncio.to_thread(_read, self.root, self.subtask.edit_files)
+            index = 0
+            while True:
+                self.files = dict(self.original)
+                commit, index = await self._with_model(index)
+                if commit is not None:
+                    return self._finish("done", commit[0] or None, commit[1])
+                if index + 1 >= len(self.chain):
+                    tried = ", ".join(self.chain[: index + 1])
+                    detail = f"no model got it right ({tried}); last problem: {self.problem}"
+                    return self._finish("failed", None, detail)
+                self._escalate(index)
+                index += 1
+        except (_TaskFailure, EditRefusedError) as error:
+            return self._finish("failed", None, str(error))
+        except INFRASTRUCTURE_ERRORS as error:
+            return self._finish("failed", None, str(error), failure="infrastructure")
+
+    async def _with_model(self, index: int) -> tuple[tuple[str, str] | None, int]:
+        """Rounds with `chain[index]`: ((sha or "", detail), index) on success, else (None, index)."""
+        previous: tuple[str, str] | None = None
+        for _ in range(self.ctx.max_fix_rounds):
+            fmt = self.ctx.stats.effective_format(self.agent.edit_format, self.chain[index])
+            request = await self._request(index, fmt, previous)
+            routed: Routed[BaseModel] = await self.ctx.router.complete(
+                self.agent, request, chain=self.chain[index:], private=self.ctx.private
+            )
+            self.rounds += 1
+            self.model = routed.model_ref
+            # The router may have moved past unreachable models; later rounds start from here.
+            index = self.chain.index(routed.model_ref)
+            reply = routed.response.text
+            outcome = await self._step(reply, fmt)
+            if isinstance(outcome, tuple):
+                return outcome, index
+            previous = (reply, outcome)
+            self.problem = outcome.splitlines()[0]
+        return None, index
+
+    async def _step(self, reply: str, fmt: EditFormat) -> tuple[str, str] | str:
+        """Apply one reply: (sha or "", detail) when it passed, else feedback for the model."""
+        parsed = parse_edits(reply, fmt, self.subtask.edit_files)
+        assert self.model is not None
+        self.ctx.stats.record(self.model, fmt, parsed.well_formed)
+        if not parsed.well_formed:
+            return parsed.error or "Your reply held no edits. Send the edit."
+        async with self.ctx.lock:
+            try:
+                return await self._apply_check_commit(parsed.edits)
+            finally:
+                await asyncio.to_thread(_write, self.root, self.original)
+
+    async def _apply_check_commit(self, edits: Sequence[Edit]) -> tuple[str, str] | str:
+        allowed = self.subtask.edit_files
+        await asyncio.to_thread(_write, self.root, self.files)
+        try:
+            applied = await apply_edits_async(self.root, edits, allowed)
+        except EditRefusedError as error:
+            path = _refused_path(self.root, edits, allowed)
+            self._emit(EditRefused, path=path, reason=str(error))
+            return refused_feedback(str(error))
+        self.files = await asyncio.to_thread(_read, self.root, self.subtask.edit_files)
+        for path in applied.changed:
+            self._emit(EditApplied, path=path)
+        if not applied.ok:
+            return mismatch_feedback(applied)
+        self._status("checking")
+        self.checks = await run_checks(self.subtask.checks, self.root, self.ctx.check_timeout)
+        failed = [result for result in self.checks if not result.ok]
+        for result in failed:
+            self._emit(CheckFailed, command=result.command, output=result.output)
+        if failed:
+            self._status("running", f"check failed: {failed[0].command}")
+            return check_feedback(self.checks)
+        sha = await asyncio.to_thread(self._commit)
+        # Committed: the files now match HEAD, so the restore in `_step` must keep them.
+        self.original = dict(self.files)
+        return (sha or "", "checks passed" if sha else "checks passed; nothing to change")
+
+    def _commit(self) -> str | None:
+        assert self.model is not None
+        trailers = {
+            "Orchestrate-Run": self.ctx.run_id,
+            "Orchestrate-Subtask": self.subtask.id,
+            "Orchestrate-Agent": self.agent.name,
+            "Orchestrate-Model": self.model,
+        }
+        body = self.subtask.spec[:2000]
+        return self.ctx.workspace.commit(
+            self.subtask.title, body, trailers, self.subtask.edit_files
+        )
+
+    async def _request(
+        self, index: int, fmt: EditFormat, previous: tuple[str, str] | None
+    ) -> ModelRequest:
+        """The round's request, trimmed to the local model's context window, or `_TaskFailure`."""
+        read = await asyncio.to_thread(_read, self.root, self.subtask.read_files)
+        files = (_text(self.files), _text(read))
+        budget = self._prompt_budget(index)
+        request, fits = worker_request(
+            self.agent, self.subtask, files, fmt, previous=previous, budget=budget
+        )
+        if fits:
+            return request
+        raise _TaskFailure(
+            f"subtask {self.subtask.id!r}: its prompt (~{estimate_tokens_of(request)} tokens) "
+            f"does not fit {self.chain[index]} (num_ctx {self.agent.num_ctx}); "
+            "split the subtask or raise num_ctx"
+        )
+
+    def _prompt_budget(self, index: int) -> int | None:
+        """Prompt tokens a local model can take; None for cloud models (their windows are large)."""
+        provider, _ = split_ref(self.chain[index])
+        endpoint = self.ctx.config.endpoints.get(provider)
+        if endpoint is None or endpoint.tier != "local":
+            return None
+        # num_ctx holds prompt and answer; keep room for the answer, but never more than half.
+        return self.agent.num_ctx - min(self.agent.max_tokens, self.agent.num_ctx // 2)
+
+    def _escalate(self, index: int) -> None:
+        source, target = self.chain[index], self.chain[index + 1]
+        self.escalations.append(f"{source} -> {target}")
+        self._emit(Escalated, from_model=source, to_model=target)
+        self._status("escalated", f"{source} -> {target}")
+
+    def _emit(self, kind: Callable[..., Event], **fields: object) -> None:
+        self.ctx.emit(kind(run_id=self.ctx.run_id, subtask_id=self.subtask.id, **fields))
+
+    def _status(self, status: Status, detail: str = "") -> None:
+        self._emit(SubtaskStatus, status=status, detail=detail)
+
+    def _finish(
+        self,
+        status: Literal["done", "failed"],
+        commit: str | None,
+        detail: str,
+        failure: FailureSide = "task",
+    ) -> SubtaskResult:
+        ok = status == "done"
+        self._status(status, detail)
+        self._emit(SubtaskFinished, ok=ok, commit=commit, detail=detail)
+        return SubtaskResult(
+            id=self.subtask.id,
+            title=self.subtask.title,
+            kind=self.subtask.kind,
+            agent=self.agent.name,
+            status=status,
+            commit=commit,
+            model=self.model,
+            rounds=self.rounds,
+            escalations=self.escalations,
+            detail=detail,
+            failure=None if ok else failure,
+            checks=self.checks,
+        )

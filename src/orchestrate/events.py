@@ -1,0 +1,211 @@
+"""The one event stream. The engine and router emit; progress bars, logs and the TUI subscribe."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str = ""
+    """Run this event belongs to; empty outside a run."""
+    at: float = Field(default_factory=time.time)
+    """Unix time the event was made."""
+
+
+class AttemptStarted(_Event):
+    """A model call is about to be sent."""
+
+    type: Literal["attempt_started"] = "attempt_started"
+    agent: str
+    model: str
+    attempt: int
+
+
+class AttemptFinished(_Event):
+    """A model call ended, well or not; mirrors its ledger row."""
+
+    type: Literal["attempt_finished"] = "attempt_finished"
+    agent: str
+    model: str
+    tier: str
+    outcome: str
+    """ok, retry, move_on, context_overflow, stop, invalid_output."""
+    error_class: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+
+
+class ModelSwapped(_Event):
+    """The router left one model for the next in the chain; never silent."""
+
+    type: Literal["model_swapped"] = "model_swapped"
+    agent: str
+    from_model: str
+    to_model: str
+    reason: str
+
+
+class ModelSkipped(_Event):
+    """A model in the chain was not tried (cooling down, private request, over budget, too small)."""
+
+    type: Literal["model_skipped"] = "model_skipped"
+    agent: str
+    model: str
+    reason: str
+
+
+class TokenStreamed(_Event):
+    """Text a model is writing, for live log panes."""
+
+    type: Literal["token_streamed"] = "token_streamed"
+    agent: str
+    model: str
+    text: str
+
+
+class CostUpdated(_Event):
+    """Running totals after a call was recorded."""
+
+    type: Literal["cost_updated"] = "cost_updated"
+    cloud_usd: float
+    local_tokens: int
+    counterfactual_usd: float
+    """What the same tokens would have cost all on the reference cloud model."""
+    budget_left_usd: float | None = None
+
+
+class PlanReady(_Event):
+    """The planner produced a valid plan."""
+
+    type: Literal["plan_ready"] = "plan_ready"
+    task: str
+    subtask_ids: list[str]
+
+
+class SubtaskStarted(_Event):
+    """A worker began a subtask."""
+
+    type: Literal["subtask_started"] = "subtask_started"
+    subtask_id: str
+    agent: str
+
+
+class SubtaskStatus(_Event):
+    """A subtask moved to a new state (checking, escalated, ...)."""
+
+    type: Literal["subtask_status"] = "subtask_status"
+    subtask_id: str
+    status: Literal["queued", "running", "checking", "escalated", "done", "failed"]
+    detail: str = ""
+
+
+class SubtaskFinished(_Event):
+    """A subtask ended."""
+
+    type: Literal["subtask_finished"] = "subtask_finished"
+    subtask_id: str
+    ok: bool
+    commit: str | None = None
+    detail: str = ""
+
+
+class EditApplied(_Event):
+    """A worker's edit was written to the work tree."""
+
+    type: Literal["edit_applied"] = "edit_applied"
+    subtask_id: str
+    path: str
+
+
+class EditRefused(_Event):
+    """A worker's edit was refused."""
+
+    type: Literal["edit_refused"] = "edit_refused"
+    subtask_id: str
+    path: str
+    reason: str
+
+
+class CheckFailed(_Event):
+    """A deterministic check failed; its output goes back to the worker."""
+
+    type: Literal["check_failed"] = "check_failed"
+    subtask_id: str
+    command: str
+    output: str
+
+
+class Escalated(_Event):
+    """A subtask moved to the next model in its chain after failing its checks."""
+
+    type: Literal["escalated"] = "escalated"
+    subtask_id: str
+    from_model: str
+    to_model: str
+
+
+class ReviewVerdict(_Event):
+    """The reviewer decided."""
+
+    type: Literal["review_verdict"] = "review_verdict"
+    verdict: Literal["approve", "request_changes"]
+    comments: int
+
+
+class RunFinished(_Event):
+    """A run ended."""
+
+    type: Literal["run_finished"] = "run_finished"
+    ok: bool
+    branch: str | None = None
+    detail: str = ""
+
+
+Event = Annotated[
+    AttemptStarted
+    | AttemptFinished
+    | ModelSwapped
+    | ModelSkipped
+    | TokenStreamed
+    | CostUpdated
+    | PlanReady
+    | SubtaskStarted
+    | SubtaskStatus
+    | SubtaskFinished
+    | EditApplied
+    | EditRefused
+    | CheckFailed
+    | Escalated
+    | ReviewVerdict
+    | RunFinished,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+"""Parses an event back from its JSON log line."""
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Synchronous fan-out: emitting never awaits, so the engine's timing does not depend on listeners."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Add a listener; returns a function that removes it."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def emit(self, event: Event) -> None:
+        """Deliver an event to every listener, in subscription order."""
+        for subscriber in list(self._subscribers):
+            subscriber(event)

@@ -1,0 +1,79 @@
+"""The one error hierarchy. Every message is one line that tells the user what to do."""
+
+from __future__ import annotations
+
+
+class OrchestrateError(Exception):
+    """Base of every error this package raises on purpose; its text is shown to the user as is."""
+
+
+class ConfigError(OrchestrateError):
+    """A YAML or command-line setting is invalid; the message names the file, line and field."""
+
+
+class MissingDependencyError(OrchestrateError):
+    """An optional backend is not installed; the message carries the install command."""
+
+
+class ModelRequestError(OrchestrateError):
+    """A request that no model can serve as sent (400-class): resending or falling back is pointless."""
+
+
+class ContextOverflowError(OrchestrateError):
+    """The prompt does not fit the model's context window."""
+
+
+class OutputValidationError(OrchestrateError):
+    """Model output did not match the requested schema, even after the repair round."""
+
+
+class NoModelAvailableError(OrchestrateError):
+    """Every model in an agent's fallback chain failed or was skipped."""
+
+
+class PriceUnknownError(OrchestrateError):
+    """A cloud model has no price, so its cost could not be recorded honestly."""
+
+
+class BudgetExceededError(OrchestrateError):
+    """A cloud call would pass the spending cap, so it was not sent."""
+
+
+class PrivacyBlockedError(OrchestrateError):
+    """A request holding private data had no local model left to serve it."""
+
+
+class RepoError(OrchestrateError):
+    """The target directory is not a usable git repository for a run."""
+
+
+class EditRefusedError(OrchestrateError):
+    """A model's edit was refused (outside allowed files, outside the repo, into .git, or malformed)."""
+
+
+class PlanError(OrchestrateError):
+    """A plan (plan.md or planner output) is invalid; the message names the file and the fix."""
+
+
+class GitHubError(OrchestrateError):
+    """The GitHub API refused or failed a pull-request operation."""
+
+
+class StreamInterruptedError(OrchestrateError):
+    """A streamed answer broke off after its first token; the partial output is discarded, never spliced."""
+
+
+class MissingCredentialsError(OrchestrateError):
+    """An endpoint needs an API key and its environment variable is not set."""
+
+
+class LedgerError(OrchestrateError):
+    """The ledger file cannot be used as it is."""
+
+
+class LedgerMissingError(LedgerError):
+    """There is no ledger where one was expected: nothing has been recorded yet."""
+
+
+class NoAttemptsError(OrchestrateError):
+    """The ledger holds no attempts for the requested run."""

@@ -1,0 +1,1 @@
+"""What every call cost: the SQLite ledger, the price table and the savings report."""

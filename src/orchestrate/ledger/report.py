@@ -1,0 +1,183 @@
+"""Spend by agent and model, and the savings against sending every call to the cloud."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict
+from rich.table import Table
+
+from orchestrate.ledger.pricing import Pricer
+from orchestrate.ledger.store import AttemptRecord
+from orchestrate.models.base import Tier, Usage
+
+
+class CostRow(BaseModel):
+    """Attempts of one agent on one model."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    """Agent name."""
+    model: str
+    """`provider:model`."""
+    tier: Tier
+    """`cloud` or `local`."""
+    calls: int
+    """Attempts sent (skipped models are not calls)."""
+    failed: int
+    """Of those, attempts that did not end `ok`."""
+    input_tokens: int
+    """Uncached prompt tokens."""
+    output_tokens: int
+    """Generated tokens."""
+    cache_read_tokens: int
+    """Prompt tokens read from cache."""
+    cache_write_tokens: int
+    """Prompt tokens written to cache."""
+    cost_usd: float
+    """Actual spend as recorded."""
+
+    def usage(self) -> Usage:
+        """The row's tokens as one usage."""
+        return Usage(
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+        )
+
+
+class CostTotals(BaseModel):
+    """The bottom line."""
+
+    model_config = ConfigDict(frozen=True)
+
+    cloud_usd: float
+    """Actual cloud spend."""
+    local_usd: float
+    """Local spend at `local_cost_per_mtok` (0 unless set)."""
+    local_tokens: int
+    """All tokens local models handled."""
+    counterfactual_usd: float
+    """Cloud spend as is, plus local tokens priced at the reference model."""
+    savings_usd: float
+    """Counterfactual minus actual (cloud plus local) spend."""
+    savings_pct: float
+    """Savings as a percentage of the counterfactual; 0 when it is 0."""
+
+
+class CostReport(BaseModel):
+    """What a run (or every run) cost and saved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str | None
+    """The run reported, or None for all runs."""
+    rows: list[CostRow]
+    """By agent and model, in first-seen order."""
+    totals: CostTotals
+    """Sums and savings."""
+    counterfactual_note: str
+    """Exactly what the counterfactual prices, and at what rates."""
+
+    @classmethod
+    def from_attempts(
+        cls, attempts: Iterable[AttemptRecord], pricer: Pricer, run_id: str | None = None
+    ) -> CostReport:
+        """Aggregate ledger rows; local tokens are revalued with `pricer`'s reference model."""
+        rows = _rows(attempts)
+        return cls(
+            run_id=run_id,
+            rows=rows,
+            totals=_totals(rows, pricer),
+            counterfactual_note=counterfactual_note(pricer),
+        )
+
+
+def counterfactual_note(pricer: Pricer) -> str:
+    """One sentence saying what the all-cloud figure is."""
+    price = pricer.reference_price
+    return (
+        f"every local call's tokens priced at {pricer.reference_model} "
+        f"(${price.input:.2f}/${price.output:.2f} per Mtok); cloud calls at their actual cost"
+    )
+
+
+def _rows(attempts: Iterable[AttemptRecord]) -> list[CostRow]:
+    groups: dict[tuple[str, str], list[AttemptRecord]] = {}
+    for rec in attempts:
+        if rec.outcome != "skipped":
+            groups.setdefault((rec.agent, rec.model), []).append(rec)
+    return [
+        CostRow(
+            agent=agent,
+            model=model,
+            tier=recs[0].tier,
+            calls=len(recs),
+            failed=sum(r.outcome != "ok" for r in recs),
+            input_tokens=sum(r.input_tokens for r in recs),
+            output_tokens=sum(r.output_tokens for r in recs),
+            cache_read_tokens=sum(r.cache_read_tokens for r in recs),
+            cache_write_tokens=sum(r.cache_write_tokens for r in recs),
+            cost_usd=sum(r.cost_usd for r in recs),
+        )
+        for (agent, model), recs in groups.items()
+    ]
+
+
+def _totals(rows: list[CostRow], pricer: Pricer) -> CostTotals:
+    cloud = [r for r in rows if r.tier == "cloud"]
+    local = [r for r in rows if r.tier == "local"]
+    cloud_usd = sum(r.cost_usd for r in cloud)
+    local_usd = sum(r.cost_usd for r in local)
+    # Revalued now rather than summed from the ledger so the figure always matches the note.
+    counterfactual = cloud_usd + sum(pricer.counterfactual(r.usage()) for r in local)
+    savings = counterfactual - cloud_usd - local_usd
+    return CostTotals(
+        cloud_usd=cloud_usd,
+        local_usd=local_usd,
+        local_tokens=sum(r.usage().prompt_tokens + r.output_tokens for r in local),
+        counterfactual_usd=counterfactual,
+        savings_usd=savings,
+        savings_pct=100 * savings / counterfactual if counterfactual else 0.0,
+    )
+
+
+def render_json(report: CostReport) -> str:
+    """The report as indented JSON."""
+    return report.model_dump_json(indent=2)
+
+
+def render_table(report: CostReport) -> Table:
+    """The report as a rich table, totals last and the counterfactual in the caption."""
+    title = f"Cost of run {report.run_id}" if report.run_id else "Cost of all runs"
+    table = Table(title=title, caption=f"All-cloud counterfactual: {report.counterfactual_note}")
+    for header in ("agent", "model", "tier", "calls", "failed", "input", "output", "cache r/w"):
+        table.add_column(
+            header, justify="left" if header in {"agent", "model", "tier"} else "right"
+        )
+    table.add_column("cost", justify="right")
+    for row in report.rows:
+        table.add_row(
+            row.agent,
+            row.model,
+            row.tier,
+            str(row.calls),
+            str(row.failed),
+            f"{row.input_tokens:,}",
+            f"{row.output_tokens:,}",
+            f"{row.cache_read_tokens:,}/{row.cache_write_tokens:,}",
+            f"${row.cost_usd:.4f}",
+        )
+    t = report.totals
+    table.add_section()
+    totals = [("cloud spend", f"${t.cloud_usd:.4f}"), ("local tokens", f"{t.local_tokens:,}")]
+    if t.local_usd:
+        totals.append(("local spend", f"${t.local_usd:.4f}"))
+    totals.append(("all-cloud", f"${t.counterfactual_usd:.4f}"))
+    totals.append(("saved", f"${t.savings_usd:.4f} ({t.savings_pct:.1f}%)"))
+    blanks = [""] * (len(table.columns) - 2)
+    for label, value in totals:
+        table.add_row(label, *blanks, value)
+    return table

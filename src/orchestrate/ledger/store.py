@@ -1,0 +1,227 @@
+"""The SQLite ledger: one row per model attempt, kept under `.orchestrate/` in the target repo."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from orchestrate.exceptions import LedgerError
+from orchestrate.models.base import Tier
+
+Outcome = Literal["ok", "retry", "move_on", "context_overflow", "stop", "invalid_output", "skipped"]
+
+_DETAIL_MAX = 300
+# Error messages may echo request headers and the ledger is a plain file: mask anything key-like.
+_SECRET_LIKE = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+|(?i:api[_-]?key)\S*\s*[:=]\s*\S+)")
+
+
+class AttemptRecord(BaseModel):
+    """One model attempt as written to the ledger."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    """Run the attempt belongs to."""
+    at: float = Field(default_factory=time.time)
+    """Unix time the attempt ended."""
+    agent: str
+    """Agent that made the call."""
+    provider: str
+    """Endpoint name (before the colon in `model`)."""
+    model: str
+    """The reference tried, `provider:model`."""
+    answered_by: str = ""
+    """Model name the provider reported answering with; empty when nothing answered."""
+    tier: Tier
+    """`cloud` or `local`."""
+    attempt: int = 1
+    """1 for the first try of this model in this call, 2 for its first retry, ..."""
+    input_tokens: int = 0
+    """Uncached prompt tokens."""
+    output_tokens: int = 0
+    """Generated tokens."""
+    cache_read_tokens: int = 0
+    """Prompt tokens read from the provider's cache."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's cache."""
+    cost_usd: float = 0.0
+    """What the call actually cost."""
+    counterfactual_usd: float = 0.0
+    """What it would have cost all-cloud: actual cost for cloud, reference-model price for local."""
+    latency_s: float = 0.0
+    """Wall time of the attempt."""
+    outcome: Outcome = "ok"
+    """What came of it; `skipped` means the model was passed over without a call."""
+    error_class: str | None = None
+    """Short stable failure label (rate_limit, timeout, ...)."""
+    detail: str | None = None
+    """The error's one-line message, shortened and with key-like text masked."""
+
+    @field_validator("detail")
+    @classmethod
+    def _scrub(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        masked = _SECRET_LIKE.sub("[redacted]", value.replace("\n", " "))
+        return masked[:_DETAIL_MAX]
+
+
+class RunSummary(BaseModel):
+    """One run's span and spend."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    """Run id."""
+    first_at: float
+    """Unix time of its first recorded attempt."""
+    last_at: float
+    """Unix time of its last recorded attempt."""
+    attempts: int
+    """Attempts recorded."""
+    cloud_usd: float
+    """Actual cloud spend."""
+    local_tokens: int
+    """All tokens (prompt and output) handled by local models."""
+
+
+_COLUMNS: tuple[str, ...] = tuple(AttemptRecord.model_fields)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL, at REAL NOT NULL, agent TEXT NOT NULL,
+            provider TEXT NOT NULL, model TEXT NOT NULL, answered_by TEXT NOT NULL,
+            tier TEXT NOT NULL, attempt INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+            cache_read_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL, counterfactual_usd REAL NOT NULL, latency_s REAL NOT NULL,
+            outcome TEXT NOT NULL, error_class TEXT, detail TEXT)""",
+        "CREATE INDEX attempts_run ON attempts (run_id, at)",
+    ),
+)
+"""Schema steps in order; `PRAGMA user_version` counts those applied. Only ever append."""
+
+_INSERT = f"INSERT INTO attempts ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM attempts"
+_RUNS = """SELECT run_id, MIN(at), MAX(at), COUNT(*),
+    TOTAL(CASE WHEN tier = 'cloud' THEN cost_usd END),
+    TOTAL(CASE WHEN tier = 'local'
+        THEN input_tokens + output_tokens + cache_read_tokens + cache_write_tokens END)
+    FROM attempts GROUP BY run_id ORDER BY MIN(at)"""
+
+
+def default_ledger_path(repo: Path) -> Path:
+    """Where a repo's ledger lives."""
+    return repo / ".orchestrate" / "ledger.sqlite"
+
+
+class Ledger:
+    """Append-only attempt log. One connection, guarded by a lock, shared by the run's tasks."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # Autocommit mode: each INSERT is its own transaction; migrations open theirs explicitly.
+        self._db = sqlite3.connect(
+            ":memory:" if path is None else str(path),
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: commits skip fsync, so a record costs microseconds; a crash loses at most
+        # the last few rows, never the file.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        if self._version() == len(MIGRATIONS):
+            return
+        # IMMEDIATE takes the write lock before re-reading the version, so two processes
+        # opening the same new file cannot both apply a step.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()
+            if version > len(MIGRATIONS):
+                raise LedgerError(
+                    f"ledger {self.path} has schema {version}, newer than this orchestrate "
+                    f"knows ({len(MIGRATIONS)}); upgrade orchestrate or use another --ledger"
+                )
+            for step, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in statements:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {step}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _version(self) -> int:
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    @property
+    def schema_version(self) -> int:
+        """Migrations applied to this file."""
+        with self._lock:
+            return self._version()
+
+    def record(self, rec: AttemptRecord) -> None:
+        """Append one attempt and commit it."""
+        values = tuple(getattr(rec, name) for name in _COLUMNS)
+        with self._lock:
+            self._db.execute(_INSERT, values)
+
+    def attempts(self, run_id: str | None = None) -> list[AttemptRecord]:
+        """Attempts in the order recorded, of one run or of all."""
+        with self._lock:
+            if run_id is None:
+                rows = self._db.execute(f"{_SELECT} ORDER BY id").fetchall()
+            else:
+                rows = self._db.execute(
+                    f"{_SELECT} WHERE run_id = ? ORDER BY id", (run_id,)
+                ).fetchall()
+        return [AttemptRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+
+    def runs(self) -> list[RunSummary]:
+        """Every run with its first and last time, cloud spend and local tokens, oldest first."""
+        with self._lock:
+            rows = self._db.execute(_RUNS).fetchall()
+        return [
+            RunSummary(
+                run_id=run_id,
+                first_at=first,
+                last_at=last,
+                attempts=count,
+                cloud_usd=cloud,
+                local_tokens=int(local),
+            )
+            for run_id, first, last, count, cloud, local in rows
+        ]
+
+    def close(self) -> None:
+        """Close the connection (SQLite folds the WAL back into the file)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,225 @@
+"""Claude through the `anthropic` SDK: streamed, prompt-cached, structured output via a forced tool."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import (
+    AssistantMessageParam,
+    MessageContentParam,
+    MessageParam,
+    TextBlockParam,
+    ToolParam,
+    UserMessageParam,
+)
+from anthropic.types import Message as AnthropicMessage
+from anthropic.types import Usage as AnthropicUsage
+
+from orchestrate.config.schema import EndpointConfig
+from orchestrate.exceptions import MissingCredentialsError, StreamInterruptedError
+from orchestrate.models.base import (
+    Message,
+    Model,
+    ModelRequest,
+    ModelResponse,
+    TokenCallback,
+    Usage,
+)
+from orchestrate.routing.failures import (
+    Failure,
+    FailureKind,
+    classify_status,
+    classify_transport,
+)
+
+DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY"
+_MAX_CACHE_BREAKPOINTS = 4
+"""Anthropic rejects requests with more cache_control blocks than this; the system prompt takes one."""
+_EPHEMERAL: Any = {"type": "ephemeral"}
+_CHECK_TIMEOUT_S = 15.0
+_STATUS_BY_TYPE = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+"""The HTTP status Anthropic pairs with each error type."""
+
+# What a stream can raise mid-read: the SDK wraps only errors before the response starts.
+_STREAM_ERRORS = (
+    anthropic.AnthropicError,
+    httpx2.TransportError,
+    json.JSONDecodeError,
+    TimeoutError,
+)
+
+
+class AnthropicModel(Model):
+    """One Claude model behind the Messages API; never retries by itself (the router does)."""
+
+    def __init__(self, provider: str, name: str, endpoint: EndpointConfig, api_key: str) -> None:
+        self.provider = provider
+        self.name = name
+        self.tier = endpoint.tier
+        # base_url None lets the SDK read ANTHROPIC_BASE_URL itself.
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=endpoint.base_url, max_retries=0
+        )
+
+    async def request(
+        self, request: ModelRequest, on_token: TokenCallback | None = None
+    ) -> ModelResponse:
+        """Stream one answer, passing text (or tool JSON) deltas to `on_token` as they arrive."""
+        started = time.monotonic()
+        streamed = False
+        try:
+            async with asyncio.timeout(request.settings.timeout):
+                async with self._client.messages.stream(**self._params(request)) as stream:
+                    async for event in stream:
+                        piece = _delta_text(event)
+                        if piece:
+                            streamed = True
+                            if on_token is not None:
+                                on_token(piece)
+                    message = await stream.get_final_message()
+        except _STREAM_ERRORS as error:
+            if streamed:
+                raise StreamInterruptedError(
+                    f"{self.ref} broke off mid-answer ({type(error).__name__}); "
+                    "the partial output was discarded, retry the call"
+                ) from error
+            raise
+        return ModelResponse(
+            text=_answer_text(message, request),
+            usage=_usage(message.usage),
+            model=message.model,
+            latency_s=time.monotonic() - started,
+        )
+
+    def _params(self, request: ModelRequest) -> dict[str, Any]:
+        settings = request.settings
+        params: dict[str, Any] = {
+            "model": self.name,
+            "max_tokens": settings.max_tokens,
+            "messages": _messages(request.messages),
+            "timeout": settings.timeout,
+        }
+        if request.system:
+            system: TextBlockParam = {
+                "type": "text",
+                "text": request.system,
+                "cache_control": _EPHEMERAL,
+            }
+            params["system"] = [system]
+        if settings.stop:
+            params["stop_sequences"] = list(settings.stop)
+        if settings.temperature is not None:
+            # This SDK has no `temperature` argument, so it goes into the request body directly.
+            params["extra_body"] = {"temperature": settings.temperature}
+        if request.output_schema is not None:
+            tool: ToolParam = {
+                "name": request.schema_name,
+                "description": "Give the answer in exactly this structure.",
+                "input_schema": request.output_schema,
+            }
+            params["tools"] = [tool]
+            params["tool_choice"] = {"type": "tool", "name": request.schema_name}
+        return params
+
+    def classify(self, error: BaseException) -> Failure | None:
+        """Anthropic statuses, transport failures, cut streams and garbled bodies."""
+        if isinstance(error, StreamInterruptedError):
+            return Failure(FailureKind.RETRY, "cut_stream", str(error))
+        if isinstance(error, anthropic.APIStatusError):
+            return _classify_status_error(error)
+        if isinstance(error, json.JSONDecodeError | anthropic.APIResponseValidationError):
+            return Failure(FailureKind.RETRY, "malformed_response", f"unreadable response: {error}")
+        if isinstance(error, anthropic.APIConnectionError | httpx2.TransportError | TimeoutError):
+            return classify_transport(error) or Failure(
+                FailureKind.RETRY, "connection", f"connection failed: {error}"
+            )
+        return None
+
+    async def check(self) -> str:
+        """Look the model up in the Models API; raises the SDK's error if it is unknown or the key is bad."""
+        info = await self._client.models.retrieve(self.name, timeout=_CHECK_TIMEOUT_S)
+        window = f", {info.max_input_tokens} token context" if info.max_input_tokens else ""
+        return f"{info.display_name} ({info.id}){window}"
+
+    async def aclose(self) -> None:
+        """Close the SDK client's connections."""
+        await self._client.close()
+
+
+def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
+    """An `AnthropicModel`, or MissingCredentialsError if the endpoint's key variable is unset."""
+    key_env = endpoint.api_key_env or DEFAULT_KEY_ENV
+    api_key = os.environ.get(key_env)
+    if not api_key:
+        raise MissingCredentialsError(f"{provider}:{name} needs an API key: set {key_env}")
+    return AnthropicModel(provider, name, endpoint, api_key)
+
+
+def _messages(messages: tuple[Message, ...]) -> list[MessageParam]:
+    """Turns in Anthropic's shape; only the last few cache marks are kept, to stay under the limit."""
+    marked = [i for i, m in enumerate(messages) if m.cache][-(_MAX_CACHE_BREAKPOINTS - 1) :]
+    out: list[MessageParam] = []
+    for index, message in enumerate(messages):
+        content: MessageContentParam = message.content
+        if index in marked:
+            content = [{"type": "text", "text": message.content, "cache_control": _EPHEMERAL}]
+        if message.role == "user":
+            out.append(UserMessageParam(role="user", content=content))
+        else:
+            out.append(AssistantMessageParam(role="assistant", content=content))
+    return out
+
+
+def _delta_text(event: Any) -> str:
+    """The text a stream event adds: answer text, or tool-input JSON for structured requests."""
+    if event.type == "text":
+        return str(event.text)
+    if event.type == "input_json":
+        return str(event.partial_json)
+    return ""
+
+
+def _answer_text(message: AnthropicMessage, request: ModelRequest) -> str:
+    """The forced tool's input as JSON for structured requests, else the text blocks joined."""
+    if request.output_schema is not None:
+        for block in message.content:
+            if block.type == "tool_use" and block.name == request.schema_name:
+                return json.dumps(block.input)
+    # Without the tool call, the text goes on to schema validation, which reports the mismatch.
+    return "".join(block.text for block in message.content if block.type == "text")
+
+
+def _usage(usage: AnthropicUsage) -> Usage:
+    """Anthropic's input_tokens already excludes cached tokens, as ours does."""
+    return Usage(
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+        cache_write_tokens=usage.cache_creation_input_tokens or 0,
+    )
+
+
+def _classify_status_error(error: anthropic.APIStatusError) -> Failure:
+    message = error.api_message or error.message
+    status = error.status_code
+    if status < 400:
+        # An `error` event inside a 200 stream names its kind only by type.
+        status = _STATUS_BY_TYPE.get(str(error.type), 500)
+    return classify_status(status, message, error.response.headers.get("retry-after"))

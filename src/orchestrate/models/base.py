@@ -1,0 +1,138 @@
+"""The small interface every backend implements, and the data that crosses it."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrate.routing.failures import Failure
+
+Tier = Literal["local", "cloud"]
+Role = Literal["user", "assistant"]
+
+TokenCallback = Callable[[str], None]
+"""Receives streamed text as it arrives (for live log panes); must be cheap and never raise."""
+
+
+class Message(BaseModel):
+    """One chat turn. The system prompt is not a message: it lives on `ModelRequest.system`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    content: str
+    cache: bool = False
+    """Mark the end of a stable prefix (repo context) so providers that support it cache up to here."""
+
+
+class ModelSettings(BaseModel):
+    """Per-call parameters, taken from the agent's YAML."""
+
+    model_config = ConfigDict(frozen=True)
+
+    temperature: float | None = None
+    """Sampling temperature; None leaves the provider's default."""
+    max_tokens: int = 4096
+    """Upper bound on output tokens; also what budgets reserve for the worst case."""
+    timeout: float = 120.0
+    """Seconds for the whole call; every backend enforces one (Ollama's client has none by default)."""
+    num_ctx: int | None = None
+    """Context window to request from local servers (Ollama `num_ctx`, llama.cpp `n_ctx`)."""
+    stop: tuple[str, ...] = ()
+    """Stop sequences."""
+    keep_alive: str | None = None
+    """Ollama `keep_alive` (how long the model stays loaded), e.g. "10m"."""
+
+
+class ModelRequest(BaseModel):
+    """What an agent asks a model: a system prompt, turns, and optionally a JSON schema to answer in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    system: str = ""
+    """Stable system prompt; cached by providers that support prompt caching."""
+    messages: tuple[Message, ...]
+    """The conversation so far; the last one is from the user."""
+    output_schema: dict[str, Any] | None = None
+    """JSON schema the answer must follow (structured output); None for free text."""
+    schema_name: str = "answer"
+    """Name of the schema (Anthropic tool name, OpenAI json_schema name)."""
+    settings: ModelSettings = Field(default_factory=ModelSettings)
+    """Sampling and limits."""
+    repeatable: bool = True
+    """Whether the whole call may be re-run after output already started streaming."""
+
+    def text_size(self) -> int:
+        """Characters in the prompt, for token estimates before sending."""
+        return len(self.system) + sum(len(m.content) for m in self.messages)
+
+
+class Usage(BaseModel):
+    """Token counts, normalised: `input_tokens` excludes cached tokens on every provider."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_tokens: int = 0
+    """Uncached prompt tokens."""
+    output_tokens: int = 0
+    """Generated tokens."""
+    cache_read_tokens: int = 0
+    """Prompt tokens served from the provider's cache (cheaper)."""
+    cache_write_tokens: int = 0
+    """Prompt tokens written to the provider's cache (Anthropic prices these above input)."""
+
+    @property
+    def prompt_tokens(self) -> int:
+        """All prompt tokens, cached or not."""
+        return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+
+class ModelResponse(BaseModel):
+    """A backend's answer: the text (JSON text when a schema was asked for) and what it cost in tokens."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    """The model's output; for structured requests, the JSON document."""
+    usage: Usage
+    """Tokens from the provider's own usage fields."""
+    model: str
+    """The model that actually answered, as the provider reported it."""
+    latency_s: float
+    """Wall time of the call."""
+
+
+class Model(abc.ABC):
+    """A model behind one wire protocol. Backends raise their SDK's own errors; `classify` explains them."""
+
+    provider: str
+    """Endpoint name from the providers file (e.g. `anthropic`, `vllm`)."""
+    name: str
+    """Model name as the provider knows it."""
+    tier: Tier
+    """Whether calls leave the machine (`cloud`) or not (`local`)."""
+
+    @property
+    def ref(self) -> str:
+        """`provider:model`, as written in the YAML."""
+        return f"{self.provider}:{self.name}"
+
+    @abc.abstractmethod
+    async def request(
+        self, request: ModelRequest, on_token: TokenCallback | None = None
+    ) -> ModelResponse:
+        """Send one request; raise the SDK's error (or ours) on failure, never retry."""
+
+    @abc.abstractmethod
+    def classify(self, error: BaseException) -> Failure | None:
+        """Say what an error raised by `request` means for routing; None if it is not ours to judge."""
+
+    async def check(self) -> str:
+        """Check that the endpoint answers and the model is there; return a short detail, raise if not."""
+        return "no availability check for this backend"
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release clients and connections."""

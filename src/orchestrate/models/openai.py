@@ -1,0 +1,263 @@
+"""OpenAI chat completions: OpenAI itself and OpenAI-compatible servers (vLLM, llama.cpp, LM Studio)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+from openai import omit
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types.shared_params import ResponseFormatJSONSchema
+
+from orchestrate.config.schema import EndpointConfig
+from orchestrate.exceptions import ConfigError, MissingCredentialsError, StreamInterruptedError
+from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
+from orchestrate.routing.failures import (
+    Failure,
+    FailureKind,
+    classify_status,
+    classify_transport,
+)
+
+_PLACEHOLDER_KEY = "no-key"
+"""Local servers ignore the key, but the SDK refuses to start without one."""
+_DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+_CHECK_TIMEOUT_S = 10.0
+
+_STRICT_UNSUPPORTED = frozenset(
+    {
+        "allOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        "patternProperties",
+        "unevaluatedProperties",
+        "propertyNames",
+        "minProperties",
+        "maxProperties",
+    }
+)
+"""JSON Schema keywords OpenAI's strict structured-output mode rejects."""
+
+
+def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
+    """Backend entry point for `registry.infer_model`."""
+    return OpenAIModel(provider, name, endpoint)
+
+
+class OpenAIModel(Model):
+    """One model behind an OpenAI-compatible chat-completions endpoint, always streamed."""
+
+    def __init__(self, provider: str, name: str, endpoint: EndpointConfig) -> None:
+        self.provider = provider
+        self.name = name
+        self.tier = endpoint.tier
+        self._client = openai.AsyncOpenAI(
+            api_key=_api_key(f"{provider}:{name}", endpoint),
+            base_url=endpoint.base_url,  # None: the SDK reads OPENAI_BASE_URL
+            max_retries=0,  # the router owns retries and fallbacks
+        )
+
+    async def request(
+        self, request: ModelRequest, on_token: TokenCallback | None = None
+    ) -> ModelResponse:
+        """Stream one chat completion; an error after the first token becomes StreamInterruptedError."""
+        started = time.monotonic()
+        received = _Received(on_token)
+        try:
+            await self._stream_in_time(request, received)
+        except (openai.APIError, json.JSONDecodeError, TimeoutError) as error:
+            if received.parts:
+                raise StreamInterruptedError(
+                    f"{self.ref} broke off mid-answer ({error}); the partial output was discarded"
+                ) from error
+            raise
+        return ModelResponse(
+            text="".join(received.parts),
+            usage=received.usage,
+            model=received.model or self.name,
+            latency_s=time.monotonic() - started,
+        )
+
+    async def _stream_in_time(self, request: ModelRequest, received: _Received) -> None:
+        # One cap on the whole call: the SDK's own timeout bounds each socket wait, so a slow
+        # trickle of tokens would never trip it.
+        timeout = request.settings.timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stream(request, received)
+        except TimeoutError as error:
+            raise TimeoutError(f"{self.ref} did not finish within {timeout:g} s") from error
+
+    async def _stream(self, request: ModelRequest, received: _Received) -> None:
+        settings = request.settings
+        # OpenAI deprecated `max_tokens` and its reasoning models reject it, while local servers
+        # (older vLLM, llama.cpp, LM Studio) may ignore `max_completion_tokens` and run unbounded.
+        cloud = self.tier == "cloud"
+        stream = await self._client.chat.completions.create(
+            model=self.name,
+            messages=_messages(request),
+            stream=True,
+            stream_options={"include_usage": True},
+            max_completion_tokens=settings.max_tokens if cloud else omit,
+            max_tokens=omit if cloud else settings.max_tokens,
+            temperature=omit if settings.temperature is None else settings.temperature,
+            stop=list(settings.stop) if settings.stop else omit,
+            response_format=omit if request.output_schema is None else _response_format(request),
+        )
+        async with stream:
+            async for chunk in stream:
+                received.add(chunk)
+        if not received.chunks:
+            raise openai.APIResponseValidationError(
+                stream.response, None, message=f"{self.ref} answered a stream without any chunk"
+            )
+
+    def classify(self, error: BaseException) -> Failure | None:
+        """Map SDK errors onto routing decisions; statuses and body text follow the shared rules."""
+        if isinstance(error, StreamInterruptedError):
+            return Failure(FailureKind.RETRY, "cut_stream", str(error))
+        if isinstance(error, openai.APIStatusError):
+            retry_after = error.response.headers.get("retry-after")
+            return classify_status(error.status_code, _describe(error), retry_after)
+        if isinstance(error, openai.APIResponseValidationError | json.JSONDecodeError):
+            return Failure(FailureKind.RETRY, "malformed_response", f"malformed response: {error}")
+        if isinstance(error, openai.APIConnectionError | TimeoutError):
+            # classify_transport knows the builtin causes; the SDK's httpx2 errors it may not.
+            failure = classify_transport(error)
+            return failure or Failure(
+                FailureKind.RETRY, "connection", f"connection failed: {error}"
+            )
+        if isinstance(error, openai.APIError):
+            # An error event inside a 200 stream: the server failed while generating.
+            return classify_status(500, _describe(error))
+        return None
+
+    async def check(self) -> str:
+        """List the endpoint's models and confirm this one is among them."""
+        served = [m.id async for m in self._client.models.list(timeout=_CHECK_TIMEOUT_S)]
+        if self.name not in served:
+            listed = ", ".join(served[:10]) or "no models"
+            raise ConfigError(
+                f"{self.ref}: the endpoint at {self._client.base_url} does not serve {self.name!r} "
+                f"(it lists {listed}); fix the model name or load the model on the server"
+            )
+        return f"{self.name} is served ({len(served)} models listed)"
+
+    async def aclose(self) -> None:
+        """Close the SDK's HTTP client."""
+        await self._client.close()
+
+
+@dataclass
+class _Received:
+    """What a stream delivered so far."""
+
+    on_token: TokenCallback | None
+    parts: list[str] = field(default_factory=list)
+    chunks: int = 0
+    model: str = ""
+    usage: Usage = field(default_factory=Usage)
+
+    def add(self, chunk: ChatCompletionChunk) -> None:
+        self.chunks += 1
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = _usage(chunk.usage)
+        for choice in chunk.choices:
+            # A refusal is kept as text so the schema check that follows reports it.
+            text = choice.delta.content or choice.delta.refusal
+            if text:
+                self.parts.append(text)
+                if self.on_token is not None:
+                    self.on_token(text)
+
+
+def _api_key(ref: str, endpoint: EndpointConfig) -> str:
+    env = endpoint.api_key_env
+    if endpoint.tier == "cloud":
+        env = env or _DEFAULT_KEY_ENV
+        key = os.environ.get(env)
+        if not key:
+            raise MissingCredentialsError(f"{ref} needs an API key: set {env}")
+        return key
+    return (os.environ.get(env) if env else None) or _PLACEHOLDER_KEY
+
+
+def _messages(request: ModelRequest) -> list[ChatCompletionMessageParam]:
+    # OpenAI caches long prompt prefixes on its own, so `Message.cache` needs no marker here.
+    messages: list[ChatCompletionMessageParam] = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+    for message in request.messages:
+        if message.role == "user":
+            messages.append({"role": "user", "content": message.content})
+        else:
+            messages.append({"role": "assistant", "content": message.content})
+    return messages
+
+
+def _response_format(request: ModelRequest) -> ResponseFormatJSONSchema:
+    schema = request.output_schema or {}
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": request.schema_name,
+            "schema": schema,
+            "strict": schema.get("type") == "object" and strict_compatible(schema),
+        },
+    }
+
+
+def strict_compatible(schema: Any) -> bool:
+    """Whether OpenAI's strict mode accepts a schema: every object closed with all properties
+    required, and no keyword strict mode rejects. Other schemas are sent non-strict (best effort)."""
+    if not isinstance(schema, dict):
+        return True
+    if _STRICT_UNSUPPORTED & schema.keys():
+        return False
+    if schema.get("type") == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        if schema.get("additionalProperties") is not False:
+            return False
+        if set(schema.get("required", ())) != set(properties):
+            return False
+    return all(strict_compatible(child) for child in _subschemas(schema))
+
+
+def _subschemas(schema: dict[str, Any]) -> list[Any]:
+    children: list[Any] = []
+    for key in ("properties", "$defs", "definitions"):
+        children.extend(schema.get(key, {}).values())
+    for key in ("anyOf", "prefixItems"):
+        children.extend(schema.get(key, ()))
+    items = schema.get("items")
+    children.extend(items if isinstance(items, list) else [items])
+    return children
+
+
+def _usage(usage: CompletionUsage) -> Usage:
+    # OpenAI's prompt_tokens includes the cached tokens; ours excludes them.
+    details = usage.prompt_tokens_details
+    cached = (details.cached_tokens or 0) if details is not None else 0
+    return Usage(
+        input_tokens=usage.prompt_tokens - cached,
+        output_tokens=usage.completion_tokens,
+        cache_read_tokens=cached,
+    )
+
+
+def _describe(error: openai.APIError) -> str:
+    """The message with the error code and type, which carry what the prose may not say."""
+    tags = [tag for tag in (error.code, error.type) if tag]
+    return f"{error.message} ({', '.join(tags)})" if tags else error.message

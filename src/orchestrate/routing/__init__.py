@@ -1,0 +1,1 @@
+"""Choosing a model for each call: fallback chains, retries, cooldowns."""

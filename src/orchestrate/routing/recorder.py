@@ -1,0 +1,171 @@
+"""Turns attempts into ledger rows, budget settlements and cost events, so the router stays a loop."""
+
+from __future__ import annotations
+
+import time
+
+from orchestrate.events import AttemptFinished, CostUpdated, EventBus
+from orchestrate.ledger.pricing import Pricer
+from orchestrate.ledger.store import AttemptRecord, Ledger, Outcome
+from orchestrate.models.base import Model, ModelRequest, ModelResponse, Tier
+from orchestrate.models.registry import split_ref
+from orchestrate.routing.budget import Budget, Reservation
+from orchestrate.routing.failures import Failure, FailureKind
+
+# Prompts are estimated before sending; three characters a token overestimates for prose and code
+# alike, which is the safe side for a budget reservation.
+CHARS_PER_TOKEN_UPPER = 3
+
+_OUTCOMES: dict[FailureKind, Outcome] = {
+    FailureKind.RETRY: "retry",
+    FailureKind.MOVE_ON: "move_on",
+    FailureKind.CONTEXT_OVERFLOW: "context_overflow",
+    FailureKind.STOP: "stop",
+}
+
+
+class AttemptRecorder:
+    """Keeps the running totals of one router (one run)."""
+
+    def __init__(
+        self, ledger: Ledger, pricer: Pricer, events: EventBus, budget: Budget, run_id: str
+    ):
+        self.ledger = ledger
+        self.pricer = pricer
+        self.events = events
+        self.budget = budget
+        self.run_id = run_id
+        self.cloud_usd = 0.0
+        self.local_tokens = 0
+        self.counterfactual_usd = 0.0
+
+    def reserve(self, model: Model, request: ModelRequest) -> Reservation | None:
+        """Hold the call's worst case against the budget; local calls hold nothing and always pass."""
+        if model.tier == "local":
+            return Reservation(0.0)
+        estimate = request.text_size() // CHARS_PER_TOKEN_UPPER + 1
+        worst = self.pricer.worst_case(model.ref, model.tier, estimate, request.settings.max_tokens)
+        return self.budget.reserve(worst)
+
+    def release(self, reservation: Reservation) -> None:
+        """Give back a reservation whose call failed (providers do not bill failed calls)."""
+        self.budget.settle(reservation, 0.0)
+
+    def answered(
+        self,
+        agent: str,
+        model: Model,
+        response: ModelResponse,
+        *,
+        outcome: Outcome,
+        reservation: Reservation,
+        attempt: int,
+    ) -> None:
+        """Record a call that came back with an answer (valid or not: either way it was paid for)."""
+        usage = response.usage
+        cost = self.pricer.cost(model.ref, model.tier, usage)
+        self.budget.settle(reservation, cost)
+        counterfactual = cost if model.tier == "cloud" else self.pricer.counterfactual(usage)
+        row = _row(self.run_id, agent, model.ref, model.tier, outcome=outcome, attempt=attempt)
+        self._write(
+            row.model_copy(
+                update={
+                    "answered_by": response.model,
+                    "input_tokens": usage.input_tokens,
+                    "output_tokens": usage.output_tokens,
+                    "cache_read_tokens": usage.cache_read_tokens,
+                    "cache_write_tokens": usage.cache_write_tokens,
+                    "cost_usd": cost,
+                    "counterfactual_usd": counterfactual,
+                    "latency_s": response.latency_s,
+                }
+            )
+        )
+        if model.tier == "cloud":
+            self.cloud_usd += cost
+        else:
+            self.local_tokens += usage.prompt_tokens + usage.output_tokens
+        self.counterfactual_usd += counterfactual
+        self.events.emit(
+            CostUpdated(
+                run_id=self.run_id,
+                cloud_usd=self.cloud_usd,
+                local_tokens=self.local_tokens,
+                counterfactual_usd=self.counterfactual_usd,
+                budget_left_usd=self.budget.left_usd,
+            )
+        )
+
+    def failed(
+        self, agent: str, model: Model, failure: Failure, *, latency_s: float, attempt: int
+    ) -> None:
+        """Record an attempt that raised."""
+        row = _row(
+            self.run_id,
+            agent,
+            model.ref,
+            model.tier,
+            outcome=_OUTCOMES[failure.kind],
+            attempt=attempt,
+            error_class=failure.error_class,
+            detail=failure.message,
+        )
+        self._write(row.model_copy(update={"latency_s": latency_s}))
+
+    def skipped(self, agent: str, ref: str, tier: Tier, reason: str) -> None:
+        """Record a model the chain passed over without calling it."""
+        self._write(
+            _row(
+                self.run_id,
+                agent,
+                ref,
+                tier,
+                outcome="skipped",
+                error_class="skipped",
+                detail=reason,
+            )
+        )
+
+    def _write(self, row: AttemptRecord) -> None:
+        self.ledger.record(row)
+        if row.outcome != "skipped":
+            self.events.emit(
+                AttemptFinished(
+                    run_id=self.run_id,
+                    agent=row.agent,
+                    model=row.model,
+                    tier=row.tier,
+                    outcome=row.outcome,
+                    error_class=row.error_class,
+                    input_tokens=row.input_tokens + row.cache_read_tokens + row.cache_write_tokens,
+                    output_tokens=row.output_tokens,
+                    cost_usd=row.cost_usd,
+                    latency_s=row.latency_s,
+                )
+            )
+
+
+def _row(
+    run_id: str,
+    agent: str,
+    ref: str,
+    tier: Tier,
+    *,
+    outcome: Outcome,
+    attempt: int = 1,
+    error_class: str | None = None,
+    detail: str | None = None,
+) -> AttemptRecord:
+    provider, _ = split_ref(ref)
+    return AttemptRecord(
+        run_id=run_id,
+        at=time.time(),
+        agent=agent,
+        provider=provider,
+        model=ref,
+        tier=tier,
+        attempt=attempt,
+        outcome=outcome,
+        error_class=error_class,
+        detail=(detail or "")[:300] or None,
+    )

@@ -1,0 +1,323 @@
+"""Every model call goes through `Router.complete`: one loop owns retries, fallbacks and cooldowns,
+and every attempt becomes an event and a ledger row."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from orchestrate.config.schema import AgentConfig, OrchestrateConfig
+from orchestrate.events import AttemptStarted, EventBus, ModelSkipped, ModelSwapped, TokenStreamed
+from orchestrate.exceptions import (
+    ConfigError,
+    MissingCredentialsError,
+    MissingDependencyError,
+    ModelRequestError,
+    NoModelAvailableError,
+    PrivacyBlockedError,
+)
+from orchestrate.ledger.pricing import Pricer
+from orchestrate.ledger.store import Ledger, Outcome
+from orchestrate.models.base import Message, Model, ModelRequest, ModelResponse, Tier, TokenCallback
+from orchestrate.models.registry import infer_model, split_ref
+from orchestrate.routing.backoff import retry_delay
+from orchestrate.routing.budget import Budget, Reservation
+from orchestrate.routing.cooldown import Cooldowns
+from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.recorder import AttemptRecorder
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Routed(Generic[T]):
+    """A successful call: the response, the model that served it, and the parsed output if asked."""
+
+    response: ModelResponse
+    model_ref: str
+    output: T | None
+
+
+@dataclass
+class _Outcome(Generic[T]):
+    routed: Routed[T] | None = None
+    failure: Failure | None = None
+
+
+class Router:
+    """Routes agents' requests along their fallback chains."""
+
+    def __init__(
+        self,
+        config: OrchestrateConfig,
+        ledger: Ledger,
+        *,
+        events: EventBus | None = None,
+        budget: Budget | None = None,
+        cooldowns: Cooldowns | None = None,
+        run_id: str = "",
+        stream_tokens: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.events = events or EventBus()
+        self.budget = budget or Budget(None)
+        self.cooldowns = cooldowns or Cooldowns()
+        self.pricer = Pricer.from_config(config)
+        self.recorder = AttemptRecorder(ledger, self.pricer, self.events, self.budget, run_id)
+        self._stream_tokens = stream_tokens
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._models: dict[str, Model] = {}
+        self._limits: dict[str, asyncio.Semaphore] = {}
+
+    async def complete(
+        self,
+        agent: AgentConfig,
+        request: ModelRequest,
+        output_type: type[T] | None = None,
+        *,
+        chain: Sequence[str] | None = None,
+        private: bool = False,
+    ) -> Routed[T]:
+        """Serve `request` with the first model in the chain that can; raise if none could."""
+        if output_type is not None and request.output_schema is None:
+            request = request.model_copy(
+                update={
+                    "output_schema": output_type.model_json_schema(),
+                    "schema_name": output_type.__name__,
+                }
+            )
+        candidates = self._candidates(agent, list(chain or agent.chain), private)
+        overflow_window: int | None = None
+        previous: tuple[str, str] | None = None
+        reasons: list[str] = []
+        for ref in candidates:
+            skip = self._skip_reason(agent, ref, overflow_window)
+            model = None if skip else self._model(agent, ref, reasons)
+            if skip or model is None:
+                if skip:
+                    self._skipped(agent, ref, skip, reasons)
+                continue
+            if previous is not None:
+                self.events.emit(
+                    ModelSwapped(
+                        run_id=self.recorder.run_id,
+                        agent=agent.name,
+                        from_model=previous[0],
+                        to_model=ref,
+                        reason=previous[1],
+                    )
+                )
+            outcome = await self._try_model(agent, model, request, output_type)
+            if outcome.routed is not None:
+                return outcome.routed
+            failure = outcome.failure
+            assert failure is not None
+            reasons.append(f"{ref}: {failure.error_class}")
+            if failure.kind is FailureKind.STOP:
+                raise ModelRequestError(
+                    f"{ref} rejected the request ({failure.message}); fix the request"
+                )
+            if failure.kind is FailureKind.CONTEXT_OVERFLOW:
+                overflow_window = self._window(agent, ref) or request.text_size() // 4
+            previous = (ref, failure.error_class)
+        raise NoModelAvailableError(
+            f"agent '{agent.name}': no model could answer ({'; '.join(reasons) or 'empty chain'}); "
+            "run `orchestrate doctor` to see what is missing"
+        )
+
+    def _candidates(self, agent: AgentConfig, chain: list[str], private: bool) -> list[str]:
+        if not (private or agent.privacy == "local_only"):
+            return chain
+        local = [ref for ref in chain if self._tier(ref) == "local"]
+        for ref in chain:
+            if ref not in local:
+                self._skipped(agent, ref, "private request: cloud models are never used", [])
+        if not local:
+            raise PrivacyBlockedError(
+                f"agent '{agent.name}' has private input and no local model in its chain; "
+                "add a local fallback such as llamacpp:gemma3-270m"
+            )
+        return local
+
+    def _skip_reason(self, agent: AgentConfig, ref: str, overflow_window: int | None) -> str | None:
+        left = self.cooldowns.cooling(ref)
+        if left > 0:
+            return f"cooling down for {left:.0f}s after recent failures"
+        if overflow_window is not None:
+            window = self._window(agent, ref)
+            if window is not None and window <= overflow_window:
+                return f"context window {window} is not larger than the one that overflowed"
+        return None
+
+    def _skipped(self, agent: AgentConfig, ref: str, reason: str, reasons: list[str]) -> None:
+        reasons.append(f"{ref}: {reason}")
+        self.events.emit(
+            ModelSkipped(run_id=self.recorder.run_id, agent=agent.name, model=ref, reason=reason)
+        )
+        self.recorder.skipped(agent.name, ref, self._tier(ref), reason)
+
+    def _model(self, agent: AgentConfig, ref: str, reasons: list[str]) -> Model | None:
+        if ref not in self._models:
+            try:
+                self._models[ref] = infer_model(ref, self.config.endpoints)
+            except (MissingCredentialsError, MissingDependencyError, ConfigError) as error:
+                self._skipped(agent, ref, str(error), reasons)
+                return None
+        return self._models[ref]
+
+    def _tier(self, ref: str) -> Tier:
+        provider, _ = split_ref(ref)
+        endpoint = self.config.endpoints.get(provider)
+        # An unknown endpoint is treated as cloud: the safe side for privacy and budgets.
+        return endpoint.tier if endpoint else "cloud"
+
+    def _window(self, agent: AgentConfig, ref: str) -> int | None:
+        provider, name = split_ref(ref)
+        endpoint = self.config.endpoints[provider]
+        info = endpoint.models.get(name)
+        if info is not None and info.context_window:
+            return info.context_window
+        if endpoint.tier == "local":
+            return agent.num_ctx
+        return self.pricer.context_window(ref)
+
+    def _limit(self, provider: str) -> asyncio.Semaphore:
+        if provider not in self._limits:
+            self._limits[provider] = asyncio.Semaphore(self.config.endpoints[provider].concurrency)
+        return self._limits[provider]
+
+    def _on_token(self, agent: AgentConfig, ref: str) -> TokenCallback | None:
+        if not self._stream_tokens:
+            return None
+        run_id = self.recorder.run_id
+
+        def emit(text: str) -> None:
+            self.events.emit(TokenStreamed(run_id=run_id, agent=agent.name, model=ref, text=text))
+
+        return emit
+
+    async def _send(
+        self, agent: AgentConfig, model: Model, request: ModelRequest, attempt: int
+    ) -> tuple[ModelResponse, Reservation] | Failure:
+        """One attempt on the wire, under the endpoint's concurrency limit and the budget."""
+        reservation = self.recorder.reserve(model, request)
+        if reservation is None:
+            reason = "cloud budget left is less than this call's worst case"
+            self.recorder.skipped(agent.name, model.ref, model.tier, reason)
+            return Failure(FailureKind.MOVE_ON, "budget", reason)
+        started = time.perf_counter()
+        try:
+            async with self._limit(model.provider):
+                response = await model.request(request, self._on_token(agent, model.ref))
+        except asyncio.CancelledError:
+            self.recorder.release(reservation)
+            raise
+        except Exception as error:
+            self.recorder.release(reservation)
+            failure = model.classify(error)
+            if failure is None:
+                raise
+            self.recorder.failed(
+                agent.name, model, failure, latency_s=time.perf_counter() - started, attempt=attempt
+            )
+            return failure
+        return response, reservation
+
+    async def _try_model(
+        self, agent: AgentConfig, model: Model, request: ModelRequest, output_type: type[T] | None
+    ) -> _Outcome[T]:
+        repair_left = 1
+        retry = 0
+        while True:
+            self.events.emit(
+                AttemptStarted(
+                    run_id=self.recorder.run_id,
+                    agent=agent.name,
+                    model=model.ref,
+                    attempt=retry + 1,
+                )
+            )
+            result = await self._send(agent, model, request, retry + 1)
+            if isinstance(result, Failure):
+                failure = self._judge(model, request, result, retry >= agent.retries)
+                if failure is not None:
+                    return _Outcome(failure=failure)
+                retry += 1
+                delay = retry_delay(retry, result.retry_after, self._rng)
+                if delay is None:
+                    self.cooldowns.cool(model.ref)
+                    return _Outcome(failure=result)
+                await self._sleep(delay)
+                continue
+            response, reservation = result
+            output, error = _parse(output_type, response.text)
+            outcome: Outcome = "ok" if error is None else "invalid_output"
+            self.cooldowns.record(model.ref, ok=error is None)
+            self.recorder.answered(
+                agent.name,
+                model,
+                response,
+                outcome=outcome,
+                reservation=reservation,
+                attempt=retry + 1,
+            )
+            if error is None:
+                return _Outcome(Routed(response, model.ref, output))
+            if repair_left == 0:
+                return _Outcome(failure=Failure(FailureKind.MOVE_ON, "invalid_output", str(error)))
+            repair_left -= 1
+            request = _repair_request(request, response.text, error)
+
+    def _judge(
+        self, model: Model, request: ModelRequest, failure: Failure, retries_spent: bool
+    ) -> Failure | None:
+        """The failure that ends this model's turn, or None to retry it."""
+        if failure.error_class == "budget":
+            return failure
+        self.cooldowns.record(model.ref, ok=False)
+        if failure.error_class == "cut_stream" and not request.repeatable:
+            return Failure(FailureKind.STOP, "cut_stream", failure.message)
+        if failure.kind is FailureKind.MOVE_ON:
+            self.cooldowns.cool(model.ref)
+        if failure.kind is not FailureKind.RETRY or retries_spent:
+            return failure
+        return None
+
+    async def aclose(self) -> None:
+        """Close every model client this router opened."""
+        for model in self._models.values():
+            await model.aclose()
+
+
+def _parse(output_type: type[T] | None, text: str) -> tuple[T | None, ValidationError | None]:
+    if output_type is None:
+        return None, None
+    try:
+        return output_type.model_validate_json(text), None
+    except ValidationError as error:
+        return None, error
+
+
+def _repair_request(request: ModelRequest, text: str, error: ValidationError) -> ModelRequest:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in error.errors()[:10]
+    )
+    repair = (
+        f"Your answer did not match the required JSON schema: {problems}. "
+        "Reply again with only the corrected JSON document."
+    )
+    turns = (
+        *request.messages,
+        Message(role="assistant", content=text),
+        Message(role="user", content=repair),
+    )
+    return request.model_copy(update={"messages": turns})

@@ -1,0 +1,233 @@
+"""A loopback stand-in for the Anthropic Messages API that the real `anthropic` SDK can talk to.
+
+Serves `POST /v1/messages` (JSON, or server-sent events when the body asks to stream) and
+`GET /v1/models[/{id}]`. Streams follow the real event order: message_start, content_block_start,
+ping, one content_block_delta per word, content_block_stop, message_delta, message_stop; each event
+is one chunk, so `Reply.cut_after_chunks=HEADER_CHUNKS + 1` cuts the stream after its first token.
+An error reply with `cut_after_chunks` set is sent the way Anthropic fails mid-stream: HTTP 200, that
+many events, then an `error` event.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import unquote
+
+from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Reply, Response
+
+HEADER_CHUNKS = 3
+"""Events sent before the first content delta (message_start, content_block_start, ping)."""
+
+DEFAULT_ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+"""Anthropic's documented `error.type` for each status."""
+
+DEFAULT_MODELS = ("claude-sonnet-4-6", "claude-sonnet-4-5", "claude-haiku-4-5")
+"""Models the fake serves unless told otherwise."""
+
+_ids = itertools.count(1)
+_WORDS = re.compile(r"\s*\S+\s*|\s+")
+
+
+def error_type_for(status: int) -> str:
+    """The error type Anthropic reports for a status."""
+    fallback = "api_error" if status >= 500 else "invalid_request_error"
+    return DEFAULT_ERROR_TYPES.get(status, fallback)
+
+
+def error_body(status: int, message: str, error_type: str | None = None) -> dict[str, Any]:
+    """An error body in Anthropic's format."""
+    return {
+        "type": "error",
+        "error": {"type": error_type or error_type_for(status), "message": message},
+        "request_id": f"req_fake{next(_ids):06d}",
+    }
+
+
+class FakeAnthropic(FakeServer):
+    """Answers Messages API calls from the reply script; model lookups from `models`."""
+
+    HEADER_CHUNKS = HEADER_CHUNKS
+
+    def __init__(self, models: tuple[str, ...] = DEFAULT_MODELS) -> None:
+        super().__init__()
+        self.models: list[str] = list(models)
+        """Model ids `GET /v1/models` knows; others get a 404."""
+
+    def reset(self) -> None:
+        """Forget requests, script and model list, so one server can serve many tests."""
+        with self._lock:
+            self.requests.clear()
+            self.script.clear()
+            self.unscripted.clear()
+        self.default = None
+        self.models = list(DEFAULT_MODELS)
+
+    def handle(self, request: RecordedRequest) -> Response:
+        """Route one request to the Messages or Models API."""
+        path = request.path.split("?", 1)[0]
+        if request.method == "POST" and path == "/v1/messages":
+            return self._messages(request)
+        if request.method == "GET" and path == "/v1/models":
+            data = [_model_info(model) for model in self.models]
+            first, last = (self.models[0], self.models[-1]) if self.models else (None, None)
+            page = {"data": data, "has_more": False, "first_id": first, "last_id": last}
+            return Response.json(page)
+        if request.method == "GET" and path.startswith("/v1/models/"):
+            model = unquote(path.removeprefix("/v1/models/"))
+            if model in self.models:
+                return Response.json(_model_info(model))
+            return Response.json(error_body(404, f"model: {model}"), status=404)
+        return Response.json(error_body(404, f"Not found: {request.method} {path}"), status=404)
+
+    def _messages(self, request: RecordedRequest) -> Response:
+        reply = self.next_reply(request)
+        params: dict[str, Any] = request.json()
+        streaming = bool(params.get("stream"))
+        if reply.status != 200 and streaming and reply.cut_after_chunks is not None:
+            return _stream_then_error(reply, params)
+        if reply.status != 200:
+            body = error_body(reply.status, reply.error, reply.error_type)
+            return Response(
+                status=reply.status,
+                body=json.dumps(body).encode(),
+                headers={"content-type": "application/json", **reply.headers},
+                delay_s=reply.delay_s,
+            )
+        if reply.malformed:
+            return _malformed(reply, streaming)
+        message = _message(reply, params)
+        if not streaming:
+            return Response(
+                body=json.dumps(message).encode(),
+                headers={"content-type": "application/json", **reply.headers},
+                delay_s=reply.delay_s,
+            )
+        return Response(
+            headers={"content-type": "text/event-stream; charset=utf-8", **reply.headers},
+            chunks=_sse(message),
+            cut_after_chunks=reply.cut_after_chunks,
+            delay_s=reply.delay_s,
+        )
+
+
+def _forced_tool(params: dict[str, Any]) -> str | None:
+    """The tool name the request forces the model to call, if it forces one."""
+    tools: list[dict[str, Any]] = params.get("tools") or []
+    choice: dict[str, Any] = params.get("tool_choice") or {}
+    if not tools or choice.get("type") not in ("tool", "any"):
+        return None
+    name = choice.get("name") if choice["type"] == "tool" else tools[0].get("name")
+    return str(name)
+
+
+def _message(reply: Reply, params: dict[str, Any]) -> dict[str, Any]:
+    tool = _forced_tool(params)
+    block: dict[str, Any]
+    if tool is None:
+        block = {"type": "text", "text": reply.text}
+    else:
+        block = {
+            "type": "tool_use",
+            "id": f"toolu_fake{next(_ids):06d}",
+            "name": tool,
+            "input": json.loads(reply.text),
+        }
+    return {
+        "id": f"msg_fake{next(_ids):06d}",
+        "type": "message",
+        "role": "assistant",
+        "model": reply.model or params.get("model", ""),
+        "content": [block],
+        "stop_reason": "end_turn" if tool is None else "tool_use",
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            "cache_read_input_tokens": reply.cache_read_tokens,
+            "cache_creation_input_tokens": reply.cache_write_tokens,
+        },
+    }
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _sse(message: dict[str, Any]) -> Iterator[bytes]:
+    """The message as Anthropic streams it; deltas carry the text (or tool JSON) a word at a time."""
+    block = message["content"][0]
+    start = {**message, "content": [], "stop_reason": None}
+    start["usage"] = {**message["usage"], "output_tokens": 1}
+    yield _event("message_start", {"type": "message_start", "message": start})
+    empty: dict[str, Any]
+    if block["type"] == "text":
+        empty, pieces, kind, key = {"type": "text", "text": ""}, block["text"], "text_delta", "text"
+    else:
+        empty = {**block, "input": {}}
+        pieces, kind, key = json.dumps(block["input"]), "input_json_delta", "partial_json"
+    yield _event(
+        "content_block_start", {"type": "content_block_start", "index": 0, "content_block": empty}
+    )
+    yield _event("ping", {"type": "ping"})
+    for piece in _WORDS.findall(pieces):
+        delta = {"type": kind, key: piece}
+        yield _event(
+            "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+        )
+    yield _event("content_block_stop", {"type": "content_block_stop", "index": 0})
+    delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    usage = {"output_tokens": message["usage"]["output_tokens"]}
+    yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
+    yield _event("message_stop", {"type": "message_stop"})
+
+
+def _stream_then_error(reply: Reply, params: dict[str, Any]) -> Response:
+    """How Anthropic fails mid-stream: a 200, some events, then an `error` event."""
+    ok = Reply(text=reply.text or "partial answer", model=reply.model)
+    events = list(itertools.islice(_sse(_message(ok, params)), reply.cut_after_chunks))
+    events.append(_event("error", error_body(reply.status, reply.error, reply.error_type)))
+    return Response(
+        headers={"content-type": "text/event-stream; charset=utf-8", **reply.headers},
+        chunks=events,
+        delay_s=reply.delay_s,
+    )
+
+
+def _malformed(reply: Reply, streaming: bool) -> Response:
+    """A 200 whose payload is cut-off JSON, framed as the client expects it (SSE or JSON)."""
+    broken = '{"type": "message_start", "message": {"id": "msg_'
+    if streaming:
+        return Response(
+            headers={"content-type": "text/event-stream; charset=utf-8"},
+            chunks=[f"event: message_start\ndata: {broken}\n\n".encode()],
+            delay_s=reply.delay_s,
+        )
+    return Response(
+        body=broken.encode(), headers={"content-type": "application/json"}, delay_s=reply.delay_s
+    )
+
+
+def _model_info(model: str) -> dict[str, Any]:
+    return {
+        "type": "model",
+        "id": model,
+        "display_name": model.replace("-", " ").title(),
+        "created_at": "2025-09-29T00:00:00Z",
+        "lifecycle": "active",
+        "max_input_tokens": 200_000,
+        "max_tokens": 64_000,
+    }

@@ -1,0 +1,335 @@
+"""A whole run with scripted models: plan → concurrent workers → checks → review → follow-up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
+from orchestrate.engine.engine import Engine, EngineOptions
+from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.events import (
+    Escalated,
+    Event,
+    EventBus,
+    PlanReady,
+    ReviewVerdict,
+    RunFinished,
+    SubtaskFinished,
+    SubtaskStarted,
+    SubtaskStatus,
+)
+from orchestrate.ledger.prices import packaged_prices
+from orchestrate.ledger.store import Ledger
+from orchestrate.models.base import ModelRequest, ModelResponse, TokenCallback
+from orchestrate.models.scripted import (
+    ScriptedFailure,
+    ScriptedModel,
+    Step,
+    register_scripted,
+    unregister_scripted,
+)
+from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.router import Router
+
+PY = shlex.quote(sys.executable)
+CALC = "def add(a, b):\n    return a + b\n"
+CALC_SUB_BAD = CALC + "\n\ndef sub(a, b):\n    return b - a\n"
+CALC_SUB = CALC + "\n\ndef sub(a, b):\n    return a - b\n"
+CALC_DOC = '"""Tiny calculator."""\n\n\n' + CALC_SUB
+TEST_BAD = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 3\n"
+TEST_GOOD = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+README = "# calc\n\n## Usage\n\n`from calc import add, sub`\n"
+PYTEST = f"{PY} -m pytest -q -p no:cacheprovider tests/test_calc.py"
+
+
+def whole(path: str, text: str) -> str:
+    return f"{path}\n```python\n{text}```\n"
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "tests").mkdir(parents=True)
+    (root / "calc.py").write_text(CALC)
+    (root / "tests" / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n")
+    (root / "README.md").write_text("# calc\n")
+    (root / "pyproject.toml").write_text('[tool.pytest.ini_options]\npythonpath = ["."]\n')
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    return root
+
+
+@pytest.fixture
+def models() -> Iterator[dict[str, ScriptedModel]]:
+    registered: dict[str, ScriptedModel] = {}
+    yield registered
+    for name in registered:
+        unregister_scripted(name)
+
+
+def agent(name: str, chain: Sequence[str]) -> AgentConfig:
+    return AgentConfig(
+        name=name, model=chain[0], fallbacks=list(chain[1:]), system_prompt=f"You are the {name}.", retries=0
+    )
+
+
+def make_engine(
+    repo: Path, models: dict[str, ScriptedModel], chains: dict[str, list[str]], **options: Any
+) -> tuple[Engine, list[Event]]:
+    for name, model in models.items():
+        register_scripted(name, model)
+    config = OrchestrateConfig(
+        agents={name: agent(name, chain) for name, chain in chains.items()},
+        endpoints=dict(BUILTIN_ENDPOINTS),
+        prices=packaged_prices().prices,
+        reference_model="anthropic:claude-sonnet-4-5",
+    )
+    events: list[Event] = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    router = Router(config, Ledger(None), events=bus, run_id="run-1")
+    engine = Engine(config, router, repo, events=bus, options=EngineOptions(check_timeout=60, **options))
+    return engine, events
+
+
+def step(sid: str, kind: str, files: list[str], checks: list[str], deps: Sequence[str] = ()) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "title": f"Step {sid}",
+        "kind": kind,
+        "spec": f"Carry out step {sid}.",
+        "read_files": [],
+        "edit_files": files,
+        "depends_on": list(deps),
+        "checks": checks,
+    }
+
+
+PLAN = {
+    "summary": "Add sub, test it, document it.",
+    "subtasks": [
+        step("sub", "code", ["calc.py"], [f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"]),
+        step("tests", "test", ["tests/test_calc.py"], [PYTEST], deps=["sub"]),
+        step("readme", "format", ["README.md"], ["grep -q Usage README.md"]),
+    ],
+}
+FOLLOW_UP = step("docstring", "code", ["calc.py"], [f"{PY} -c 'import calc; assert calc.__doc__'"])
+CHANGES = {
+    "verdict": "request_changes",
+    "summary": "calc.py lacks a module docstring.",
+    "comments": [{"path": "calc.py", "line": 1, "severity": "warning", "body": "add a docstring"}],
+    "follow_ups": [FOLLOW_UP],
+}
+APPROVE = {"verdict": "approve", "summary": "Looks good.", "comments": [], "follow_ups": []}
+CHAINS = {
+    "planner": ["scripted:planner"],
+    "reviewer": ["scripted:reviewer"],
+    "coder": ["scripted:coder"],
+    "tester": ["scripted:tester-a", "scripted:tester-b"],
+    "formatter": ["scripted:formatter"],
+}
+TASK = TaskSpec(
+    title="Add subtraction",
+    instructions="calc needs sub(a, b), a test, and usage docs.",
+    files=["calc.py"],
+    checks=[PYTEST],
+    line=3,
+)
+
+
+def index(events: list[Event], predicate: Any) -> int:
+    return next(i for i, event in enumerate(events) if predicate(event))
+
+
+async def test_full_run_with_fix_round_escalation_and_one_review_round(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    models["planner"] = ScriptedModel([json.dumps(PLAN)], name="planner")
+    models["coder"] = ScriptedModel(
+        [whole("calc.py", CALC_SUB_BAD), whole("calc.py", CALC_SUB), whole("calc.py", CALC_DOC)], name="coder"
+    )
+    models["tester-a"] = ScriptedModel([whole("tests/test_calc.py", TEST_BAD)] * 3, name="tester-a")
+    models["tester-b"] = ScriptedModel([whole("tests/test_calc.py", TEST_GOOD)], name="tester-b")
+    models["formatter"] = ScriptedModel([whole("README.md", README)], name="formatter")
+    models["reviewer"] = ScriptedModel([json.dumps(CHANGES), json.dumps(APPROVE)], name="reviewer")
+    (repo / "calc.py").write_text("# the user's unfinished edit\n")
+    (repo / "scratch.txt").write_text("mine\n")
+    user_status = git(repo, "status", "--porcelain")
+    engine, events = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK, "run-1")
+
+    assert result.status == "approved", result.detail
+    for model in models.values():
+        model.assert_done()
+    # The user's checkout: same HEAD, same dirty file, same untracked file.
+    assert git(repo, "status", "--porcelain") == user_status
+    assert (repo / "calc.py").read_text() == "# the user's unfinished edit\n"
+    assert git(repo, "rev-parse", "HEAD").strip() == result.base_sha
+    # The coder saw the failing check's output in its second round.
+    assert "AssertionError" in models["coder"].requests[1].messages[-1].content
+    # One commit per subtask, with trailers naming the model whose edit passed.
+    worktree = Path(result.worktree)
+    trailers = {
+        line.split("\x1f")[0]: line.split("\x1f")[1]
+        for line in git(worktree, "log", "--format=%(trailers:key=Orchestrate-Subtask,valueonly)\x1f%(trailers:key=Orchestrate-Model,valueonly)\x1e", f"{result.base_sha}..HEAD").replace("\n", "").split("\x1e")
+        if line
+    }
+    assert trailers == {
+        "sub": "scripted:coder",
+        "tests": "scripted:tester-b",
+        "readme": "scripted:formatter",
+        "docstring": "scripted:coder",
+    }
+    assert len(result.commits) == 4
+    assert set(result.commits) == {r.commit for r in result.subtasks}
+    assert git(worktree, "rev-parse", "HEAD").strip() == result.commits[-1]
+    assert (worktree / "calc.py").read_text() == CALC_DOC
+    assert result.branch == "orchestrate/run-1"
+    by_id = {r.id: r for r in result.subtasks}
+    assert by_id["tests"].escalations == ["scripted:tester-a -> scripted:tester-b"]
+    assert by_id["sub"].rounds == 2
+    assert [c.ok for c in result.task_checks] == [True]
+    # The reviewer saw the real diff, delimited, and the task checks; the second review saw the fix.
+    first_review = models["reviewer"].requests[0].messages[0].content
+    assert "<<<DIFF " in first_review and "<<<END DIFF " in first_review
+    assert "+def sub(a, b):" in first_review and "+    assert sub(5, 3) == 2" in first_review
+    assert f"`{PYTEST}`: passed" in first_review
+    assert '+"""Tiny calculator."""' in models["reviewer"].requests[1].messages[0].content
+    assert result.review is not None and result.review.verdict == "approve"
+    assert result.local_tokens > 0 and result.cloud_usd == 0.0
+
+    # Events in a sensible order.
+    assert isinstance(events[index(events, lambda e: not e.type.startswith(("attempt", "cost")))], PlanReady)
+    assert isinstance(events[-1], RunFinished) and events[-1].ok
+    for sid in ("sub", "tests", "readme", "docstring"):
+        queued = index(events, lambda e, s=sid: isinstance(e, SubtaskStatus) and e.subtask_id == s and e.status == "queued")
+        started = index(events, lambda e, s=sid: isinstance(e, SubtaskStarted) and e.subtask_id == s)
+        finished = index(events, lambda e, s=sid: isinstance(e, SubtaskFinished) and e.subtask_id == s)
+        assert queued < started < finished
+    sub_done = index(events, lambda e: isinstance(e, SubtaskFinished) and e.subtask_id == "sub")
+    tests_started = index(events, lambda e: isinstance(e, SubtaskStarted) and e.subtask_id == "tests")
+    assert sub_done < tests_started
+    assert any(isinstance(e, Escalated) and e.subtask_id == "tests" for e in events)
+    verdicts = [(i, e.verdict) for i, e in enumerate(events) if isinstance(e, ReviewVerdict)]
+    assert [v for _, v in verdicts] == ["request_changes", "approve"]
+    follow_up_started = index(events, lambda e: isinstance(e, SubtaskStarted) and e.subtask_id == "docstring")
+    assert verdicts[0][0] < follow_up_started < verdicts[1][0]
+    assert all(e.run_id == "run-1" for e in events)
+
+
+class BarrierModel(ScriptedModel):
+    """Answers only once every party has called: a sequential engine would time out here."""
+
+    def __init__(self, steps: Sequence[Step], barrier: asyncio.Barrier, name: str) -> None:
+        super().__init__(steps, name=name)
+        self.barrier = barrier
+
+    async def request(self, request: ModelRequest, on_token: TokenCallback | None = None) -> ModelResponse:
+        await asyncio.wait_for(self.barrier.wait(), timeout=10)
+        return await super().request(request, on_token)
+
+
+async def test_independent_subtasks_run_concurrently(repo: Path, models: dict[str, ScriptedModel]) -> None:
+    plan = {
+        "summary": "two independent edits",
+        "subtasks": [
+            step("sub", "code", ["calc.py"], []),
+            step("readme", "format", ["README.md"], []),
+        ],
+    }
+    barrier = asyncio.Barrier(2)
+    models["planner"] = ScriptedModel([json.dumps(plan)], name="planner")
+    models["coder"] = BarrierModel([whole("calc.py", CALC_SUB)], barrier, "coder")
+    models["formatter"] = BarrierModel([whole("README.md", README)], barrier, "formatter")
+    models["tester-a"] = ScriptedModel([], name="tester-a")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK.model_copy(update={"checks": []}), "run-2")
+
+    assert [r.status for r in result.subtasks] == ["done", "done"]
+    assert result.status == "approved"
+
+
+async def test_overlapping_files_are_not_edited_at_once(repo: Path, models: dict[str, ScriptedModel]) -> None:
+    plan = {
+        "summary": "two edits of one file",
+        "subtasks": [step("one", "code", ["calc.py"], []), step("two", "code", ["calc.py"], [])],
+    }
+    models["planner"] = ScriptedModel([json.dumps(plan)], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB), whole("calc.py", CALC_DOC)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK.model_copy(update={"checks": []}), "run-3")
+
+    assert [r.id for r in result.subtasks] == ["one", "two"]
+    # The second worker was shown the first one's committed edit.
+    assert "def sub(a, b):" in models["coder"].requests[1].messages[0].content
+
+
+async def test_failed_dependency_skips_dependents_and_review_still_runs(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    models["planner"] = ScriptedModel([json.dumps(PLAN)], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB_BAD)] * 3, name="coder")
+    models["formatter"] = ScriptedModel([whole("README.md", README)], name="formatter")
+    models["reviewer"] = ScriptedModel([json.dumps(CHANGES | {"follow_ups": []})], name="reviewer")
+    engine, events = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK, "run-4")
+
+    by_id = {r.id: r for r in result.subtasks}
+    assert by_id["sub"].status == "failed" and by_id["sub"].failure == "task"
+    assert by_id["tests"].detail == "skipped: it depends on sub, which failed"
+    assert by_id["readme"].status == "done"
+    assert result.status == "changes_requested"
+    assert "sub: failed" in models["reviewer"].requests[0].messages[0].content
+    assert isinstance(events[-1], RunFinished) and not events[-1].ok
+
+
+async def test_unreachable_planner_fails_the_run_cleanly(repo: Path, models: dict[str, ScriptedModel]) -> None:
+    down = ScriptedFailure(Failure(FailureKind.MOVE_ON, "unreachable", "connection refused"))
+    models["planner"] = ScriptedModel([down], name="planner")
+    engine, events = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK, "run-5")
+
+    assert result.status == "failed"
+    assert result.detail.startswith("planning failed: agent 'planner': no model could answer")
+    assert result.plan is None and result.commits == []
+    assert isinstance(events[-1], RunFinished) and not events[-1].ok
+
+
+async def test_workers_that_cannot_reach_a_model_fail_the_run_without_review(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    plan = {"summary": "one edit", "subtasks": [step("sub", "code", ["calc.py"], [])]}
+    down = ScriptedFailure(Failure(FailureKind.MOVE_ON, "unreachable", "connection refused"))
+    models["planner"] = ScriptedModel([json.dumps(plan)], name="planner")
+    models["coder"] = ScriptedModel([down], name="coder")
+    models["reviewer"] = ScriptedModel([], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK, "run-6")
+
+    assert result.status == "failed"
+    assert "could not reach a model" in result.detail
+    assert result.subtasks[0].failure == "infrastructure"
+    assert models["reviewer"].requests == []

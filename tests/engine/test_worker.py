@@ -1,0 +1,304 @@
+"""One subtask through real scripted models, a real git worktree and real check commands."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, EditFormat, OrchestrateConfig
+from orchestrate.engine.plan import Subtask
+from orchestrate.engine.worker import RunContext, Worker
+from orchestrate.engine.workspace import Workspace
+from orchestrate.events import (
+    CheckFailed,
+    EditApplied,
+    EditRefused,
+    Escalated,
+    Event,
+    EventBus,
+    SubtaskFinished,
+    SubtaskStatus,
+)
+from orchestrate.ledger.prices import packaged_prices
+from orchestrate.ledger.store import Ledger
+from orchestrate.models.scripted import (
+    ScriptedFailure,
+    ScriptedModel,
+    Step,
+    register_scripted,
+    unregister_scripted,
+)
+from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.router import Router
+
+CHECK = f"{shlex.quote(sys.executable)} -c 'import calc; assert calc.sub(5, 3) == 2, calc.sub(5, 3)'"
+ORIGINAL = "def add(a, b):\n    return a + b\n"
+GOOD = ORIGINAL + "\n\ndef sub(a, b):\n    return a - b\n"
+BAD = ORIGINAL + "\n\ndef sub(a, b):\n    return a + b\n"
+
+
+def whole(path: str, text: str) -> str:
+    return f"Here you go.\n\n{path}\n```python\n{text}```\n"
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "calc.py").write_text(ORIGINAL)
+    (root / "README.md").write_text("calc\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    return root
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[str, Sequence[Step]], ScriptedModel]]:
+    names: list[str] = []
+
+    def make(name: str, steps: Sequence[Step]) -> ScriptedModel:
+        model = ScriptedModel(steps, name=name)
+        register_scripted(name, model)
+        names.append(name)
+        return model
+
+    yield make
+    for name in names:
+        unregister_scripted(name)
+
+
+class Harness:
+    def __init__(self, repo: Path, chain: list[str], edit_format: EditFormat = "whole", **agent_kw: int) -> None:
+        self.agent = AgentConfig(
+            name="coder",
+            model=chain[0],
+            fallbacks=chain[1:],
+            system_prompt="You write code.",
+            retries=0,
+            edit_format=edit_format,
+            **agent_kw,  # type: ignore[arg-type]
+        )
+        config = OrchestrateConfig(
+            agents={"coder": self.agent},
+            endpoints=dict(BUILTIN_ENDPOINTS),
+            prices=packaged_prices().prices,
+            reference_model="anthropic:claude-sonnet-4-5",
+        )
+        self.events: list[Event] = []
+        bus = EventBus()
+        bus.subscribe(self.events.append)
+        self.workspace = Workspace.create(repo, "run-w")
+        router = Router(config, Ledger(None), events=bus, run_id="run-w")
+        self.ctx = RunContext(config, router, self.workspace, bus, "run-w", check_timeout=30)
+
+    async def run(self, subtask: Subtask) -> tuple[object, list[type]]:
+        result = await Worker(self.ctx, self.agent, subtask).run()
+        return result, [type(e) for e in self.events]
+
+    def of(self, kind: type) -> list[Event]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def sub_task(**overrides: object) -> Subtask:
+    data: dict[str, object] = {
+        "id": "add-sub",
+        "title": "Add sub to calc",
+        "kind": "code",
+        "spec": "Add `sub(a, b)` returning a - b to calc.py.",
+        "edit_files": ["calc.py"],
+        "read_files": ["README.md"],
+        "checks": [CHECK],
+    }
+    return Subtask.model_validate(data | overrides)
+
+
+async def test_failed_check_goes_back_with_its_output_then_the_fix_is_committed(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    model = scripted("w1", [whole("calc.py", BAD), whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:w1"])
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "done"
+    assert result.rounds == 2
+    assert result.model == "scripted:w1"
+    first, second = model.requests
+    assert "Add `sub(a, b)`" in first.messages[0].content
+    assert first.settings.num_ctx == harness.agent.num_ctx
+    assert "COMPLETE new content" in first.messages[0].content
+    # Round two: the previous reply, then the failing check's real output (8 != 2).
+    assert second.messages[1].content == whole("calc.py", BAD)
+    assert "AssertionError: 8" in second.messages[2].content
+    assert CHECK in second.messages[2].content
+    failed = harness.of(CheckFailed)
+    assert len(failed) == 1 and "AssertionError: 8" in failed[0].output  # type: ignore[attr-defined]
+    commits = harness.workspace.commits()
+    assert [c.title for c in commits] == ["Add sub to calc"]
+    assert commits[0].sha == result.commit
+    assert commits[0].trailers == {
+        "Orchestrate-Run": "run-w",
+        "Orchestrate-Subtask": "add-sub",
+        "Orchestrate-Agent": "coder",
+        "Orchestrate-Model": "scripted:w1",
+    }
+    assert (harness.workspace.path / "calc.py").read_text() == GOOD
+    assert (repo / "calc.py").read_text() == ORIGINAL
+    statuses = [e.status for e in harness.of(SubtaskStatus)]  # type: ignore[attr-defined]
+    assert statuses == ["running", "checking", "running", "checking", "done"]
+
+
+async def test_three_failed_rounds_escalate_to_the_fallback_from_the_original_files(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    weak = scripted("weak", [whole("calc.py", BAD)] * 3)
+    strong = scripted("strong", [whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:weak", "scripted:strong"])
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "done"
+    assert result.rounds == 4
+    assert result.escalations == ["scripted:weak -> scripted:strong"]
+    assert len(weak.requests) == 3
+    escalated = harness.of(Escalated)
+    assert [(e.from_model, e.to_model) for e in escalated] == [  # type: ignore[attr-defined]
+        ("scripted:weak", "scripted:strong")
+    ]
+    # The stronger model starts from the subtask's original file, not the weak model's attempt.
+    only = strong.requests[0]
+    assert len(only.messages) == 1
+    assert "return a + b\n" in only.messages[0].content and "def sub" not in only.messages[0].content
+    assert harness.workspace.commits()[0].trailers["Orchestrate-Model"] == "scripted:strong"
+    assert "escalated" in [e.status for e in harness.of(SubtaskStatus)]  # type: ignore[attr-defined]
+
+
+async def test_all_models_failing_restores_the_files_and_reports_a_task_failure(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    scripted("only", [whole("calc.py", BAD)] * 2)
+    harness = Harness(repo, ["scripted:only"])
+    harness.ctx.max_fix_rounds = 2
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "failed"
+    assert result.failure == "task"
+    assert result.commit is None
+    assert f"last problem: Check failed: `{CHECK}`" in result.detail
+    assert (harness.workspace.path / "calc.py").read_text() == ORIGINAL
+    assert harness.workspace.commits() == []
+    assert git(harness.workspace.path, "status", "--porcelain") == ""
+    finished = harness.of(SubtaskFinished)
+    assert [e.ok for e in finished] == [False]  # type: ignore[attr-defined]
+
+
+async def test_edit_outside_the_allowed_files_is_refused_and_sent_back(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    sneaky = whole("calc.py", GOOD) + "\n" + whole("README.md", "hacked\n")
+    model = scripted("w", [sneaky, whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:w"])
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "done"
+    refused = harness.of(EditRefused)
+    assert [e.path for e in refused] == ["README.md"]  # type: ignore[attr-defined]
+    feedback = model.requests[1].messages[2].content
+    assert "refused" in feedback and "README.md" in feedback and "not one of this subtask's files" in feedback
+    assert (harness.workspace.path / "README.md").read_text() == "calc\n"
+    assert git(harness.workspace.path, "show", "--stat", "--format=", "HEAD").split()[0] == "calc.py"
+
+
+async def test_mismatched_search_block_gets_did_you_mean_feedback(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    wrong = "calc.py\n<<<<<<< SEARCH\ndef add(x, y):\n    return a + b\n=======\nX\n>>>>>>> REPLACE\n"
+    right = (
+        "calc.py\n<<<<<<< SEARCH\n    return a + b\n=======\n    return a + b\n\n\n"
+        "def sub(a, b):\n    return a - b\n>>>>>>> REPLACE\n"
+    )
+    model = scripted("sr", [wrong, right])
+    harness = Harness(repo, ["scripted:sr"], edit_format="search_replace")
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "done"
+    assert "SEARCH/REPLACE blocks" in model.requests[0].messages[0].content
+    feedback = model.requests[1].messages[2].content
+    assert "Did you mean" in feedback and "def add(a, b):" in feedback
+    assert harness.of(EditApplied)
+    assert "def sub(a, b):\n    return a - b" in (harness.workspace.path / "calc.py").read_text()
+
+
+async def test_model_that_keeps_botching_search_replace_is_asked_for_whole_files(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    model = scripted("sr2", [whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:sr2"], edit_format="search_replace")
+    for _ in range(3):
+        harness.ctx.stats.record("scripted:sr2", "search_replace", well_formed=False)
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "done"
+    assert "COMPLETE new content" in model.requests[0].messages[0].content
+
+
+async def test_unreachable_models_are_an_infrastructure_failure(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    down = ScriptedFailure(Failure(FailureKind.MOVE_ON, "unreachable", "connection refused"))
+    scripted("down", [down])
+    harness = Harness(repo, ["scripted:down"])
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "failed"
+    assert result.failure == "infrastructure"
+    assert result.rounds == 0
+    assert "no model could answer" in result.detail
+
+
+async def test_prompt_too_large_for_num_ctx_fails_clearly_without_sending(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    (repo / "calc.py").write_text(ORIGINAL + "# padding\n" * 400)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "big")
+    model = scripted("small", [whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:small"], num_ctx=1024, max_tokens=512)
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "failed"
+    assert result.failure == "task"
+    assert "does not fit scripted:small (num_ctx 1024)" in result.detail
+    assert model.requests == []
+
+
+async def test_reference_files_are_dropped_before_giving_up_on_context(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    (repo / "README.md").write_text("lore\n" * 2000)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "big readme")
+    model = scripted("mid", [whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:mid"], num_ctx=2048, max_tokens=512)
+
+    result = await Worker(harness.ctx, harness.agent, sub_task()).run()
+
+    assert result.status == "done"
+    prompt = model.requests[0].messages[0].content
+    assert "lore" not in prompt and "content omitted" in prompt
+    assert "def add(a, b):" in prompt

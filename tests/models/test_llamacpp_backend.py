@@ -1,0 +1,237 @@
+"""The in-process llama.cpp backend.
+
+Tests marked `real_model` run the packaged gemma3-270m (deselected by default):
+    uv run pytest -m real_model tests/models/test_llamacpp_backend.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrate.config.schema import BUILTIN_ENDPOINTS
+from orchestrate.exceptions import ConfigError, ContextOverflowError, MissingDependencyError
+from orchestrate.models.base import Message, ModelRequest, ModelSettings
+from orchestrate.models.registry import infer_model
+from orchestrate.routing.failures import FailureKind
+
+
+def _ask(text: str, system: str = "", **settings: Any) -> ModelRequest:
+    return ModelRequest(
+        system=system,
+        messages=(Message(role="user", content=text),),
+        settings=ModelSettings(**settings),
+    )
+
+
+def test_module_import_fails_with_import_error_without_llama_cpp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # None in sys.modules blocks the import
+    monkeypatch.delitem(sys.modules, "orchestrate.models.llamacpp", raising=False)
+
+    with pytest.raises(ImportError):
+        import orchestrate.models.llamacpp  # noqa: F401
+    with pytest.raises(MissingDependencyError, match=r"orchestrate\[local\]"):
+        infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+
+
+# Everything below needs llama-cpp-python installed (the `local` extra).
+llamacpp = pytest.importorskip("orchestrate.models.llamacpp")
+
+
+def test_missing_gguf_path_is_a_config_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.gguf"
+
+    with pytest.raises(ConfigError, match="no such file"):
+        infer_model(f"llamacpp:{missing}", BUILTIN_ENDPOINTS)
+
+
+def test_file_that_is_not_gguf_is_a_config_error(tmp_path: Path) -> None:
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"PK\x03\x04 not a gguf")
+
+    with pytest.raises(ConfigError, match="not a GGUF file"):
+        infer_model(f"llamacpp:{fake}", BUILTIN_ENDPOINTS)
+
+
+def test_gguf_path_builds_a_local_model_without_loading_it(tmp_path: Path) -> None:
+    gguf = tmp_path / "tiny.gguf"
+    gguf.write_bytes(b"GGUF" + b"\0" * 16)
+
+    model = infer_model(f"llamacpp:{gguf}", BUILTIN_ENDPOINTS)
+
+    assert isinstance(model, llamacpp.LlamaCppModel)
+    assert model.path == gguf.resolve()
+    assert model.tier == "local"
+    assert model.ref == f"llamacpp:{gguf}"
+
+
+def test_classify_overflow_and_timeout_only(tmp_path: Path) -> None:
+    model = llamacpp.LlamaCppModel("llamacpp", "x", tmp_path / "x.gguf")
+    llama_overflow = ValueError("Requested tokens (900) exceed context window of 512")
+
+    ours = model.classify(ContextOverflowError("prompt too long"))
+    theirs = model.classify(llama_overflow)
+    timeout = model.classify(TimeoutError("slow"))
+    assert ours is not None
+    assert ours.kind is FailureKind.CONTEXT_OVERFLOW
+    assert theirs is not None
+    assert theirs.kind is FailureKind.CONTEXT_OVERFLOW
+    assert timeout is not None
+    assert timeout.kind is FailureKind.RETRY
+    assert model.classify(ValueError("Failed to load model from file")) is None
+
+
+def test_cache_dir_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORCHESTRATE_CACHE_DIR", str(tmp_path / "models"))
+    assert llamacpp.cache_dir() == tmp_path / "models"
+
+    monkeypatch.delenv("ORCHESTRATE_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert llamacpp.cache_dir() == tmp_path / ".cache" / "orchestrate" / "models"
+
+
+# --- the real packaged model ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gemma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """gemma3-270m built once per module, assembled into a throwaway cache directory."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ORCHESTRATE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+
+
+def _reference_llama(path: Path, n_ctx: int) -> Any:
+    """A separate Llama, to check our numbers against llama-cpp-python's own."""
+    from llama_cpp import Llama
+
+    return Llama(model_path=str(path), n_ctx=n_ctx, chat_format="gemma", verbose=False)
+
+
+@pytest.mark.real_model
+async def test_real_completion_reports_the_true_token_counts(gemma: Any) -> None:
+    request = _ask(
+        "List the numbers from one to ten in words.",
+        system="You are terse.",
+        max_tokens=48,
+        temperature=0.0,
+        stop=("seven", "Seven"),
+        num_ctx=1024,
+    )
+
+    response = await gemma.request(request)
+
+    reference = _reference_llama(gemma.path, 1024)
+    prompt = (
+        "<start_of_turn>user\nYou are terse.\n\nList the numbers from one to ten in words."
+        "<end_of_turn>\n<start_of_turn>model\n"
+    )
+    expected_prompt = reference.tokenize(prompt.encode(), add_bos=True, special=True)
+    plain = reference.create_chat_completion(
+        messages=[{"role": "user", "content": f"You are terse.\n\n{request.messages[0].content}"}],
+        max_tokens=48,
+        temperature=0.0,
+        stop=["seven", "Seven"],
+    )
+    assert response.text.strip()
+    assert "seven" not in response.text.lower()
+    assert response.text == plain["choices"][0]["message"]["content"]
+    assert response.usage.input_tokens == len(expected_prompt)
+    assert response.usage.input_tokens == plain["usage"]["prompt_tokens"]
+    assert 0 < response.usage.output_tokens <= 48
+    assert response.usage.output_tokens == plain["usage"]["completion_tokens"]
+    assert response.model == "gemma3-270m"
+
+
+@pytest.mark.real_model
+async def test_real_streaming_joins_to_the_text(gemma: Any) -> None:
+    pieces: list[str] = []
+
+    response = await gemma.request(
+        _ask("Write one sentence about the sea.", max_tokens=32, num_ctx=1024),
+        on_token=pieces.append,
+    )
+
+    assert len(pieces) > 1
+    assert "".join(pieces) == response.text
+
+
+@pytest.mark.real_model
+async def test_real_structured_output_follows_the_schema(gemma: Any) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "integer"}},
+        "required": ["answer"],
+    }
+    request = ModelRequest(
+        messages=(Message(role="user", content="What is 2 + 2? Answer in JSON."),),
+        output_schema=schema,
+        settings=ModelSettings(max_tokens=64, temperature=0.0, num_ctx=1024),
+    )
+
+    response = await gemma.request(request)
+
+    assert isinstance(json.loads(response.text)["answer"], int)
+
+
+@pytest.mark.real_model
+async def test_real_overflow_is_raised_before_sending(gemma: Any) -> None:
+    tokens: list[str] = []
+    long_prompt = _ask("word " * 600, num_ctx=512, max_tokens=16)
+    room_for_prompt_not_answer = _ask("hello", num_ctx=512, max_tokens=500)
+
+    with pytest.raises(ContextOverflowError, match="exceeds the context window of 512") as raised:
+        await gemma.request(long_prompt, on_token=tokens.append)
+    with pytest.raises(ContextOverflowError, match="max_tokens 500"):
+        await gemma.request(room_for_prompt_not_answer)
+
+    failure = gemma.classify(raised.value)
+    assert failure is not None
+    assert failure.kind is FailureKind.CONTEXT_OVERFLOW
+    assert tokens == []
+
+
+@pytest.mark.real_model
+async def test_real_timeout_stops_generation_and_frees_the_model(gemma: Any) -> None:
+    await gemma.request(_ask("hi", max_tokens=4, num_ctx=1024))  # load outside the timed call
+    pieces: list[str] = []
+
+    with pytest.raises(TimeoutError, match="did not answer within"):
+        await gemma.request(
+            _ask("Tell a long story.", max_tokens=400, num_ctx=1024, timeout=0.3),
+            on_token=pieces.append,
+        )
+    seen = len(pieces)
+    after = await gemma.request(_ask("Say yes.", max_tokens=8, num_ctx=1024))
+
+    await asyncio.sleep(0.1)
+    assert len(pieces) == seen  # the abandoned call streams nothing more
+    assert after.usage.output_tokens > 0
+
+
+@pytest.mark.real_model
+def test_real_packaged_gguf_is_assembled_once_and_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORCHESTRATE_CACHE_DIR", str(tmp_path))
+
+    first = infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+    stamp = first.path.stat()
+    second = infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+
+    assert first.path == second.path
+    assert first.path.parent == tmp_path
+    assert first.path.read_bytes()[:4] == b"GGUF"
+    assert second.path.stat().st_ino == stamp.st_ino
+    assert second.path.stat().st_mtime_ns == stamp.st_mtime_ns
+    assert [p.name for p in tmp_path.iterdir()] == [first.path.name]  # no partial file left
