@@ -17,7 +17,7 @@ from orchestrate.models.openai import OpenAIModel, build, strict_compatible
 from orchestrate.models.registry import infer_model
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.testing.fake_openai import FakeOpenAI
-from orchestrate.testing.fake_server import Reply, free_port
+from orchestrate.testing.fake_server import RecordedRequest, Reply, Response, free_port
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "errors"
 CLOSED_SCHEMA = {
@@ -331,6 +331,24 @@ async def test_malformed_stream_is_retried(fake: FakeOpenAI, make: Factory) -> N
     fake.push(Reply(malformed=True))
 
     failure = await fail(make())
+
+    assert failure is not None
+    assert (failure.kind, failure.error_class) == (FailureKind.RETRY, "malformed_response")
+
+
+class _EmptyStream(FakeOpenAI):
+    """A server that ends every stream at once, without a single chunk."""
+
+    def handle(self, request: RecordedRequest) -> Response:
+        return Response(headers={"content-type": "text/event-stream"}, chunks=[b"data: [DONE]\n\n"])
+
+
+async def test_stream_without_chunks_is_malformed() -> None:
+    with _EmptyStream() as server:
+        config = EndpointConfig(kind="openai", tier="local", base_url=server.base_url)
+        model = OpenAIModel("vllm", "qwen-coder", config)
+        failure = await fail(model)
+        await model.aclose()
 
     assert failure is not None
     assert (failure.kind, failure.error_class) == (FailureKind.RETRY, "malformed_response")

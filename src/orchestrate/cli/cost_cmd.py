@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from rich.console import Console
 
-from orchestrate.config.schema import OrchestrateConfig
+from orchestrate.config.loader import load_config
 from orchestrate.exceptions import LedgerMissingError, NoAttemptsError
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.report import CostReport, render_json, render_table
 from orchestrate.ledger.store import Ledger, default_ledger_path
-
-_LOADER = "orchestrate.config.loader"
 
 
 def cost(repo: Path, run: str | None, as_json: bool, ledger: Path | None) -> None:
@@ -36,13 +33,5 @@ def cost(repo: Path, run: str | None, as_json: bool, ledger: Path | None) -> Non
 
 
 def _pricer(repo: Path) -> Pricer:
-    """Prices and reference model from the repo's config; the packaged table without a loader."""
-    # Imported by name: the loader lands separately and this command must work before it does.
-    try:
-        loader = importlib.import_module(_LOADER)
-    except ModuleNotFoundError as error:
-        if error.name != _LOADER:
-            raise
-        return Pricer.packaged()
-    cfg: OrchestrateConfig = loader.load_config(repo)
-    return Pricer.from_config(cfg)
+    """Prices and the reference model from the repo's config (defaults plus its own agents/)."""
+    return Pricer.from_config(load_config(repo))

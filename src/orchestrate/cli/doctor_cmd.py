@@ -22,6 +22,7 @@ from orchestrate.exceptions import (
 from orchestrate.ledger.store import Ledger, default_ledger_path
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
 from orchestrate.models.registry import infer_model
+from orchestrate.routing.failures import Failure
 from orchestrate.routing.router import Router
 
 WARMUP = ModelRequest(
@@ -73,8 +74,11 @@ async def _probe(config: OrchestrateConfig, router: Router, ref: str, agent: Age
         return Finding(ref, tier, False, "not usable", str(error))
     try:
         available = await model.check()
-    except OrchestrateError as error:
-        return Finding(ref, tier, False, "not available", str(error))
+    except Exception as error:  # the backend classifies its SDK's errors; others re-raise
+        failure = error if isinstance(error, OrchestrateError) else model.classify(error)
+        if failure is None:
+            raise
+        return Finding(ref, tier, False, "not available", _fix(failure))
     finally:
         await model.aclose()
     # The warm-up goes through the router so it is costed and recorded like any other call.
@@ -85,6 +89,17 @@ async def _probe(config: OrchestrateConfig, router: Router, ref: str, agent: Age
     except NoModelAvailableError as error:
         return Finding(ref, tier, False, f"{available}; warm-up failed", str(error))
     return Finding(ref, tier, True, f"{available}; warm-up {time.perf_counter() - started:.2f}s")
+
+
+def _fix(failure: OrchestrateError | Failure) -> str:
+    if isinstance(failure, OrchestrateError):
+        return str(failure)
+    hints = {
+        "unreachable": "start the server or fix its base_url in agents/providers.yaml",
+        "auth": "check the API key",
+        "not_found": "pull or deploy the model, or fix its name",
+    }
+    return f"{failure.error_class}: {hints.get(failure.error_class, failure.message)}"
 
 
 def _table(config: OrchestrateConfig, findings: dict[str, Finding]) -> Table:

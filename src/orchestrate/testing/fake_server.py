@@ -161,6 +161,9 @@ class FakeServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Responses go out in several writes; with Nagle on, each stalls on the client's
+            # delayed ACK (~40 ms), which would swamp latency benchmarks.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return

@@ -1,0 +1,78 @@
+"""`orchestrate doctor` as a user runs it, against loopback fakes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestrate.ledger.store import Ledger, default_ledger_path
+from orchestrate.testing.fake_anthropic import FakeAnthropic
+from orchestrate.testing.fake_ollama import FakeOllama
+from orchestrate.testing.fake_server import Reply
+
+
+def write_agents(root: Path, claude_url: str, ollama_url: str) -> Path:
+    agents = root / "agents"
+    agents.mkdir()
+    (agents / "providers.yaml").write_text(
+        "endpoints:\n"
+        f"  anthropic: {{kind: anthropic, tier: cloud, base_url: '{claude_url}',"
+        " api_key_env: ANTHROPIC_API_KEY}\n"
+        f"  ollama: {{kind: ollama, tier: local, base_url: '{ollama_url}'}}\n"
+    )
+    (agents / "planner.yaml").write_text(
+        "model: anthropic:claude-sonnet-4-5\n"
+        "fallbacks: [openai:gpt-4.1]\n"
+        "system_prompt: plan\n"
+    )
+    # Every default agent is overridden, so no chain reaches the embedded model here.
+    for name in ("coder", "tester", "formatter", "reviewer"):
+        (agents / f"{name}.yaml").write_text(
+            f"model: ollama:qwen2.5-coder:7b\nsystem_prompt: {name}\n"
+        )
+    return agents
+
+
+def doctor(repo: Path, agents: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env["ANTHROPIC_API_KEY"] = "sk-ant-test"
+    env["COLUMNS"] = "400"
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrate", "doctor", "--agents", str(agents), "--repo", str(repo)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_doctor_reports_each_model_with_its_fix(tmp_path: Path) -> None:
+    with FakeAnthropic() as claude, FakeOllama(installed=["llama3:8b"]) as ollama:
+        claude.push(Reply(text="OK", input_tokens=12, output_tokens=1))
+        result = doctor(tmp_path, write_agents(tmp_path, claude.url, ollama.url))
+    out = result.stdout
+    # The coder's only model is not installed: the agent is broken, exit 1, and the fix is named.
+    assert result.returncode == 1, result.stderr
+    assert "ollama pull qwen2.5-coder:7b" in out
+    assert "OPENAI_API_KEY" in out  # a cloud model without its key says which variable to set
+    assert "✗ agent coder" in out
+    assert "warm-up" in out
+    # The warm-up went through the router: costed and recorded in the ledger.
+    with Ledger(default_ledger_path(tmp_path)) as ledger:
+        rows = [r for r in ledger.attempts() if r.outcome == "ok"]
+    assert [(r.model, r.input_tokens, r.output_tokens) for r in rows] == [
+        ("anthropic:claude-sonnet-4-5", 12, 1)
+    ]
+    assert rows[0].cost_usd > 0
+
+
+def test_doctor_exits_zero_when_every_agent_has_a_working_model(tmp_path: Path) -> None:
+    with FakeAnthropic() as claude, FakeOllama(installed=["qwen2.5-coder:7b"]) as ollama:
+        claude.push(Reply(text="OK"))
+        ollama.default = Reply(text="OK")
+        result = doctor(tmp_path, write_agents(tmp_path, claude.url, ollama.url))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "every agent has at least one working model" in result.stdout

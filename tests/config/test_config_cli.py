@@ -1,0 +1,101 @@
+"""`orchestrate config check` run as a real process: the table on success, one line on error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from orchestrate.cli.config_cmd import check
+from orchestrate.config.loader import load_config
+from orchestrate.exceptions import ConfigError
+
+
+def run_check(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrate", "config", "check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
+    agents = tmp_path / "mine"
+    agents.mkdir()
+    (agents / "docs.yaml").write_text(
+        "model: vllm:Qwen/Qwen2.5-Coder-32B-Instruct\n"
+        "fallbacks: [llamacpp:gemma3-270m]\n"
+        "system_prompt: You write docs.\n",
+        encoding="utf-8",
+    )
+    result = run_check(tmp_path, "--agents", "mine")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    lines = out.splitlines()
+    assert lines[-1] == "config OK: 6 agents, 8 endpoints, prices 2026-11-01"
+    for ref in load_config(agents_dir=agents).agents["planner"].chain:
+        assert ref in out
+    docs_rows = [line for line in lines if "mine/docs.yaml" in line]
+    assert len(docs_rows) == 1
+    assert "vllm:Qwen/Qwen2.5-Coder-32B-Instruct" in docs_rows[0]
+    assert "local" in docs_rows[0]
+    assert "http://127.0.0.1:8000/v1" in docs_rows[0]
+    cloud_rows = [line for line in lines if "anthropic:claude-sonnet-4-5" in line]
+    assert cloud_rows
+    assert all("cloud" in line for line in cloud_rows)
+    assert result.stderr == ""
+
+
+def test_bad_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    (agents / "coder.yaml").write_text(
+        textwrap.dedent(
+            """\
+            # Writes the code.
+            name: coder
+            model: ollama:qwen2.5-coder:7b
+            system_prompt: You write code.
+            fallbacks:
+              - llamacpp:gemma3-270m
+              - olama:qwen2.5-coder:14b
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = run_check(tmp_path, "--agents", "agents")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: agents/coder.yaml:7: fallbacks[1]: unknown provider 'olama' "
+        "(did you mean 'ollama'?)\n"
+    )
+
+
+def test_yaml_syntax_error_exits_2_without_traceback(tmp_path: Path) -> None:
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    (agents / "coder.yaml").write_text("model: [ollama:x\n", encoding="utf-8")
+    result = run_check(tmp_path)  # picked up as the repo's own agents/ (default --repo .)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: agents/coder.yaml:")
+    assert len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_check_in_process_raises_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    (agents / "providers.yaml").write_text("reference_model: openai:gpt-9\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^agents/providers.yaml:1: reference_model: no price"):
+        check(tmp_path, None)
+    assert capsys.readouterr().out == ""
