@@ -23,12 +23,19 @@ def write_agents(root: Path, claude_url: str, ollama_url: str) -> Path:
         f"  ollama: {{kind: ollama, tier: local, base_url: '{ollama_url}'}}\n"
     )
     (agents / "planner.yaml").write_text(
-        "model: anthropic:claude-sonnet-4-5\n"
-        "fallbacks: [openai:gpt-4.1]\n"
-        "system_prompt: plan\n"
+        "model: anthropic:claude-sonnet-4-5\nfallbacks: [openai:gpt-4.1]\nsystem_prompt: plan\n"
     )
     # Every default agent is overridden, so no chain reaches the embedded model here.
-    for name in ("coder", "tester", "formatter", "reviewer"):
+    for name in (
+        "coder",
+        "tester",
+        "formatter",
+        "reviewer",
+        "triage",
+        "routine-reviewer",
+        "deep-reviewer",
+        "review-formatter",
+    ):
         (agents / f"{name}.yaml").write_text(
             f"model: ollama:qwen2.5-coder:7b\nsystem_prompt: {name}\n"
         )
@@ -40,7 +47,16 @@ def doctor(repo: Path, agents: Path) -> subprocess.CompletedProcess[str]:
     env["ANTHROPIC_API_KEY"] = "sk-ant-test"
     env["COLUMNS"] = "400"
     return subprocess.run(
-        [sys.executable, "-m", "orchestrate", "doctor", "--agents", str(agents), "--repo", str(repo)],
+        [
+            sys.executable,
+            "-m",
+            "orchestrate",
+            "doctor",
+            "--agents",
+            str(agents),
+            "--repo",
+            str(repo),
+        ],
         capture_output=True,
         text=True,
         env=env,

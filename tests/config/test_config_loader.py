@@ -459,7 +459,17 @@ def test_checkout_root_as_repo_does_not_load_defaults_twice() -> None:
 
 def test_shipped_defaults_load_and_end_in_the_bundled_model() -> None:
     config = load_config()
-    assert set(config.agents) == {"planner", "coder", "tester", "formatter", "reviewer"}
+    assert set(config.agents) == {
+        "planner",
+        "coder",
+        "tester",
+        "formatter",
+        "reviewer",
+        "triage",
+        "routine-reviewer",
+        "deep-reviewer",
+        "review-formatter",
+    }
     for name, agent in config.agents.items():
         assert agent.chain[-1] == "llamacpp:gemma3-270m", name
         assert len(agent.system_prompt) > 500, name

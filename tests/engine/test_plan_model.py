@@ -24,7 +24,9 @@ from orchestrate.models.scripted import ScriptedModel, register_scripted, unregi
 from orchestrate.routing.router import Router
 
 
-def subtask(sid: str, *, deps: tuple[str, ...] = (), files: tuple[str, ...] = ("a.py",)) -> dict[str, Any]:
+def subtask(
+    sid: str, *, deps: tuple[str, ...] = (), files: tuple[str, ...] = ("a.py",)
+) -> dict[str, Any]:
     return {
         "id": sid,
         "title": f"do {sid}",
@@ -109,7 +111,9 @@ def test_review_follow_ups_may_depend_on_plan_ids_but_not_on_each_other_in_a_cyc
     with pytest.raises(ValidationError, match="cycle"):
         Review.model_validate(looped)
     with pytest.raises(ValidationError, match="severity"):
-        Review.model_validate(ok | {"comments": [{"path": "a.py", "severity": "fatal", "body": "x"}]})
+        Review.model_validate(
+            ok | {"comments": [{"path": "a.py", "severity": "fatal", "body": "x"}]}
+        )
 
 
 # --- the planner through the router: semantic errors trigger the repair round -------------
@@ -187,7 +191,8 @@ async def test_invalid_plan_is_repaired_once_with_the_validation_error(
     assert first.output_schema is not None
     assert reason in repair.messages[-1].content
     assert repair.messages[-2].content == invalid
-    assert [e for e in events if isinstance(e, PlanReady)][0].subtask_ids == ["a"]
+    ready = [e for e in events if isinstance(e, PlanReady)]
+    assert [e.subtask_ids for e in ready] == [["a"]]
 
 
 async def test_plan_still_invalid_after_repair_moves_to_the_next_model(

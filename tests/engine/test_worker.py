@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -36,7 +37,10 @@ from orchestrate.models.scripted import (
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.router import Router
 
-CHECK = f"{shlex.quote(sys.executable)} -c 'import calc; assert calc.sub(5, 3) == 2, calc.sub(5, 3)'"
+E = TypeVar("E")
+CHECK = (
+    f"{shlex.quote(sys.executable)} -c 'import calc; assert calc.sub(5, 3) == 2, calc.sub(5, 3)'"
+)
 ORIGINAL = "def add(a, b):\n    return a + b\n"
 GOOD = ORIGINAL + "\n\ndef sub(a, b):\n    return a - b\n"
 BAD = ORIGINAL + "\n\ndef sub(a, b):\n    return a + b\n"
@@ -79,7 +83,15 @@ def scripted() -> Iterator[Callable[[str, Sequence[Step]], ScriptedModel]]:
 
 
 class Harness:
-    def __init__(self, repo: Path, chain: list[str], edit_format: EditFormat = "whole", **agent_kw: int) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        chain: list[str],
+        edit_format: EditFormat = "whole",
+        *,
+        num_ctx: int = 8192,
+        max_tokens: int = 4096,
+    ) -> None:
         self.agent = AgentConfig(
             name="coder",
             model=chain[0],
@@ -87,7 +99,8 @@ class Harness:
             system_prompt="You write code.",
             retries=0,
             edit_format=edit_format,
-            **agent_kw,  # type: ignore[arg-type]
+            num_ctx=num_ctx,
+            max_tokens=max_tokens,
         )
         config = OrchestrateConfig(
             agents={"coder": self.agent},
@@ -102,11 +115,7 @@ class Harness:
         router = Router(config, Ledger(None), events=bus, run_id="run-w")
         self.ctx = RunContext(config, router, self.workspace, bus, "run-w", check_timeout=30)
 
-    async def run(self, subtask: Subtask) -> tuple[object, list[type]]:
-        result = await Worker(self.ctx, self.agent, subtask).run()
-        return result, [type(e) for e in self.events]
-
-    def of(self, kind: type) -> list[Event]:
+    def of(self, kind: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, kind)]
 
 
@@ -143,7 +152,7 @@ async def test_failed_check_goes_back_with_its_output_then_the_fix_is_committed(
     assert "AssertionError: 8" in second.messages[2].content
     assert CHECK in second.messages[2].content
     failed = harness.of(CheckFailed)
-    assert len(failed) == 1 and "AssertionError: 8" in failed[0].output  # type: ignore[attr-defined]
+    assert len(failed) == 1 and "AssertionError: 8" in failed[0].output
     commits = harness.workspace.commits()
     assert [c.title for c in commits] == ["Add sub to calc"]
     assert commits[0].sha == result.commit
@@ -155,7 +164,7 @@ async def test_failed_check_goes_back_with_its_output_then_the_fix_is_committed(
     }
     assert (harness.workspace.path / "calc.py").read_text() == GOOD
     assert (repo / "calc.py").read_text() == ORIGINAL
-    statuses = [e.status for e in harness.of(SubtaskStatus)]  # type: ignore[attr-defined]
+    statuses = [e.status for e in harness.of(SubtaskStatus)]
     assert statuses == ["running", "checking", "running", "checking", "done"]
 
 
@@ -173,15 +182,15 @@ async def test_three_failed_rounds_escalate_to_the_fallback_from_the_original_fi
     assert result.escalations == ["scripted:weak -> scripted:strong"]
     assert len(weak.requests) == 3
     escalated = harness.of(Escalated)
-    assert [(e.from_model, e.to_model) for e in escalated] == [  # type: ignore[attr-defined]
-        ("scripted:weak", "scripted:strong")
-    ]
+    assert [(e.from_model, e.to_model) for e in escalated] == [("scripted:weak", "scripted:strong")]
     # The stronger model starts from the subtask's original file, not the weak model's attempt.
     only = strong.requests[0]
     assert len(only.messages) == 1
-    assert "return a + b\n" in only.messages[0].content and "def sub" not in only.messages[0].content
+    assert (
+        "return a + b\n" in only.messages[0].content and "def sub" not in only.messages[0].content
+    )
     assert harness.workspace.commits()[0].trailers["Orchestrate-Model"] == "scripted:strong"
-    assert "escalated" in [e.status for e in harness.of(SubtaskStatus)]  # type: ignore[attr-defined]
+    assert "escalated" in [e.status for e in harness.of(SubtaskStatus)]
 
 
 async def test_all_models_failing_restores_the_files_and_reports_a_task_failure(
@@ -201,7 +210,7 @@ async def test_all_models_failing_restores_the_files_and_reports_a_task_failure(
     assert harness.workspace.commits() == []
     assert git(harness.workspace.path, "status", "--porcelain") == ""
     finished = harness.of(SubtaskFinished)
-    assert [e.ok for e in finished] == [False]  # type: ignore[attr-defined]
+    assert [e.ok for e in finished] == [False]
 
 
 async def test_edit_outside_the_allowed_files_is_refused_and_sent_back(
@@ -215,17 +224,25 @@ async def test_edit_outside_the_allowed_files_is_refused_and_sent_back(
 
     assert result.status == "done"
     refused = harness.of(EditRefused)
-    assert [e.path for e in refused] == ["README.md"]  # type: ignore[attr-defined]
+    assert [e.path for e in refused] == ["README.md"]
     feedback = model.requests[1].messages[2].content
-    assert "refused" in feedback and "README.md" in feedback and "not one of this subtask's files" in feedback
+    assert (
+        "refused" in feedback
+        and "README.md" in feedback
+        and "not one of this subtask's files" in feedback
+    )
     assert (harness.workspace.path / "README.md").read_text() == "calc\n"
-    assert git(harness.workspace.path, "show", "--stat", "--format=", "HEAD").split()[0] == "calc.py"
+    assert (
+        git(harness.workspace.path, "show", "--stat", "--format=", "HEAD").split()[0] == "calc.py"
+    )
 
 
 async def test_mismatched_search_block_gets_did_you_mean_feedback(
     repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
 ) -> None:
-    wrong = "calc.py\n<<<<<<< SEARCH\ndef add(x, y):\n    return a + b\n=======\nX\n>>>>>>> REPLACE\n"
+    wrong = (
+        "calc.py\n<<<<<<< SEARCH\ndef add(x, y):\n    return a + b\n=======\nX\n>>>>>>> REPLACE\n"
+    )
     right = (
         "calc.py\n<<<<<<< SEARCH\n    return a + b\n=======\n    return a + b\n\n\n"
         "def sub(a, b):\n    return a - b\n>>>>>>> REPLACE\n"

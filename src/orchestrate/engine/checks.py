@@ -114,15 +114,23 @@ async def run_check(
         raise ValueError(f"check timeout must be positive, got {timeout}")
     merged = {**os.environ, **env} if env is not None else None
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_shell(
-        command,
-        cwd=cwd,
-        env=merged,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_shell(
+            command,
+            cwd=cwd,
+            env=merged,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
     )
+    try:
+        proc = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        # Cancelled while the shell was starting: it may already run, so finish and kill it.
+        _signal_group((await spawn).pid, signal.SIGKILL)
+        raise
     stdout = proc.stdout
     assert stdout is not None  # PIPE was requested just above
     tail = _Tail(OUTPUT_LIMIT)

@@ -11,15 +11,16 @@ import asyncio
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
 from orchestrate.engine.checks import CheckResult, run_checks
+from orchestrate.engine.edits import FormatStats
 from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.planner import make_plan
 from orchestrate.engine.result import RunResult, SubtaskResult
-from orchestrate.engine.review import Review
+from orchestrate.engine.review import Review, follow_up_subtasks
 from orchestrate.engine.reviewer import review_run
 from orchestrate.engine.scheduler import run_batch
 from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext, Worker
@@ -42,6 +43,8 @@ Status = Literal["approved", "changes_requested", "failed"]
 
 class EngineOptions(BaseModel):
     """How a run is carried out."""
+
+    model_config = ConfigDict(frozen=True)
 
     concurrency: int = Field(default=4, ge=1)
     """Most subtasks worked on at once (endpoints' own limits apply inside the router)."""
@@ -69,6 +72,8 @@ class Engine:
     ) -> None:
         self.config, self.router, self.repo = config, router, repo
         self.events, self.options = events, options
+        self.format_stats = FormatStats()
+        """How well each model keeps to its edit format; shared by this engine's runs."""
 
     def _agent(self, name: str) -> AgentConfig:
         agent = self.config.agents.get(name)
@@ -87,16 +92,24 @@ class Engine:
         self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
         return plan
 
-    async def run(self, task: TaskSpec, run_id: str) -> RunResult:
-        """Carry out `task` on branch `orchestrate/<run_id>`; the user's tree is never touched."""
+    async def run(self, task: TaskSpec, run_id: str, plan: Plan | None = None) -> RunResult:
+        """Carry out `task` on branch `orchestrate/<run_id>`; the user's tree is never touched.
+
+        `plan` is one the user already approved (and maybe edited); without it the planner runs.
+        """
         for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
             self._agent(name)
         workspace = await asyncio.to_thread(Workspace.create, self.repo, run_id)
         run = _Run(self, task, workspace)
-        try:
-            run.plan = await self._plan(task, workspace.path, run_id)
-        except RUN_ERRORS as error:
-            return await run.finish("failed", f"planning failed: {error}")
+        if plan is not None:
+            run.plan = plan
+            ids = [subtask.id for subtask in plan.subtasks]
+            self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
+        else:
+            try:
+                run.plan = await self._plan(task, workspace.path, run_id)
+            except RUN_ERRORS as error:
+                return await run.finish("failed", f"planning failed: {error}")
         await run.execute(run.plan.subtasks)
         for round_number in range(1, self.options.max_review_rounds + 1):
             broken = [r for r in run.results if r.failure == "infrastructure"]
@@ -111,7 +124,8 @@ class Engine:
             if review.verdict == "approve" or not review.follow_ups:
                 break
             if round_number < self.options.max_review_rounds:
-                await run.execute(run.follow_ups(review, round_number))
+                taken = {result.id for result in run.results}
+                await run.execute(follow_up_subtasks(review, taken, f"r{round_number}"))
         return await run.finish(run.status(), run.summary())
 
 
@@ -127,6 +141,7 @@ class _Run:
             workspace=workspace,
             events=engine.events,
             run_id=workspace.run_id,
+            stats=engine.format_stats,
             max_fix_rounds=options.max_fix_rounds,
             check_timeout=options.check_timeout,
             private=options.local_only,
@@ -161,18 +176,7 @@ class _Run:
         run_id, sid = self.ctx.run_id, subtask.id
         self.ctx.emit(SubtaskStatus(run_id=run_id, subtask_id=sid, status="failed", detail=reason))
         self.ctx.emit(SubtaskFinished(run_id=run_id, subtask_id=sid, ok=False, detail=reason))
-        return SubtaskResult(
-            id=sid,
-            title=subtask.title,
-            kind=subtask.kind,
-            agent=subtask.agent,
-            status="failed",
-            commit=None,
-            model=None,
-            rounds=0,
-            detail=reason,
-            failure="task",
-        )
+        return SubtaskResult.skipped(subtask, reason)
 
     async def review(self) -> Review:
         """Run the task's checks, then ask the reviewer about the diff as git has it."""
@@ -199,20 +203,6 @@ class _Run:
             )
         )
         return review
-
-    def follow_ups(self, review: Review, round_number: int) -> list[Subtask]:
-        """The review's follow-ups, renamed where an id is taken; unknown dependencies dropped."""
-        taken = {result.id for result in self.results}
-        names = {
-            f.id: f"{f.id}-r{round_number}" if f.id in taken else f.id for f in review.follow_ups
-        }
-        known = taken | set(names.values())
-        renamed = []
-        for follow_up in review.follow_ups:
-            deps = [names.get(dep, dep) for dep in follow_up.depends_on]
-            update = {"id": names[follow_up.id], "depends_on": [d for d in deps if d in known]}
-            renamed.append(follow_up.model_copy(update=update))
-        return renamed
 
     def status(self) -> Status:
         approved = self.review_result is not None and self.review_result.verdict == "approve"

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from orchestrate.engine.checks import CheckResult
-from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.review import Review
 
 FailureSide = Literal["task", "infrastructure"]
@@ -40,6 +40,22 @@ class SubtaskResult(BaseModel):
     """On failure: the work was wrong (`task`) or no model could be reached (`infrastructure`)."""
     checks: list[CheckResult] = Field(default_factory=list)
     """Results of the last run of its acceptance checks."""
+
+    @classmethod
+    def skipped(cls, subtask: Subtask, reason: str) -> SubtaskResult:
+        """A subtask that never ran (a dependency failed)."""
+        return cls(
+            id=subtask.id,
+            title=subtask.title,
+            kind=subtask.kind,
+            agent=subtask.agent,
+            status="failed",
+            commit=None,
+            model=None,
+            rounds=0,
+            detail=reason,
+            failure="task",
+        )
 
 
 class RunResult(BaseModel):

@@ -47,3 +47,19 @@ class Review(BaseModel):
         outside = {dep for follow_up in self.follow_ups for dep in follow_up.depends_on}
         check_graph(self.follow_ups, outside - {follow_up.id for follow_up in self.follow_ups})
         return self
+
+
+def follow_up_subtasks(review: Review, taken: set[str], suffix: str) -> list[Subtask]:
+    """The review's follow-ups ready to run after work whose ids are `taken`.
+
+    A follow-up whose id is taken gets `-<suffix>` appended (dependencies follow the rename);
+    dependencies on ids that exist nowhere are dropped.
+    """
+    names = {f.id: f"{f.id}-{suffix}" if f.id in taken else f.id for f in review.follow_ups}
+    known = taken | set(names.values())
+    ready = []
+    for follow_up in review.follow_ups:
+        deps = [names.get(dep, dep) for dep in follow_up.depends_on]
+        update = {"id": names[follow_up.id], "depends_on": [d for d in deps if d in known]}
+        ready.append(follow_up.model_copy(update=update))
+    return ready

@@ -1,0 +1,117 @@
+"""The batch report as Markdown: readable in a terminal, pasteable into an issue or a PR."""
+
+from __future__ import annotations
+
+from orchestrate.engine.report import BatchReport, SubtaskLine, TaskReport
+from orchestrate.ledger.report import CostTotals
+
+_STATUS_WORDS = {
+    "approved": "approved",
+    "changes_requested": "NOT approved (changes requested)",
+    "failed": "FAILED",
+    "planned": "planned",
+}
+_SHA = 10
+
+
+def _cell(text: str | None) -> str:
+    """Table-safe text: one line, pipes escaped."""
+    return " ".join((text or "").split()).replace("|", "\\|") or "—"
+
+
+def _money(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def _cost_line(cost: CostTotals) -> str:
+    return (
+        f"cloud {_money(cost.cloud_usd)} · local tokens {cost.local_tokens:,} · "
+        f"all-cloud {_money(cost.counterfactual_usd)} · "
+        f"saved {_money(cost.savings_usd)} ({cost.savings_pct:.0f}%)"
+    )
+
+
+def _subtask_row(line: SubtaskLine) -> str:
+    moves = f" ({'; '.join(line.escalations)})" if line.escalations else ""
+    cells = [
+        line.id,
+        line.agent,
+        f"{line.model or '—'}{moves}",
+        line.status,
+        str(line.rounds),
+        (line.commit or "")[:_SHA],
+        line.detail,
+    ]
+    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
+
+
+def _run_section(task: TaskReport) -> list[str]:
+    commits = f"{len(task.commits)} commit{'s' if len(task.commits) != 1 else ''}"
+    lines = [f"- branch: `{task.branch}` ({commits}); worktree: `{task.worktree}`"]
+    if task.review_verdict:
+        lines.append(f"- review: **{task.review_verdict}**: {_cell(task.review_summary)}")
+    else:
+        lines.append("- review: none")
+    for check in task.task_checks:
+        verdict = "passes" if check.ok else f"FAILS (exit {check.exit_code})"
+        lines.append(f"- check `{check.command}`: {verdict}")
+    lines += [f"- outcome: {_cell(task.detail)}", f"- cost: {_cost_line(task.cost)}"]
+    if task.subtasks:
+        lines += [
+            "",
+            "| subtask | agent | model | status | rounds | commit | detail |",
+            "|---|---|---|---|---|---|---|",
+            *(_subtask_row(line) for line in task.subtasks),
+        ]
+    return lines
+
+
+def _dry_section(task: TaskReport) -> list[str]:
+    lines: list[str] = []
+    if task.plan is None:
+        return [f"- {_cell(task.detail)}", f"- planning cost: {_cost_line(task.cost)}"]
+    if task.plan.summary:
+        lines.append(f"- approach: {_cell(task.plan.summary)}")
+    lines.append(f"- planning cost: {_cost_line(task.cost)}")
+    if task.estimate is not None:
+        est = task.estimate
+        lines.append(
+            f"- estimated run: cloud {_money(est.cloud_usd)} · local tokens "
+            f"{est.local_tokens:,} · all-cloud {_money(est.counterfactual_usd)} "
+            f"({est.assumptions})"
+        )
+    lines += ["", "| subtask | kind | agent | edits | checks |", "|---|---|---|---|---|"]
+    for sub in task.plan.subtasks:
+        cells = [sub.id, sub.kind, sub.agent, ", ".join(sub.edit_files), "; ".join(sub.checks)]
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return lines
+
+
+def _totals(report: BatchReport) -> list[str]:
+    totals = report.totals
+    word = "planned" if report.dry_run else "approved"
+    lines = [
+        "## Totals",
+        "",
+        f"- tasks: {totals.tasks}, {word}: {totals.approved}",
+        f"- {'planning ' if report.dry_run else ''}cost: {_cost_line(totals.cost)}",
+    ]
+    if totals.estimated_cloud_usd is not None:
+        lines.append(
+            f"- estimated cloud cost of running every plan: {_money(totals.estimated_cloud_usd)}"
+        )
+    lines.append(f"- all-cloud counterfactual: {report.counterfactual_note}")
+    return lines
+
+
+def render_markdown(report: BatchReport) -> str:
+    """The whole report."""
+    kind = "dry run" if report.dry_run else "run"
+    lines = [f"# orchestrate {kind}: {report.plan_file}", ""]
+    for number, task in enumerate(report.tasks, start=1):
+        status = _STATUS_WORDS[task.status]
+        lines += [f"## {number}. {task.task}: {status}", "", f"- run: `{task.run_id}`"]
+        lines += _dry_section(task) if report.dry_run else _run_section(task)
+        lines.append("")
+    lines += _totals(report)
+    return "\n".join(lines) + "\n"

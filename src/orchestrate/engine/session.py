@@ -1,0 +1,164 @@
+"""Everything a run needs, wired once: config, ledger, budget, event bus, and an engine per run.
+
+The `run` command, the TUI and the pull-request pipeline all start here. Each run gets its own
+router (the router stamps every ledger row and event with its run id) while the ledger, the
+budget, the cooldowns and the event bus are shared, so a cap holds across a whole batch.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from types import TracebackType
+
+import git
+
+from orchestrate.config.loader import load_config
+from orchestrate.config.schema import OrchestrateConfig
+from orchestrate.engine.engine import RUN_ERRORS, Engine, EngineOptions
+from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.result import RunResult
+from orchestrate.events import EventBus
+from orchestrate.exceptions import RepoError
+from orchestrate.ledger.pricing import Pricer
+from orchestrate.ledger.store import Ledger, default_ledger_path
+from orchestrate.routing.budget import Budget
+from orchestrate.routing.cooldown import Cooldowns
+from orchestrate.routing.router import Router
+
+_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_SLUG_MAX = 40
+
+
+def repo_root(repo: Path) -> Path:
+    """The top of the git work tree holding `repo`; `RepoError` if there is none to run in."""
+    try:
+        handle = git.Repo(repo, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepoError(
+            f"{repo} is not a git repository: run `git init` there or pass --repo"
+        ) from None
+    try:
+        if handle.working_tree_dir is None:
+            raise RepoError(f"{repo} is a bare repository: pass --repo with a checkout")
+        if not handle.head.is_valid():
+            raise RepoError(
+                f"{repo} has no commits yet: make a first commit (`git commit --allow-empty -m init`)"
+            )
+        return Path(handle.working_tree_dir).resolve()
+    finally:
+        handle.close()
+
+
+def new_run_id(title: str, index: int, now: float | None = None) -> str:
+    """`20250101-120000-1-add-greeting`: sortable, readable, and unique within a batch."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    slug = _SLUG_CHARS.sub("-", title.lower()).strip("-")[:_SLUG_MAX].strip("-") or "task"
+    return f"{stamp}-{index}-{slug}"
+
+
+def with_context(task: TaskSpec, context: str) -> TaskSpec:
+    """The task with the plan's introduction appended, so planner and reviewer both see it."""
+    if not context.strip():
+        return task
+    instructions = f"{task.instructions}\n\nFrom the plan's introduction:\n{context.strip()}"
+    return task.model_copy(update={"instructions": instructions})
+
+
+def _ignore_ledger_dir(repo: Path, ledger_path: Path) -> None:
+    """Keep a ledger inside the repo out of `git status`, as tools' cache folders do."""
+    folder = ledger_path.parent
+    if not folder.resolve().is_relative_to(repo):
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Written by orchestrate: its ledger is local state, not source.\n*\n")
+
+
+class Session:
+    """Config, ledger, budget and bus for a batch of runs in one repository."""
+
+    def __init__(
+        self,
+        config: OrchestrateConfig,
+        repo: Path,
+        ledger: Ledger,
+        *,
+        budget: Budget | None = None,
+        options: EngineOptions | None = None,
+        events: EventBus | None = None,
+    ) -> None:
+        self.config = config
+        self.repo = repo
+        self.ledger = ledger
+        self.budget = budget or Budget(None)
+        self.options = options or EngineOptions()
+        self.events = events or EventBus()
+        self.cooldowns = Cooldowns()
+        self.pricer = Pricer.from_config(config)
+
+    @classmethod
+    def open(
+        cls,
+        repo: Path,
+        *,
+        agents_dir: Path | None = None,
+        ledger_path: Path | None = None,
+        budget_usd: float | None = None,
+        options: EngineOptions | None = None,
+    ) -> Session:
+        """Check the repo, load the layered config and open the ledger (default under the repo)."""
+        root = repo_root(repo)
+        config = load_config(root, agents_dir)
+        path = ledger_path if ledger_path is not None else default_ledger_path(root)
+        _ignore_ledger_dir(root, path)
+        return cls(config, root, Ledger(path), budget=Budget(budget_usd), options=options)
+
+    def router(self, run_id: str) -> Router:
+        """A router for one run, sharing this session's ledger, bus, budget and cooldowns."""
+        return Router(
+            self.config,
+            self.ledger,
+            events=self.events,
+            budget=self.budget,
+            cooldowns=self.cooldowns,
+            run_id=run_id,
+        )
+
+    async def run(self, task: TaskSpec, run_id: str) -> RunResult:
+        """Carry out one task on its own branch."""
+        router = self.router(run_id)
+        engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
+        try:
+            return await engine.run(task, run_id)
+        finally:
+            await router.aclose()
+
+    async def plan(self, task: TaskSpec, run_id: str) -> tuple[Plan | None, str]:
+        """A dry run's plan, or None with the reason; what planning cost is in the ledger."""
+        router = self.router(run_id)
+        engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
+        try:
+            return await engine.plan(task), ""
+        except RUN_ERRORS as error:
+            return None, f"planning failed: {error}"
+        finally:
+            await router.aclose()
+
+    def close(self) -> None:
+        """Close the ledger."""
+        self.ledger.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

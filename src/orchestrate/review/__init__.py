@@ -1,0 +1,1 @@
+"""Pull-request review: triage, local routine review, cloud deep review, merge, summary."""

@@ -1,0 +1,117 @@
+"""Routine review: a local model reviews one file, or a few hunks of a large one, at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrate.github.patch import FilePatch, Hunk
+from orchestrate.review.calls import CALL_FAILURES, StepCall
+from orchestrate.review.findings import Finding, Severity, SkippedItem
+from orchestrate.review.limits import hunk_tokens
+from orchestrate.review.untrusted import UNTRUSTED_NOTE, delimit, render_hunks, sanitize
+
+MIN_CHUNK_TOKENS = 500
+"""Smallest chunk worth a call, whatever the agent's context window."""
+
+
+class LineRemark(BaseModel):
+    """One comment on a numbered line of the diff shown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int
+    """A new-side line number shown in the diff."""
+    severity: Severity
+    """`error` must be fixed, `warning` should be, `info` is a suggestion."""
+    body: str = Field(min_length=1)
+    """What is wrong and what to do instead."""
+
+
+class FileRemarks(BaseModel):
+    """The routine reviewer's structured answer for one chunk of one file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    findings: list[LineRemark] = Field(default_factory=list)
+    """Comments; empty when the chunk needs none."""
+
+
+def chunk_hunks(hunks: Sequence[Hunk], max_tokens: int) -> list[list[Hunk]]:
+    """Consecutive hunks grouped so each group fits `max_tokens` (a larger hunk goes alone)."""
+    chunks: list[list[Hunk]] = []
+    size = 0
+    for hunk in hunks:
+        tokens = hunk_tokens(hunk)
+        if not chunks or size + tokens > max_tokens:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(hunk)
+        size += tokens
+    return chunks
+
+
+def anchor(line: int, lines: Sequence[int]) -> int:
+    """`line` if the diff shows it, else the nearest line it shows (`lines` sorted, not empty)."""
+    at = bisect.bisect_left(lines, line)
+    near = [lines[i] for i in (at - 1, at) if 0 <= i < len(lines)]
+    return min(near, key=lambda candidate: (abs(candidate - line), candidate))
+
+
+def routine_message(path: str, title: str, diff: str, part: str) -> str:
+    """The routine reviewer's user message for one chunk."""
+    return "\n\n".join(
+        [
+            UNTRUSTED_NOTE,
+            f"## PR title\n{delimit('title', sanitize(title))}",
+            f"## File: {delimit('path', sanitize(path))}{part}",
+            f"## Diff\n{delimit('diff', diff)}",
+            "## How to answer\nList real problems in this diff, each on a numbered line.",
+        ]
+    )
+
+
+async def review_routine(
+    files: Sequence[FilePatch], *, title: str, call: StepCall
+) -> tuple[list[Finding], list[SkippedItem]]:
+    """Review every file, chunk by chunk, concurrently (the router bounds each endpoint)."""
+    chunk_tokens = max(MIN_CHUNK_TOKENS, call.agent.num_ctx // 2)
+    jobs = []
+    for patch in files:
+        chunks = chunk_hunks(patch.hunks, chunk_tokens)
+        for index, chunk in enumerate(chunks):
+            part = f" (part {index + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+            jobs.append(_review_chunk(patch.path, chunk, title, part, call))
+    findings: list[Finding] = []
+    skipped: list[SkippedItem] = []
+    for found, missed in await asyncio.gather(*jobs):
+        findings.extend(found)
+        skipped.extend(missed)
+    return findings, skipped
+
+
+async def _review_chunk(
+    path: str, hunks: list[Hunk], title: str, part: str, call: StepCall
+) -> tuple[list[Finding], list[SkippedItem]]:
+    diff = render_hunks(hunks).text
+    try:
+        answer, _ = await call.ask(routine_message(path, title, diff, part), FileRemarks)
+    except CALL_FAILURES as error:
+        return [], [SkippedItem(path=path, reason=f"routine review{part} failed: {error}")]
+    shown = sorted({n for hunk in hunks for n in hunk.new_lines()})
+    if not shown:  # only deletions: no line a comment could name
+        return [], []
+    return [
+        Finding(
+            path=path,
+            line=anchor(remark.line, shown),
+            severity=remark.severity,
+            body=sanitize(remark.body).strip(),
+            source="routine",
+        )
+        for remark in answer.findings
+        if sanitize(remark.body).strip()
+    ], []
