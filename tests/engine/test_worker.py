@@ -11,7 +11,14 @@ from typing import TypeVar
 
 import pytest
 
-from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, EditFormat, OrchestrateConfig
+from orchestrate.config.schema import (
+    BUILTIN_ENDPOINTS,
+    AgentConfig,
+    EditFormat,
+    EndpointConfig,
+    OrchestrateConfig,
+    PriceEntry,
+)
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.worker import RunContext, Worker
 from orchestrate.engine.workspace import Workspace
@@ -319,3 +326,32 @@ async def test_reference_files_are_dropped_before_giving_up_on_context(
     prompt = model.requests[0].messages[0].content
     assert "lore" not in prompt and "content omitted" in prompt
     assert "def add(a, b):" in prompt
+
+
+async def test_a_subtask_touching_a_private_path_never_reaches_a_cloud_model(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    # The file's text is harmless: only its path (secrets/**) makes the request private.
+    (repo / "secrets").mkdir()
+    (repo / "secrets" / "notes.txt").write_text("rotate quarterly\n")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "notes")
+    cloud = scripted("big", [])
+    local = scripted("w1", [whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scloud:big", "scripted:w1"])
+    harness.ctx.router.config = harness.ctx.router.config.model_copy(
+        update={
+            "endpoints": {
+                **BUILTIN_ENDPOINTS,
+                "scloud": EndpointConfig(kind="scripted", tier="cloud"),
+            },
+            "prices": {**packaged_prices().prices, "scloud:big": PriceEntry(input=3, output=15)},
+        }
+    )
+
+    task = sub_task(read_files=["README.md", "secrets/notes.txt"])
+    result = await Worker(harness.ctx, harness.agent, task).run()
+
+    assert result.status == "done"
+    assert cloud.requests == []
+    assert "rotate quarterly" in local.requests[0].messages[0].content

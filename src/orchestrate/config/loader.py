@@ -12,9 +12,11 @@ from orchestrate.config.providers_file import PROVIDERS_FILE, LoadedProviders, l
 from orchestrate.config.refs import RefChecker
 from orchestrate.config.schema import (
     BUILTIN_ENDPOINTS,
+    BudgetConfig,
     EndpointConfig,
     OrchestrateConfig,
     PriceEntry,
+    PrivacySettings,
     ProvidersFile,
 )
 from orchestrate.exceptions import ConfigError
@@ -28,8 +30,8 @@ def load_config(repo: Path | None = None, agents_dir: Path | None = None) -> Orc
 
     Layers, later winning: the packaged defaults, `<repo>/agents/`, then `agents_dir`. An agent
     file replaces a same-named agent from an earlier layer whole; `providers.yaml` files merge
-    endpoints and prices by name, and the last to set `reference_model` or
-    `local_cost_per_mtok` wins.
+    endpoints and prices by name, the last to set `reference_model` or
+    `local_cost_per_mtok` wins, and each `budget:` cap comes from the last file that sets it.
     """
     merged = _Merged()
     for directory in agent_layers(repo, agents_dir):
@@ -89,6 +91,8 @@ class _Merged:
     reference_model: str = _DEFAULT_REFERENCE
     reference_from: LoadedProviders | None = None
     local_cost_per_mtok: float = 0.0
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     def add_providers(self, loaded: LoadedProviders) -> None:
         self.endpoints.update(loaded.file.endpoints)
@@ -98,6 +102,16 @@ class _Merged:
             self.reference_from = loaded
         if loaded.sets("local_cost_per_mtok"):
             self.local_cost_per_mtok = loaded.file.local_cost_per_mtok
+        if loaded.sets("budget"):
+            given = loaded.file.budget
+            update = {name: getattr(given, name) for name in given.model_fields_set}
+            self.budget = self.budget.model_copy(update=update)
+        if loaded.sets("privacy"):
+            given_privacy = loaded.file.privacy
+            changed = {
+                name: getattr(given_privacy, name) for name in given_privacy.model_fields_set
+            }
+            self.privacy = self.privacy.model_copy(update=changed)
 
     def add_agent(self, agent: LoadedAgent) -> None:
         self.agents[agent.config.name] = agent
@@ -117,5 +131,7 @@ class _Merged:
             prices=self.prices,
             reference_model=self.reference_model,
             local_cost_per_mtok=self.local_cost_per_mtok,
+            budget=self.budget,
+            privacy=self.privacy,
             sources={name: display_path(agent.path) for name, agent in self.agents.items()},
         )

@@ -1,4 +1,4 @@
-"""`providers.yaml`: named endpoints, price overrides, the savings reference model."""
+"""`providers.yaml`: named endpoints, price overrides, the savings reference model, budgets."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def load_providers_file(path: Path) -> LoadedProviders:
     doc = load_yaml(path)
     if doc.data is None:
         return LoadedProviders(ProvidersFile(), doc)
-    fields = mapping_of(doc, "endpoints:, prices: and reference_model:")
+    fields = mapping_of(doc, "endpoints:, prices:, reference_model:, budget: and privacy:")
     loaded = LoadedProviders(validate(ProvidersFile, fields, doc), doc)
     for name in loaded.file.endpoints:
         if ":" in name:

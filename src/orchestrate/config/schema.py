@@ -56,6 +56,47 @@ class PriceEntry(_Strict):
     """Tokens the model accepts."""
 
 
+class BudgetConfig(_Strict):
+    """Caps on cloud spending; local models are never capped. Unset caps do not apply."""
+
+    per_run_usd: float | None = Field(default=None, ge=0)
+    """Most USD one run may spend on cloud models."""
+    per_day_usd: float | None = Field(default=None, ge=0)
+    """Most USD spent on cloud models per UTC day, counted from the ledger across runs."""
+    per_month_usd: float | None = Field(default=None, ge=0)
+    """Most USD spent on cloud models per UTC month, counted from the ledger across runs."""
+    on_cap: Literal["degrade", "stop"] = "degrade"
+    """At a cap: `degrade` leaves cloud models out of the chains (local ones carry on); `stop`
+    ends the run with an error."""
+
+
+DEFAULT_PRIVATE_PATHS: tuple[str, ...] = (
+    ".env",
+    ".env.*",
+    "secrets/**",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+)
+"""Globs matched against each trailing part of a path, so `secrets/**` also covers `a/secrets/b`."""
+
+DEFAULT_ENTROPY_LIMIT = 4.5
+"""detect-secrets' own default for base64-looking strings."""
+
+
+class PrivacySettings(_Strict):
+    """What counts as private. On by default: turning it off lets secrets reach cloud models."""
+
+    enabled: bool = True
+    """Scan requests at all."""
+    private_paths: tuple[str, ...] = DEFAULT_PRIVATE_PATHS
+    """Globs of files whose requests stay local whatever they hold."""
+    personal_data: bool = True
+    """Count emails, phone, card and national ID numbers as private, not only secrets."""
+    entropy_limit: float = Field(default=DEFAULT_ENTROPY_LIMIT, ge=0, le=8)
+    """Bits a character above which a quoted random-looking string counts as a secret."""
+
+
 class ProvidersFile(_Strict):
     """`providers.yaml`: endpoints by name, price overrides, and the savings reference model."""
 
@@ -67,6 +108,9 @@ class ProvidersFile(_Strict):
     """Cloud model whose prices value local tokens in the all-cloud counterfactual."""
     local_cost_per_mtok: float = Field(default=0.0, ge=0)
     """Optional electricity/amortisation cost of local tokens, USD per million."""
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    """Cloud spending caps; later files override the caps they set."""
 
 
 class AgentConfig(_Strict):
@@ -129,6 +173,10 @@ class OrchestrateConfig(_Strict):
     """Model that values local tokens in the savings counterfactual."""
     local_cost_per_mtok: float = 0.0
     """USD per million local tokens."""
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    """Cloud spending caps (the command line's `--budget` adds one more)."""
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    """What the privacy guard treats as private."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Which file each agent came from, for messages."""
 

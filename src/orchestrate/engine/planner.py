@@ -57,7 +57,7 @@ async def make_plan(
         messages=(Message(role="user", content=render_planner(task, overview, files)),),
         settings=agent.settings(),
     )
-    routed = await router.complete(agent, request, Plan, private=private)
+    routed = await router.complete(agent, request, Plan, private=private, files=list(files))
     if routed.output is None:  # the router parses whenever an output type is given
         raise PlanError(f"planner {routed.model_ref} returned no plan; run again")
     return routed.output

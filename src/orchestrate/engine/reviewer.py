@@ -41,7 +41,9 @@ async def review_run(
         messages=(Message(role="user", content=content),),
         settings=agent.settings(),
     )
-    routed = await router.complete(agent, request, Review, private=private)
+    # The diff's paths count for the private-path rule, just as their contents count for the scan.
+    changed = sorted({path for sub in plan.subtasks for path in (*sub.edit_files, *sub.read_files)})
+    routed = await router.complete(agent, request, Review, private=private, files=changed)
     if routed.output is None:  # the router parses whenever an output type is given
         raise OutputValidationError(f"reviewer {routed.model_ref} returned no review; run again")
     return routed.output

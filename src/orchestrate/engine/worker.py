@@ -45,6 +45,7 @@ from orchestrate.events import (
     SubtaskStatus,
 )
 from orchestrate.exceptions import (
+    BudgetExceededError,
     EditRefusedError,
     ModelRequestError,
     NoModelAvailableError,
@@ -56,7 +57,12 @@ from orchestrate.routing.router import Routed, Router
 
 Snapshot = dict[str, bytes | None]
 """Bytes of each of a subtask's files; None when the file does not exist."""
-INFRASTRUCTURE_ERRORS = (NoModelAvailableError, ModelRequestError, PrivacyBlockedError)
+INFRASTRUCTURE_ERRORS = (
+    NoModelAvailableError,
+    ModelRequestError,
+    PrivacyBlockedError,
+    BudgetExceededError,
+)
 Status = Literal["queued", "running", "checking", "escalated", "done", "failed"]
 
 
@@ -160,7 +166,11 @@ class Worker:
             fmt = self.ctx.stats.effective_format(self.agent.edit_format, self.chain[index])
             request = await self._request(index, fmt, previous)
             routed: Routed[BaseModel] = await self.ctx.router.complete(
-                self.agent, request, chain=self.chain[index:], private=self.ctx.private
+                self.agent,
+                request,
+                chain=self.chain[index:],
+                private=self.ctx.private,
+                files=[*self.subtask.edit_files, *self.subtask.read_files],
             )
             self.rounds += 1
             self.model = routed.model_ref

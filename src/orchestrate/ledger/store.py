@@ -73,6 +73,29 @@ class AttemptRecord(BaseModel):
         return masked[:_DETAIL_MAX]
 
 
+PrivacyAction = Literal["local_only", "redacted", "blocked"]
+
+
+class PrivacyRecord(BaseModel):
+    """One privacy finding and what the router did about it. Never holds the private text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    """Run the request belonged to."""
+    at: float = Field(default_factory=time.time)
+    """Unix time of the decision."""
+    agent: str
+    """Agent whose request it was."""
+    rule: str
+    """What fired: `github_token`, `email`, `private_path`, ..."""
+    location: str
+    """Where in the request: `message 1, line 3`, `system`, or a file path."""
+    action: PrivacyAction
+    """`local_only`: cloud models dropped; `redacted`: sent to the cloud masked; `blocked`: no
+    local model could take it, so it was not sent at all."""
+
+
 class RunSummary(BaseModel):
     """One run's span and spend."""
 
@@ -107,9 +130,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             outcome TEXT NOT NULL, error_class TEXT, detail TEXT)""",
         "CREATE INDEX attempts_run ON attempts (run_id, at)",
     ),
+    (
+        """CREATE TABLE privacy_decisions (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL, at REAL NOT NULL, agent TEXT NOT NULL,
+            rule TEXT NOT NULL, location TEXT NOT NULL, action TEXT NOT NULL)""",
+        "CREATE INDEX privacy_decisions_run ON privacy_decisions (run_id, at)",
+    ),
 )
 """Schema steps in order; `PRAGMA user_version` counts those applied. Only ever append."""
 
+_PRIVACY_COLUMNS: tuple[str, ...] = tuple(PrivacyRecord.model_fields)
+_INSERT_PRIVACY = (
+    f"INSERT INTO privacy_decisions ({', '.join(_PRIVACY_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_PRIVACY_COLUMNS))})"
+)
+_SELECT_PRIVACY = f"SELECT {', '.join(_PRIVACY_COLUMNS)} FROM privacy_decisions"
 _INSERT = f"INSERT INTO attempts ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM attempts"
 _RUNS = """SELECT run_id, MIN(at), MAX(at), COUNT(*),
@@ -193,6 +229,27 @@ class Ledger:
                     f"{_SELECT} WHERE run_id = ? ORDER BY id", (run_id,)
                 ).fetchall()
         return [AttemptRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
+
+    def record_privacy(self, rec: PrivacyRecord) -> None:
+        """Append one privacy decision and commit it."""
+        values = tuple(getattr(rec, name) for name in _PRIVACY_COLUMNS)
+        with self._lock:
+            self._db.execute(_INSERT_PRIVACY, values)
+
+    def privacy_decisions(self, run_id: str | None = None) -> list[PrivacyRecord]:
+        """Privacy decisions in the order recorded, of one run or of all."""
+        where, args = ("", ()) if run_id is None else (" WHERE run_id = ?", (run_id,))
+        with self._lock:
+            rows = self._db.execute(f"{_SELECT_PRIVACY}{where} ORDER BY id", args).fetchall()
+        return [PrivacyRecord(**dict(zip(_PRIVACY_COLUMNS, row, strict=True))) for row in rows]
+
+    def cloud_spend_since(self, since: float) -> float:
+        """USD spent on cloud models in attempts recorded at or after Unix time `since`."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT TOTAL(cost_usd) FROM attempts WHERE tier = 'cloud' AND at >= ?", (since,)
+            ).fetchone()
+        return float(row[0])
 
     def runs(self) -> list[RunSummary]:
         """Every run with its first and last time, cloud spend and local tokens, oldest first."""

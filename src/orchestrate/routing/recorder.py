@@ -6,9 +6,11 @@ import time
 
 from orchestrate.events import AttemptFinished, CostUpdated, EventBus
 from orchestrate.ledger.pricing import Pricer
-from orchestrate.ledger.store import AttemptRecord, Ledger, Outcome
+from orchestrate.ledger.store import AttemptRecord, Ledger, Outcome, PrivacyAction, PrivacyRecord
 from orchestrate.models.base import Model, ModelRequest, ModelResponse, Tier
 from orchestrate.models.registry import split_ref
+from orchestrate.privacy.guard import PrivacyDecision
+from orchestrate.privacy.masking import mask_keys
 from orchestrate.routing.budget import Budget, Reservation
 from orchestrate.routing.failures import Failure, FailureKind
 
@@ -126,6 +128,21 @@ class AttemptRecorder:
             )
         )
 
+    def privacy(self, agent: str, decision: PrivacyDecision, action: PrivacyAction) -> None:
+        """Record what made a request private and what was done: rule and place, never the text."""
+        now = time.time()
+        for rule, where in dict.fromkeys((f.rule, f.where()) for f in decision.findings):
+            self.ledger.record_privacy(
+                PrivacyRecord(
+                    run_id=self.run_id,
+                    at=now,
+                    agent=agent,
+                    rule=rule,
+                    location=where,
+                    action=action,
+                )
+            )
+
     def _write(self, row: AttemptRecord) -> None:
         self.ledger.record(row)
         if row.outcome != "skipped":
@@ -167,5 +184,6 @@ def _row(
         attempt=attempt,
         outcome=outcome,
         error_class=error_class,
-        detail=(detail or "")[:300] or None,
+        # Errors can echo the key a request was sent with: mask our own keys by value.
+        detail=mask_keys(detail or "")[:300] or None,
     )

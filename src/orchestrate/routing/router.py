@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
 from orchestrate.events import AttemptStarted, EventBus, ModelSkipped, ModelSwapped, TokenStreamed
 from orchestrate.exceptions import (
+    BudgetExceededError,
     ConfigError,
     MissingCredentialsError,
     MissingDependencyError,
@@ -26,6 +27,8 @@ from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, Outcome
 from orchestrate.models.base import Message, Model, ModelRequest, ModelResponse, Tier, TokenCallback
 from orchestrate.models.registry import infer_model, split_ref
+from orchestrate.privacy.guard import PrivacyGuard
+from orchestrate.privacy.masking import mask_keys, watch_key_envs
 from orchestrate.routing.backoff import retry_delay
 from orchestrate.routing.budget import Budget, Reservation
 from orchestrate.routing.cooldown import Cooldowns
@@ -65,8 +68,11 @@ class Router:
         stream_tokens: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        guard: PrivacyGuard | None = None,
     ) -> None:
         self.config = config
+        self.guard = guard or PrivacyGuard(config.privacy)
+        watch_key_envs(config.endpoints.values())
         self.events = events or EventBus()
         self.budget = budget or Budget(None)
         self.cooldowns = cooldowns or Cooldowns()
@@ -86,8 +92,13 @@ class Router:
         *,
         chain: Sequence[str] | None = None,
         private: bool = False,
+        files: Sequence[str] = (),
     ) -> Routed[T]:
-        """Serve `request` with the first model in the chain that can; raise if none could."""
+        """Serve `request` with the first model in the chain that can; raise if none could.
+
+        The privacy guard reads the request (and the paths in `files`) first: a private one goes
+        to local models only, or to cloud models redacted if the agent says `privacy: redact`.
+        """
         if output_type is not None and request.output_schema is None:
             request = request.model_copy(
                 update={
@@ -95,10 +106,12 @@ class Router:
                     "schema_name": output_type.__name__,
                 }
             )
-        candidates = self._candidates(agent, list(chain or agent.chain), private)
+        refs = list(chain or agent.chain)
+        cloud_request, private_reason = self._screen(agent, request, refs, files, private)
+        reasons: list[str] = []
+        candidates = self._candidates(agent, refs, private_reason, reasons)
         overflow_window: int | None = None
         previous: tuple[str, str] | None = None
-        reasons: list[str] = []
         for ref in candidates:
             skip = self._skip_reason(agent, ref, overflow_window)
             model = None if skip else self._model(agent, ref, reasons)
@@ -116,7 +129,8 @@ class Router:
                         reason=previous[1],
                     )
                 )
-            outcome = await self._try_model(agent, model, request, output_type)
+            sent = request if model.tier == "local" else cloud_request
+            outcome = await self._try_model(agent, model, sent, output_type)
             if outcome.routed is not None:
                 return outcome.routed
             failure = outcome.failure
@@ -124,7 +138,7 @@ class Router:
             reasons.append(f"{ref}: {failure.error_class}")
             if failure.kind is FailureKind.STOP:
                 raise ModelRequestError(
-                    f"{ref} rejected the request ({failure.message}); fix the request"
+                    f"{ref} rejected the request ({mask_keys(failure.message)}); fix the request"
                 )
             if failure.kind is FailureKind.CONTEXT_OVERFLOW:
                 overflow_window = self._window(agent, ref) or request.text_size() // 4
@@ -134,17 +148,42 @@ class Router:
             "run `orchestrate doctor` to see what is missing"
         )
 
-    def _candidates(self, agent: AgentConfig, chain: list[str], private: bool) -> list[str]:
-        if not (private or agent.privacy == "local_only"):
+    def _screen(
+        self,
+        agent: AgentConfig,
+        request: ModelRequest,
+        chain: list[str],
+        files: Sequence[str],
+        private: bool,
+    ) -> tuple[ModelRequest, str | None]:
+        """What cloud models may be sent, and why the request is private (None if it is not)."""
+        local = [ref for ref in chain if self._tier(ref) == "local"]
+        if private or agent.privacy == "local_only":
+            return request, "private request"
+        if len(local) == len(chain):
+            return request, None  # nothing here leaves the machine: no need to look
+        decision = self.guard.inspect(request, files)
+        if not decision.private:
+            return request, None
+        if agent.privacy == "redact" and decision.redacted_request is not None:
+            self.recorder.privacy(agent.name, decision, "redacted")
+            return decision.redacted_request, None
+        self.recorder.privacy(agent.name, decision, "local_only" if local else "blocked")
+        return request, f"private request ({decision.summary()})"
+
+    def _candidates(
+        self, agent: AgentConfig, chain: list[str], private: str | None, reasons: list[str]
+    ) -> list[str]:
+        if private is None:
             return chain
         local = [ref for ref in chain if self._tier(ref) == "local"]
         for ref in chain:
             if ref not in local:
-                self._skipped(agent, ref, "private request: cloud models are never used", [])
+                self._skipped(agent, ref, f"{private}: cloud models are never used", reasons)
         if not local:
             raise PrivacyBlockedError(
-                f"agent '{agent.name}' has private input and no local model in its chain; "
-                "add a local fallback such as llamacpp:gemma3-270m"
+                f"agent '{agent.name}' has private input ({private}) and no local model in its "
+                "chain; add a local fallback such as llamacpp:gemma3-270m"
             )
         return local
 
@@ -161,7 +200,9 @@ class Router:
     def _skipped(self, agent: AgentConfig, ref: str, reason: str, reasons: list[str]) -> None:
         reasons.append(f"{ref}: {reason}")
         self.events.emit(
-            ModelSkipped(run_id=self.recorder.run_id, agent=agent.name, model=ref, reason=reason)
+            ModelSkipped(
+                run_id=self.recorder.run_id, agent=agent.name, model=ref, reason=mask_keys(reason)
+            )
         )
         self.recorder.skipped(agent.name, ref, self._tier(ref), reason)
 
@@ -212,7 +253,10 @@ class Router:
         reservation = self.recorder.reserve(model, request)
         if reservation is None:
             reason = "cloud budget left is less than this call's worst case"
-            self.recorder.skipped(agent.name, model.ref, model.tier, reason)
+            self._skipped(agent, model.ref, reason, [])
+            hit = self.budget.hit
+            if hit is not None and hit.on_cap == "stop":
+                raise BudgetExceededError(hit.message())
             return Failure(FailureKind.MOVE_ON, "budget", reason)
         started = time.perf_counter()
         try:

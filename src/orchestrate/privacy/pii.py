@@ -1,0 +1,93 @@
+"""Personal data in text: emails, phone numbers, payment cards and national ID numbers.
+
+Each detector is a pattern plus an optional validator; patterns are deliberately narrow (formats
+with their usual separators), because numbers fill ordinary code and every false positive keeps a
+request off the cloud.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+# RFC 2606/6761 names reserved for documentation and tests: addresses there belong to nobody.
+_RESERVED_DOMAINS = re.compile(
+    r"(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost)$", re.IGNORECASE
+)
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b"
+)
+# International numbers with a leading +, or North American numbers written with separators.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}"
+    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"
+)
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# US social security numbers, written with dashes; areas 000, 666 and 900+ are never issued.
+_US_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
+# UK National Insurance numbers: two letters (some never used), six digits, a suffix A-D.
+_UK_NINO = re.compile(
+    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
+)
+# Issuer prefixes and lengths (Visa, Mastercard, Amex, Discover, JCB, Diners); with the Luhn
+# check they keep millisecond timestamps and other long integers out.
+_CARD_ISSUERS = re.compile(
+    r"4\d{12}(?:\d{3}){0,2}|5[1-5]\d{14}|2(?:2[2-9]\d|[3-6]\d\d|7[01]\d|720)\d{12}"
+    r"|3[47]\d{13}|6(?:011|5\d\d|4[4-9]\d)\d{12,15}|35(?:2[89]|[3-8]\d)\d{12,15}"
+    r"|3(?:0[0-5]|[689]\d)\d{11}"
+)
+
+Validator = Callable[[re.Match[str]], bool]
+
+
+@dataclass(frozen=True)
+class PiiRule:
+    """One kind of personal data: its rule name, pattern, and a check on each match."""
+
+    rule: str
+    pattern: re.Pattern[str]
+    valid: Validator | None = None
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """Start and end of each valid match."""
+        for match in self.pattern.finditer(text):
+            if self.valid is None or self.valid(match):
+                yield match.span()
+
+
+def luhn_ok(digits: str) -> bool:
+    """Whether a digit string passes the Luhn checksum that every payment card number carries."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> bool:
+    digits = re.sub(r"[ -]", "", match.group())
+    return _CARD_ISSUERS.fullmatch(digits) is not None and luhn_ok(digits)
+
+
+def _email(match: re.Match[str]) -> bool:
+    return _RESERVED_DOMAINS.search(match.group(1)) is None
+
+
+def _phone(match: re.Match[str]) -> bool:
+    digits = sum(char.isdigit() for char in match.group())
+    return 10 <= digits <= 15
+
+
+PII_RULES: tuple[PiiRule, ...] = (
+    PiiRule("email", _EMAIL, _email),
+    PiiRule("card_number", _CARD, _card),
+    PiiRule("us_ssn", _US_SSN),
+    PiiRule("uk_ni_number", _UK_NINO),
+    PiiRule("phone_number", _PHONE, _phone),
+)
+"""Checked in this order; when spans overlap, the earlier rule names the finding."""

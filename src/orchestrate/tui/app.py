@@ -1,0 +1,268 @@
+"""`OrchestrateApp`: task → plan → live run → diff and review, over the same engine as `orchestrate run`.
+
+The app only moves between screens and starts workers; the engine does the work. Screens post
+requests as messages, workers post outcomes, and the bridge posts every engine event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from orchestrate.engine.engine import RUN_ERRORS
+from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.result import RunResult
+from orchestrate.engine.session import Session
+from orchestrate.events import CostUpdated
+from orchestrate.exceptions import OrchestrateError, RepoError
+from orchestrate.tui.bridge import EventBridge
+from orchestrate.tui.diff_parse import parse_diff
+from orchestrate.tui.driver import Driver, RunIds, with_remark
+from orchestrate.tui.history import TaskHistory
+from orchestrate.tui.messages import (
+    Accepted,
+    CancelRequested,
+    DiffRequested,
+    EngineEvent,
+    NewTaskRequested,
+    PlanApproved,
+    PlanFailed,
+    PlanMade,
+    ReplanRequested,
+    RunDone,
+    RunStopped,
+    SentBack,
+    TaskSubmitted,
+)
+from orchestrate.tui.screens.help import HelpScreen
+from orchestrate.tui.screens.plan import PlanScreen
+from orchestrate.tui.screens.review import ReviewScreen
+from orchestrate.tui.screens.run import RunScreen
+from orchestrate.tui.screens.runs import RunsScreen
+from orchestrate.tui.screens.task import TaskScreen
+from orchestrate.tui.widgets.cost_bar import CostTotals
+
+HISTORY_FILE = "tui-history.json"
+
+
+class OrchestrateApp(App[None]):
+    """The interactive front end; `session` carries the config, ledger, budget and event bus."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "orchestrate"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+r", "runs", "Past runs"),
+    ]
+    cost: reactive[CostTotals] = reactive(CostTotals)
+    """Session spend so far; every `CostBar` follows it."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        run_ids: RunIds | None = None,
+        history: TaskHistory | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.driver = Driver(session, run_ids)
+        history_path = session.repo / ".orchestrate" / HISTORY_FILE
+        self.history = history if history is not None else TaskHistory(history_path)
+        self.bridge = EventBridge(session.events, self)
+        self.results: dict[str, RunResult] = {}
+        """Runs finished in this session, by id."""
+        self._banked = CostTotals()
+        self._tasks: dict[str, TaskSpec] = {}
+        self._plan_screen: PlanScreen | None = None
+        self._run_screen: RunScreen | None = None
+
+    def on_mount(self) -> None:
+        self.sub_title = self.session.repo.name
+        self.bridge.start()
+        self.push_screen(TaskScreen(self.history))
+
+    def on_unmount(self) -> None:
+        self.bridge.stop()
+
+    # Engine events ---------------------------------------------------------------------------
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        event = message.event
+        if isinstance(event, CostUpdated):
+            self.cost = self._banked.plus(event)
+            return
+        # Only screens still on the stack are told: a dismissed one has no widgets to update.
+        run, plan = self._run_screen, self._plan_screen
+        if run is not None and run in self.screen_stack and event.run_id == run.run_id:
+            run.apply(event)
+        elif plan is not None and plan in self.screen_stack:
+            plan.apply(event)
+
+    def _bank(self) -> None:
+        # Each plan or run has its own router, whose totals start at zero.
+        self._banked = self.cost
+
+    # Planning --------------------------------------------------------------------------------
+
+    def on_task_submitted(self, message: TaskSubmitted) -> None:
+        self._start_planning(message.task)
+
+    def _start_planning(self, task: TaskSpec) -> None:
+        run_id = self.driver.next_run_id(task)
+        self._tasks[run_id] = task
+        self._run_screen = None
+        self._plan_screen = PlanScreen(task, self.session.config, run_id)
+        self.push_screen(self._plan_screen)
+        self._plan(task, run_id)
+
+    @work(exclusive=True, group="engine")
+    async def _plan(self, task: TaskSpec, run_id: str) -> None:
+        try:
+            plan = await self.driver.plan(task, run_id)
+        except RUN_ERRORS as error:
+            self.post_message(PlanFailed(f"planning failed: {error}"))
+            return
+        self.post_message(PlanMade(task, plan))
+
+    def on_plan_made(self, message: PlanMade) -> None:
+        self._bank()
+        if self._plan_screen is not None:
+            self._plan_screen.show_plan(message.plan)
+
+    def on_plan_failed(self, message: PlanFailed) -> None:
+        self._bank()
+        if self._plan_screen is not None:
+            self._plan_screen.show_error(message.reason)
+
+    def on_replan_requested(self, message: ReplanRequested) -> None:
+        task = with_remark(message.task, message.plan, message.remark)
+        run_id = message.run_id
+        self._tasks[run_id] = task
+        if self._plan_screen is not None:
+            self._plan_screen.task_spec = task
+        self._plan(task, run_id)
+
+    # Running ---------------------------------------------------------------------------------
+
+    def on_plan_approved(self, message: PlanApproved) -> None:
+        run_id = message.run_id
+        agents = sorted(self.session.config.agents)
+        self._run_screen = RunScreen(message.task, message.plan, run_id, agents)
+        self._plan_screen = None
+        self.switch_screen(self._run_screen)
+        self._run(message.task, message.plan, run_id)
+
+    @work(exclusive=True, group="engine")
+    async def _run(self, task: TaskSpec, plan: Plan, run_id: str) -> None:
+        try:
+            result = await self.driver.run(task, plan, run_id)
+        except asyncio.CancelledError:
+            reason = f"cancelled; branch orchestrate/{run_id} keeps the finished subtasks"
+            self.post_message(RunStopped(run_id, reason))
+            raise
+        except OrchestrateError as error:
+            self.post_message(RunStopped(run_id, str(error)))
+            return
+        self.post_message(RunDone(result))
+
+    def on_run_done(self, message: RunDone) -> None:
+        self._bank()
+        result = message.result
+        self.results[result.run_id] = result
+        if self._run_screen is not None and self._run_screen.run_id == result.run_id:
+            self._run_screen.finished(result)
+        self.notify(result.detail, title=f"Run {result.status.replace('_', ' ')}")
+
+    def on_run_stopped(self, message: RunStopped) -> None:
+        self._bank()
+        if self._run_screen is not None and self._run_screen.run_id == message.run_id:
+            self._run_screen.stopped(message.reason)
+        self.notify(message.reason, title="Run stopped", severity="warning")
+
+    def on_cancel_requested(self, _: CancelRequested) -> None:
+        self.workers.cancel_group(self, "engine")
+
+    # Review ----------------------------------------------------------------------------------
+
+    def on_diff_requested(self, message: DiffRequested) -> None:
+        self._open_diff(message.run_id)
+
+    @work(group="git")
+    async def _open_diff(self, run_id: str) -> None:
+        try:
+            text = await asyncio.to_thread(self.driver.diff, run_id)
+        except RepoError as error:
+            self.notify(str(error), title="No diff", severity="error")
+            return
+        result = self.results.get(run_id)
+        review = result.review if result else None
+        outcome = f"{result.status.replace('_', ' ')}: {result.detail}" if result else "past run"
+        self.push_screen(ReviewScreen(run_id, parse_diff(text), review, outcome))
+
+    def on_accepted(self, message: Accepted) -> None:
+        self._accept(message.run_id, message.merge)
+
+    @work(group="git")
+    async def _accept(self, run_id: str, merge: bool) -> None:
+        try:
+            done = await asyncio.to_thread(self.driver.accept, run_id, merge)
+        except RepoError as error:
+            self.notify(str(error), title="Not accepted", severity="error")
+            return
+        self.notify(done, title="Accepted")
+        self._to_task_screen()
+
+    def on_sent_back(self, message: SentBack) -> None:
+        task = self._tasks.get(message.run_id)
+        if task is None:
+            self.notify("Only runs from this session can be sent back.", severity="warning")
+            return
+        result = self.results.get(message.run_id)
+        self._to_task_screen()
+        self._start_planning(with_remark(task, result.plan if result else None, message.remark))
+
+    def on_new_task_requested(self, _: NewTaskRequested) -> None:
+        self._to_task_screen()
+
+    def _to_task_screen(self) -> None:
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, TaskScreen):
+            self.pop_screen()
+
+    # Help, history and the command palette ---------------------------------------------------
+
+    def action_help(self) -> None:
+        screens: dict[str, list[BindingType]] = {
+            "Everywhere": list(self.BINDINGS),
+            "Task": list(TaskScreen.BINDINGS),
+            "Plan": list(PlanScreen.BINDINGS),
+            "Run": list(RunScreen.BINDINGS),
+            "Diff & review": list(ReviewScreen.BINDINGS),
+            "Past runs": list(RunsScreen.BINDINGS),
+        }
+        self.push_screen(HelpScreen(screens))
+
+    def action_runs(self) -> None:
+        self.push_screen(RunsScreen(self.driver.runs()))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New task", "Back to the task input", self._to_task_screen)
+        yield SystemCommand("Past runs", "Runs recorded in the ledger", self.action_runs)
+        yield SystemCommand("Help", "Keys and what orchestrate does", self.action_help)
+        for binding in screen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            action = binding.action.split("(", 1)[0]
+            if screen.check_action(action, ()) is True:
+                run = partial(screen.run_action, binding.action)
+                yield SystemCommand(binding.description, f"key: {binding.key}", run)

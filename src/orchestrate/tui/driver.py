@@ -1,0 +1,106 @@
+"""The TUI's handle on the engine: the same `Session` and `Engine` as `orchestrate run`.
+
+The only difference from the command line is the router's `stream_tokens=True`, so log panes
+can show what models write. Everything here is engine or git plumbing; the screens hold no logic.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import git
+
+from orchestrate.engine.engine import Engine
+from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.result import RunResult
+from orchestrate.engine.session import Session, new_run_id
+from orchestrate.engine.workspace import Workspace
+from orchestrate.exceptions import RepoError
+from orchestrate.ledger.store import RunSummary
+from orchestrate.routing.router import Router
+
+RunIds = Callable[[TaskSpec], str]
+"""Gives the id of the next run for a task."""
+
+
+def with_remark(task: TaskSpec, plan: Plan | None, remark: str) -> TaskSpec:
+    """The task with the user's remark about the last plan (or run) added to its instructions."""
+    earlier = ""
+    if plan is not None:
+        steps = "; ".join(f"{s.id}: {s.title}" for s in plan.subtasks)
+        earlier = f"\nThe earlier plan was: {steps}"
+    instructions = f"{task.instructions}\n\nThe user's remark on the earlier attempt:\n{remark}"
+    return task.model_copy(update={"instructions": instructions + earlier})
+
+
+class Driver:
+    """Plans and runs tasks for the app, one engine (and router) per run as `Session.run` does."""
+
+    def __init__(self, session: Session, run_ids: RunIds | None = None) -> None:
+        self.session = session
+        counter = itertools.count(1)
+        self._run_ids = run_ids or (lambda task: new_run_id(task.title, next(counter)))
+
+    def next_run_id(self, task: TaskSpec) -> str:
+        """A fresh run id for `task`."""
+        return self._run_ids(task)
+
+    def _engine(self, run_id: str) -> tuple[Engine, Router]:
+        session = self.session
+        router = Router(
+            session.config,
+            session.ledger,
+            events=session.events,
+            budget=session.budget,
+            cooldowns=session.cooldowns,
+            run_id=run_id,
+            stream_tokens=True,
+        )
+        engine = Engine(
+            session.config, router, session.repo, events=session.events, options=session.options
+        )
+        return engine, router
+
+    async def plan(self, task: TaskSpec, run_id: str) -> Plan:
+        """The planner's plan for `task`; planning costs are stamped with `run_id`."""
+        engine, router = self._engine(run_id)
+        try:
+            return await engine.plan(task)
+        finally:
+            await router.aclose()
+
+    async def run(self, task: TaskSpec, plan: Plan, run_id: str) -> RunResult:
+        """Carry out the approved `plan` on branch `orchestrate/<run_id>`."""
+        engine, router = self._engine(run_id)
+        try:
+            return await engine.run(task, run_id, plan=plan)
+        finally:
+            await router.aclose()
+
+    def diff(self, run_id: str) -> str:
+        """The run's branch against its base (blocking: call it from a thread)."""
+        return Workspace.open(self.session.repo, run_id).diff()
+
+    def accept(self, run_id: str, merge: bool) -> str:
+        """Drop the run's worktree, keep its branch, and merge it if asked; says what was done."""
+        workspace = Workspace.open(self.session.repo, run_id)
+        workspace.remove(keep_branch=True)
+        if not merge:
+            return f"kept branch {workspace.branch}"
+        repo = git.Git(self.session.repo)
+        try:
+            repo.merge("--no-ff", "--no-edit", workspace.branch)
+        except git.GitCommandError as error:
+            repo.merge("--abort", with_exceptions=False)
+            reason = str(error.stderr).strip().splitlines()[-1:] or ["git refused"]
+            raise RepoError(
+                f"could not merge {workspace.branch} ({reason[0]}): "
+                f"merge it by hand with `git merge {workspace.branch}`"
+            ) from None
+        return f"merged {workspace.branch}"
+
+    def runs(self) -> list[RunSummary]:
+        """Past runs recorded in the ledger, oldest first."""
+        return self.session.ledger.runs()

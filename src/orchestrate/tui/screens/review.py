@@ -1,0 +1,104 @@
+"""The run's diff per file with the reviewer's verdict and comments; accept or send back."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from orchestrate.engine.review import Review
+from orchestrate.tui.diff_parse import FileDiff
+from orchestrate.tui.messages import Accepted, SentBack
+from orchestrate.tui.screens.dialogs import RemarkDialog
+from orchestrate.tui.widgets.cost_bar import CostBar
+from orchestrate.tui.widgets.diff_view import DiffView, comment_text
+
+VERDICT_STYLE = {"approve": "bold green", "request_changes": "bold yellow"}
+
+
+def verdict_text(review: Review | None, outcome: str) -> Text:
+    """The verdict panel: outcome, verdict, summary, then every comment with its place."""
+    text = Text(outcome + "\n\n", style="bold")
+    if review is None:
+        text.append("No review for this run.", style="dim")
+        return text
+    text.append(review.verdict.replace("_", " "), style=VERDICT_STYLE[review.verdict])
+    text.append(f"\n{review.summary}\n")
+    for comment in review.comments:
+        where = f"{comment.path}:{comment.line}" if comment.line else comment.path
+        text.append(f"\n{where}\n", style="dim")
+        text.append_text(comment_text(comment, 0))
+        text.append("\n")
+    return text
+
+
+class ReviewScreen(Screen[None]):
+    """Pick a file on the left; its diff in the middle; the verdict on the right."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "accept(False)", "Accept (keep branch)"),
+        Binding("m", "accept(True)", "Accept & merge"),
+        Binding("s", "send_back", "Send back"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(
+        self, run_id: str, files: list[FileDiff], review: Review | None, outcome: str
+    ) -> None:
+        super().__init__()
+        self.run_id, self.files, self.review, self.outcome = run_id, files, review, outcome
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Run {self.run_id}: branch orchestrate/{self.run_id}", classes="banner")
+        with Horizontal(id="review-body"):
+            yield OptionList(*self._options(), id="files")
+            yield DiffView(id="diff")
+            with VerticalScroll(id="verdict-pane"):
+                yield Static(verdict_text(self.review, self.outcome), id="verdict")
+        yield CostBar(id="cost")
+        yield Footer()
+
+    def _options(self) -> list[Option]:
+        if not self.files:
+            return [Option("(no changes)", disabled=True)]
+        return [
+            Option(Text.assemble(f.path, (f" +{f.added}", "green"), (f" -{f.removed}", "red")))
+            for f in self.files
+        ]
+
+    def on_mount(self) -> None:
+        files = self.query_one("#files", OptionList)
+        files.focus()
+        if self.files:
+            files.highlighted = 0
+            self._show(0)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show(event.option_index)
+
+    def _show(self, index: int) -> None:
+        if not 0 <= index < len(self.files):
+            return
+        diff = self.files[index]
+        comments = [c for c in self.review.comments if c.path == diff.path] if self.review else []
+        self.query_one(DiffView).show(diff, comments)
+
+    def action_accept(self, merge: bool) -> None:
+        self.post_message(Accepted(self.run_id, merge))
+
+    def action_send_back(self) -> None:
+        def send(remark: str | None) -> None:
+            if remark:
+                self.post_message(SentBack(self.run_id, remark))
+
+        self.app.push_screen(RemarkDialog("What should change?"), send)
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,152 @@
+"""Helpers for the TUI tests: a tiny project's texts, scripted models, waiting on the app."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import TextArea
+
+from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
+from orchestrate.engine.engine import EngineOptions
+from orchestrate.engine.session import Session
+from orchestrate.events import EventBus
+from orchestrate.ledger.prices import packaged_prices
+from orchestrate.ledger.store import Ledger
+from orchestrate.models.scripted import ScriptedModel, Step, register_scripted
+from orchestrate.tui.app import OrchestrateApp
+
+PY = shlex.quote(sys.executable)
+CALC = "def add(a, b):\n    return a + b\n"
+CALC_SUB = CALC + "\n\ndef sub(a, b):\n    return a - b\n"
+CALC_SUB_BAD = CALC + "\n\ndef sub(a, b):\n    return b - a\n"
+README = "# calc\n\n## Usage\n\n`from calc import add, sub`\n"
+SUB_CHECK = f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"
+TASK_TEXT = "Add subtraction\ncalc needs sub(a, b) and usage docs."
+RUN_ID = "tui-1"
+"""Id of the first run of an app made by `make_app`."""
+
+
+def whole(path: str, text: str) -> str:
+    """A worker answer in whole-file format."""
+    return f"{path}\n```python\n{text}```\n"
+
+
+def subtask(sid: str, kind: str, files: list[str], checks: list[str], deps: list[str]) -> Any:
+    return {
+        "id": sid,
+        "title": f"Step {sid}",
+        "kind": kind,
+        "spec": f"Carry out step {sid}.",
+        "read_files": [],
+        "edit_files": files,
+        "depends_on": deps,
+        "checks": checks,
+    }
+
+
+PLAN = json.dumps(
+    {
+        "summary": "Add sub, then document it.",
+        "subtasks": [
+            subtask("sub", "code", ["calc.py"], [SUB_CHECK], []),
+            subtask("readme", "format", ["README.md"], ["grep -q Usage README.md"], ["sub"]),
+        ],
+    }
+)
+APPROVE = json.dumps(
+    {
+        "verdict": "approve",
+        "summary": "sub is correct and documented.",
+        "comments": [{"path": "calc.py", "line": 5, "severity": "info", "body": "nice and small"}],
+        "follow_ups": [],
+    }
+)
+CHAINS = {
+    "planner": ["scripted:planner"],
+    "reviewer": ["scripted:reviewer"],
+    "coder": ["scripted:coder"],
+    "tester": ["scripted:tester"],
+    "formatter": ["scripted:formatter"],
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+class Models:
+    """Registers scripted models for one test and forgets them afterwards."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, ScriptedModel] = {}
+
+    def add(self, name: str, steps: list[Step], **kwargs: Any) -> ScriptedModel:
+        # Fixed usage keeps token counts (and so snapshots) independent of prompt details.
+        kwargs = {"input_tokens": 100, "output_tokens": 20, **kwargs}
+        model = ScriptedModel(steps, name=name, **kwargs)
+        self.models[name] = model
+        register_scripted(name, model)
+        return model
+
+    def __getitem__(self, name: str) -> ScriptedModel:
+        return self.models[name]
+
+
+def agent(name: str, chain: list[str]) -> AgentConfig:
+    return AgentConfig(
+        name=name,
+        model=chain[0],
+        fallbacks=chain[1:],
+        system_prompt=f"You are the {name}.",
+        retries=0,
+    )
+
+
+def make_session(repo: Path, chains: dict[str, list[str]] | None = None) -> Session:
+    config = OrchestrateConfig(
+        agents={name: agent(name, chain) for name, chain in (chains or CHAINS).items()},
+        endpoints=dict(BUILTIN_ENDPOINTS),
+        prices=packaged_prices().prices,
+        reference_model="anthropic:claude-sonnet-4-5",
+    )
+    options = EngineOptions(concurrency=1, check_timeout=60, max_fix_rounds=2)
+    return Session(config, repo, Ledger(None), options=options, events=EventBus())
+
+
+def happy_models(models: Models) -> None:
+    """A run that goes well: plan, two subtasks first time, an approving review."""
+    models.add("planner", [PLAN])
+    models.add("coder", [whole("calc.py", CALC_SUB)])
+    models.add("formatter", [whole("README.md", README)])
+    models.add("tester", [])
+    models.add("reviewer", [APPROVE])
+
+
+MakeApp = Callable[..., OrchestrateApp]
+
+
+WAIT_S = 15.0
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], object]) -> None:
+    """Let the app run until `predicate` holds (at most `WAIT_S` seconds)."""
+    for _ in range(int(WAIT_S / 0.02)):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out after {WAIT_S}s waiting for the app")
+
+
+async def type_task(pilot: Pilot[Any], text: str = TASK_TEXT) -> None:
+    """Put a task in the input and ask for a plan (key-by-key typing is in the history test)."""
+    area = pilot.app.screen.query_one("#task-input", TextArea)
+    area.insert(text)
+    await pilot.press("ctrl+s")
