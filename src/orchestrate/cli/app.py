@@ -17,8 +17,12 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's help formatting alone costs ~0.2 s of start-up.
+    rich_markup_mode=None,
 )
-config_app = typer.Typer(help="Inspect and validate agent configuration.", no_args_is_help=True)
+config_app = typer.Typer(
+    help="Inspect and validate agent configuration.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(config_app, name="config")
 
 AgentsOpt = Annotated[
@@ -36,8 +40,17 @@ def _root(
     if debug:
         os.environ["ORCHESTRATE_DEBUG"] = "1"
     if ctx.invoked_subcommand is None:
-        # The interactive TUI will open here; until it exists, say what there is.
-        typer.echo(ctx.get_help())
+        from orchestrate.cli.tui_cmd import open_tui
+
+        open_tui(Path("."))
+
+
+@app.command()
+def tui(agents: AgentsOpt = None, repo: RepoOpt = Path(".")) -> None:
+    """Open the interactive app: write a task, approve the plan, watch the run, review the diff."""
+    from orchestrate.cli.tui_cmd import open_tui
+
+    open_tui(repo, agents)
 
 
 @config_app.command("check")
@@ -67,6 +80,127 @@ def cost(
     from orchestrate.cli.cost_cmd import cost as show_cost
 
     show_cost(repo, run, as_json, ledger)
+
+
+@app.command()
+def run(
+    plan: Annotated[
+        Path, typer.Argument(help="plan.md: one task per '## ' heading or '- [ ]' item.")
+    ],
+    *,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and estimate the cost; edit nothing.")
+    ] = False,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Most USD to spend on cloud models.")
+    ] = None,
+    local_only: Annotated[
+        bool, typer.Option("--local-only", help="Send nothing to cloud models.")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Subtasks worked on at once.")
+    ] = 4,
+    agents: AgentsOpt = None,
+    repo: RepoOpt = Path("."),
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="Ledger file.")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the Markdown report here.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON instead of Markdown.")
+    ] = False,
+    log: Annotated[
+        Path | None, typer.Option("--log", help="Write every event to this JSON-lines file.")
+    ] = None,
+) -> None:
+    """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
+    from orchestrate.cli.run_cmd import RunArgs
+    from orchestrate.cli.run_cmd import run as run_plan
+
+    args = RunArgs(
+        plan=plan,
+        repo=repo,
+        agents=agents,
+        ledger=ledger,
+        budget=budget,
+        local_only=local_only,
+        concurrency=concurrency,
+        dry_run=dry_run,
+        report=report,
+        as_json=as_json,
+        log=log,
+    )
+    raise typer.Exit(run_plan(args))
+
+
+@app.command("review-pr")
+def review_pr(
+    *,
+    repo: Annotated[
+        str | None,
+        typer.Option("--repo", "--github-repo", help="owner/name; default GITHUB_REPOSITORY."),
+    ] = None,
+    pr: Annotated[
+        int | None, typer.Option("--pr", help="PR number; default from GITHUB_EVENT_PATH.")
+    ] = None,
+    agents: AgentsOpt = None,
+    max_files: Annotated[
+        int | None,
+        typer.Option("--max-files", min=1, help="Most files reviewed; the rest are listed."),
+    ] = None,
+    max_cloud_tokens: Annotated[
+        int | None, typer.Option("--max-cloud-tokens", min=0, help="Most cloud tokens per review.")
+    ] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Most USD to spend on cloud models.")
+    ] = None,
+    triage_model: Annotated[
+        str | None, typer.Option("--triage-model", help="provider:model for the triage step.")
+    ] = None,
+    routine_model: Annotated[
+        str | None, typer.Option("--routine-model", help="provider:model for routine review.")
+    ] = None,
+    deep_model: Annotated[
+        str | None, typer.Option("--deep-model", help="provider:model for the deep review.")
+    ] = None,
+    fail_on_missing_key: Annotated[
+        bool,
+        typer.Option("--fail-on-missing-key", help="Fail instead of reviewing locally."),
+    ] = False,
+    local_only: Annotated[
+        bool, typer.Option("--local-only", help="Send nothing to cloud models.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the review; post nothing.")
+    ] = False,
+    bot_login: Annotated[
+        str, typer.Option("--bot-login", help="Login the token posts as.")
+    ] = "github-actions[bot]",
+) -> None:
+    """Review a pull request: one review (never an approval) and a sticky summary."""
+    from orchestrate.cli.review_pr_cmd import ReviewPrOptions
+    from orchestrate.cli.review_pr_cmd import review_pr as run_review
+    from orchestrate.review.pipeline_config import StepKind
+
+    models: dict[StepKind, str | None] = {
+        "triage": triage_model,
+        "routine": routine_model,
+        "deep": deep_model,
+    }
+    options = ReviewPrOptions(
+        repo=repo,
+        pr=pr,
+        agents=agents,
+        max_files=max_files,
+        max_cloud_tokens=max_cloud_tokens,
+        budget=budget,
+        step_models={kind: ref for kind, ref in models.items() if ref},
+        fail_on_missing_key=fail_on_missing_key,
+        local_only=local_only,
+        dry_run=dry_run,
+        bot_login=bot_login,
+    )
+    raise typer.Exit(run_review(options))
 
 
 def main() -> None:

@@ -17,6 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 makes a sixth concurrent client wait ~1 s to retry.
+    request_queue_size = 128
+
+
 @dataclass(frozen=True)
 class Reply:
     """One scripted answer. Protocol fakes render it in their wire format."""
@@ -96,7 +101,7 @@ class FakeServer:
         """Answer used when the script is empty; None makes an empty script an error."""
         self.unscripted: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

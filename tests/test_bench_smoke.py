@@ -1,0 +1,152 @@
+"""The benchmarks run end to end on tiny sizes and produce the tables they promise.
+
+Timings are never asserted: these only prove each benchmark still runs against today's code and
+that what it reports (rows, columns, ledger rows, token counts) follows from what it ran.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+Loader = Callable[[str], ModuleType]
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> Iterator[Loader]:
+    """Import bench modules as `uv run python bench/<name>.py` sees them (bench/ on sys.path)."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    before = set(sys.modules)
+    yield importlib.import_module
+    # Forget the bench modules so each test imports them afresh, as a separate script run would.
+    for name in set(sys.modules) - before:
+        path = getattr(sys.modules[name], "__file__", None)
+        if path is not None and Path(path).parent == BENCH:
+            del sys.modules[name]
+
+
+async def test_overhead_table_has_both_sides_and_one_ledger_row_per_routed_call(
+    bench: Loader,
+) -> None:
+    overhead = bench("overhead")
+
+    table = await overhead.measure(calls=5, warmup=1)
+
+    assert table.headers == ["", "p50 ms", "p99 ms", "mean ms"]
+    assert table.column("") == [
+        "direct openai SDK",
+        "router + ledger",
+        "added",
+        "ratio router/direct",
+    ]
+    assert all(float(cell) > 0 for cell in table.row("direct openai SDK")[1:])
+    assert "ledger rows written by the router: 6" in table.notes
+    assert any(note.startswith("goal: under 1 ms added at p50") for note in table.notes)
+
+
+async def test_parallel_table_has_every_driver_at_every_level(bench: Loader) -> None:
+    parallel = bench("parallel")
+
+    table = await parallel.measure(subtasks=4, latency=0.01, levels=(1, 2), repeats=1)
+
+    assert table.headers == [
+        "driver",
+        "concurrency",
+        "wall s",
+        "ideal s",
+        "efficiency",
+        "vs direct",
+    ]
+    assert [(row[0], row[1]) for row in table.rows] == [
+        (driver, level) for level in ("1", "2") for driver in parallel.DRIVERS
+    ]
+    assert table.column("ideal s") == ["0.04"] * 3 + ["0.02"] * 3
+    # Each wall time is at least the one call's latency: the calls really waited on the server.
+    assert all(float(wall) >= 0.01 for wall in table.column("wall s"))
+
+
+def test_startup_table_compares_both_commands_with_bare_python(bench: Loader) -> None:
+    startup = bench("startup")
+
+    table = startup.measure(runs=1, warmup=0)
+
+    assert table.column("command") == [
+        "python -c pass",
+        "orchestrate --help",
+        "orchestrate config check",
+    ]
+    assert table.row("python -c pass")[3] == "1.0x"
+    assert any("heavy" in note for note in table.notes)
+
+
+def test_heavy_imports_names_the_chain_of_importers(bench: Loader) -> None:
+    startup = bench("startup")
+    # -X importtime order: a module is listed after what it imported, one level shallower.
+    entries = [
+        (3, "openai._client", 0.01),
+        (2, "openai", 0.02),
+        (1, "orchestrate.models.openai", 0.03),
+        (0, "orchestrate.cli.app", 0.04),
+        (0, "typer", 0.05),
+    ]
+
+    assert startup.heavy_imports(entries) == {
+        "openai": ["openai._client", "openai", "orchestrate.models.openai", "orchestrate.cli.app"]
+    }
+    assert startup.slowest_imports(entries, 1) == [("typer", 0.05)]
+
+
+def test_suite_has_ten_consistent_tasks(bench: Loader) -> None:
+    suite = bench("_suite")
+
+    tasks = suite.load_suite()
+
+    assert len(tasks) >= 10
+    for task in tasks:
+        assert (task.path / "repo").is_dir()
+        assert task.spec.checks, f"{task.name}: plan.md has no check: line"
+        assert {s.id for s in task.plan.subtasks} == set(task.script.workers)
+
+
+async def test_savings_runs_a_task_both_ways_and_totals_it(bench: Loader) -> None:
+    savings = bench("savings")
+    task = bench("_suite").load_suite(["fix-round"])[0]
+    rounds = task.script.rounds("one-based")
+
+    table = await savings.measure(["fix-round"])
+
+    assert table.headers == [
+        "task",
+        "subtasks",
+        "all-cloud $",
+        "hybrid $",
+        "local tokens",
+        "savings",
+        "pass",
+    ]
+    assert table.column("task") == ["fix-round", "TOTAL"]
+    assert table.row("fix-round")[6] == "ok / ok"
+    assert table.row("TOTAL")[6] == "ok / ok"
+    # Both scripted rounds (the wrong answer and its fix) ran on the local tier.
+    local = sum(r.input_tokens + r.output_tokens for r in rounds)
+    assert table.row("fix-round")[4] == str(local) == table.row("TOTAL")[4]
+    cloud, hybrid = (float(cell) for cell in table.row("fix-round")[2:4])
+    assert 0 < hybrid < cloud
+    assert any("SCRIPTED" in line for line in [table.title, *table.notes])
+
+
+@pytest.mark.real_model
+async def test_local_tier_compares_provider_and_direct_llama(bench: Loader) -> None:
+    local_tier = bench("local_tier")
+
+    table = await local_tier.measure(runs=1, max_tokens=8)
+
+    assert table.column("") == ["llama-cpp-python direct", "router + llamacpp provider"]
+    assert table.row("llama-cpp-python direct")[3] == "1.00x"
