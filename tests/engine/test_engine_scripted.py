@@ -362,7 +362,8 @@ async def test_unreachable_planner_fails_the_run_cleanly(
     models["planner"] = ScriptedModel([down], name="planner")
     engine, events = make_engine(repo, models, CHAINS)
 
-    result = await engine.run(TASK, "run-5")
+    # Without named files there is no plan to fall back to (see the as-written test below).
+    result = await engine.run(TASK.model_copy(update={"files": []}), "run-5")
 
     assert result.status == "failed"
     assert result.detail.startswith("planning failed: agent 'planner': no model could answer")
@@ -386,3 +387,52 @@ async def test_workers_that_cannot_reach_a_model_fail_the_run_without_review(
     assert "could not reach a model" in result.detail
     assert result.subtasks[0].failure == "infrastructure"
     assert models["reviewer"].requests == []
+
+
+async def test_a_task_naming_its_files_runs_as_written_when_no_planner_can_plan(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    # A tiny local planner that rambles: invalid twice (answer and repair), and no other model.
+    models["planner"] = ScriptedModel(["a plan, roughly", "still not JSON"], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    models["idle"] = ScriptedModel([], name="idle")
+    chains = {
+        "planner": ["scripted:planner"],
+        "coder": ["scripted:coder"],
+        "tester": ["scripted:idle"],
+        "formatter": ["scripted:idle"],
+        "reviewer": ["scripted:reviewer"],
+    }
+    engine, events = make_engine(repo, models, chains)
+    check = f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"
+    task = TaskSpec(
+        title="Add sub",
+        instructions="Add sub(a, b) to calc.py.",
+        files=["calc.py"],
+        checks=[check],
+        line=1,
+    )
+
+    result = await engine.run(task, "as-written")
+
+    assert result.status == "approved", result.detail
+    assert result.plan is not None and result.plan.summary.startswith("The task as written")
+    [only] = result.plan.subtasks
+    assert (only.spec, only.edit_files, only.checks) == (task.instructions, ["calc.py"], [check])
+    assert any(
+        isinstance(e, SubtaskStatus) and "running the task as written" in e.detail for e in events
+    )
+    assert "Add sub(a, b) to calc.py." in models["coder"].requests[0].messages[0].content
+
+
+async def test_without_named_files_a_failed_plan_fails_the_run(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    models["planner"] = ScriptedModel(["nope", "nope"], name="planner")
+    models["idle"] = ScriptedModel([], name="idle")
+    chains = {name: ["scripted:idle"] for name in ("coder", "tester", "formatter", "reviewer")}
+    engine, _ = make_engine(repo, models, {"planner": ["scripted:planner"], **chains})
+    result = await engine.run(TaskSpec(title="Vague", instructions="Improve it.", line=1), "vague")
+    assert result.status == "failed"
+    assert result.detail.startswith("planning failed")

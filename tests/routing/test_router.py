@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
+from orchestrate.config.schema import ModelInfo
 from orchestrate.events import AttemptFinished, CostUpdated, ModelSkipped, ModelSwapped
 from orchestrate.exceptions import ModelRequestError, NoModelAvailableError, PrivacyBlockedError
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
@@ -244,3 +245,16 @@ async def test_an_unclassified_error_is_a_bug_and_propagates() -> None:
         with pytest.raises(KeyError):
             await router.complete(cfg.agents["coder"], REQUEST)
     assert b.requests == []
+
+
+async def test_a_models_output_cap_bounds_what_any_agent_asks_of_it() -> None:
+    a = ScriptedModel(["short"])
+    with scripted(a=a):
+        cfg = make_config(agent("scripted:a"))
+        capped = cfg.endpoints["scripted"].model_copy(
+            update={"models": {"a": ModelInfo(max_output_tokens=32)}}
+        )
+        cfg = cfg.model_copy(update={"endpoints": {**cfg.endpoints, "scripted": capped}})
+        router, _, _, _ = make_router(cfg)
+        await router.complete(cfg.agents["coder"], REQUEST)  # the request asks for 100
+    assert a.requests[0].settings.max_tokens == 32

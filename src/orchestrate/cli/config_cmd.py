@@ -61,7 +61,7 @@ def _agent_cells(name: str, source: str, agent: AgentConfig) -> list[str]:
 def _endpoint_cells(ref: str, config: OrchestrateConfig) -> tuple[Text, Text]:
     provider, _ = split_ref(ref)
     endpoint = config.endpoints[provider]
-    details = [endpoint.kind] if endpoint.kind != provider else []
+    details: list[str] = [endpoint.kind] if endpoint.kind != provider else []
     details += [endpoint.base_url] if endpoint.base_url else []
     where = f"{provider} ({', '.join(details)})" if details else provider
     style = "yellow" if endpoint.tier == "cloud" else "green"

@@ -22,6 +22,9 @@ class ModelInfo(_Strict):
 
     context_window: int | None = None
     """Tokens the model accepts, prompt plus output; used to pick a larger model after an overflow."""
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    """Most tokens this model is asked to write, whatever the agent allows: a small local model
+    that rambles to an agent's 8192-token limit can take many minutes per call."""
 
 
 class EndpointConfig(_Strict):

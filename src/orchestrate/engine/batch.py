@@ -58,6 +58,6 @@ async def run_plan(
             continue
         result = await session.run(task, run_id)
         attempts = session.ledger.attempts(run_id)
-        reports.append(run_report(result, attempts, session.pricer))
+        reports.append(run_report(result, attempts, session.pricer, session.budget_note()))
     every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
     return batch_report(plan_file, reports, every, session.pricer, dry_run)

@@ -134,3 +134,22 @@ class Plan(BaseModel):
             if subtask.id == subtask_id:
                 return subtask
         raise KeyError(subtask_id)
+
+
+def plan_as_written(
+    title: str, instructions: str, files: Sequence[str], checks: Sequence[str]
+) -> Plan:
+    """One `code` subtask carrying the task exactly as the user wrote it.
+
+    What a run falls back to when no planner could produce a valid plan but the task already
+    names the files it concerns: such a task is a plan of one subtask.
+    """
+    subtask = Subtask(
+        id="task",
+        title=title[:120] or "Carry out the task",
+        kind="code",
+        spec=instructions,
+        edit_files=list(files),
+        checks=list(checks),
+    )
+    return Plan(summary="The task as written (no planner was available).", subtasks=[subtask])

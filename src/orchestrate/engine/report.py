@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.estimate import Estimate
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.result import RunResult
@@ -19,6 +20,17 @@ from orchestrate.ledger.report import CostReport, CostTotals, counterfactual_not
 from orchestrate.ledger.store import AttemptRecord
 
 TaskStatus = Literal["approved", "changes_requested", "failed", "planned"]
+
+
+class CheckLine(BaseModel):
+    """A check command as last run: a task's (from plan.md) or a subtask's (from the plan)."""
+
+    command: str
+    """The shell command."""
+    ok: bool
+    """It passed."""
+    exit_code: int | None
+    """Its exit status; None if it timed out."""
 
 
 class SubtaskLine(BaseModel):
@@ -42,17 +54,8 @@ class SubtaskLine(BaseModel):
     """`from -> to` moves to stronger models."""
     detail: str = ""
     """What happened, in one line."""
-
-
-class CheckLine(BaseModel):
-    """A task-level check from plan.md, as last run on the branch."""
-
-    command: str
-    """The shell command."""
-    ok: bool
-    """It passed."""
-    exit_code: int | None
-    """Its exit status; None if it timed out."""
+    checks: list[CheckLine] = []
+    """Its acceptance checks as last run (on its commit when done)."""
 
 
 class TaskReport(BaseModel):
@@ -86,6 +89,8 @@ class TaskReport(BaseModel):
     """Dry runs: the plan itself."""
     detail: str = ""
     """One line summing up the outcome."""
+    budget_note: str = ""
+    """Set when a spending cap refused a cloud call during this run, saying what followed."""
 
 
 class BatchTotals(BaseModel):
@@ -125,8 +130,14 @@ def _costs(attempts: Sequence[AttemptRecord], pricer: Pricer, run_id: str) -> Co
     return CostReport.from_attempts(attempts, pricer, run_id=run_id).totals
 
 
-def run_report(result: RunResult, attempts: Sequence[AttemptRecord], pricer: Pricer) -> TaskReport:
-    """A finished run, with its ledger rows."""
+def _checks(results: Sequence[CheckResult]) -> list[CheckLine]:
+    return [CheckLine(command=c.command, ok=c.ok, exit_code=c.exit_code) for c in results]
+
+
+def run_report(
+    result: RunResult, attempts: Sequence[AttemptRecord], pricer: Pricer, budget_note: str = ""
+) -> TaskReport:
+    """A finished run, with its ledger rows and what the budget did, if anything."""
     subtasks = [
         SubtaskLine(
             id=s.id,
@@ -138,6 +149,7 @@ def run_report(result: RunResult, attempts: Sequence[AttemptRecord], pricer: Pri
             rounds=s.rounds,
             escalations=list(s.escalations),
             detail=s.detail,
+            checks=_checks(s.checks),
         )
         for s in result.subtasks
     ]
@@ -152,11 +164,10 @@ def run_report(result: RunResult, attempts: Sequence[AttemptRecord], pricer: Pri
         review_verdict=review.verdict if review else None,
         review_summary=review.summary if review else "",
         subtasks=subtasks,
-        task_checks=[
-            CheckLine(command=c.command, ok=c.ok, exit_code=c.exit_code) for c in result.task_checks
-        ],
+        task_checks=_checks(result.task_checks),
         cost=_costs(attempts, pricer, result.run_id),
         detail=result.detail,
+        budget_note=budget_note,
     )
 
 

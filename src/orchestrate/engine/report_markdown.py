@@ -32,7 +32,8 @@ def _cost_line(cost: CostTotals) -> str:
 
 
 def _subtask_row(line: SubtaskLine) -> str:
-    moves = f" ({'; '.join(line.escalations)})" if line.escalations else ""
+    sources = [move.split(" -> ")[0] for move in line.escalations]
+    moves = f" (escalated from {', '.join(sources)})" if sources else ""
     cells = [
         line.id,
         line.agent,
@@ -56,6 +57,8 @@ def _run_section(task: TaskReport) -> list[str]:
         verdict = "passes" if check.ok else f"FAILS (exit {check.exit_code})"
         lines.append(f"- check `{check.command}`: {verdict}")
     lines += [f"- outcome: {_cell(task.detail)}", f"- cost: {_cost_line(task.cost)}"]
+    if task.budget_note:
+        lines.append(f"- budget: {_cell(task.budget_note)}")
     if task.subtasks:
         lines += [
             "",

@@ -67,11 +67,8 @@ def with_context(task: TaskSpec, context: str) -> TaskSpec:
     return task.model_copy(update={"instructions": instructions})
 
 
-def _ignore_ledger_dir(repo: Path, ledger_path: Path) -> None:
-    """Keep a ledger inside the repo out of `git status`, as tools' cache folders do."""
-    folder = ledger_path.parent
-    if not folder.resolve().is_relative_to(repo):
-        return
+def _ignore_ledger_dir(folder: Path) -> None:
+    """Keep the repo's `.orchestrate/` out of `git status`, as tools' cache folders do."""
     folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
@@ -113,9 +110,12 @@ class Session:
         """Check the repo, load the layered config and open the ledger (default under the repo)."""
         root = repo_root(repo)
         config = load_config(root, agents_dir)
-        path = ledger_path if ledger_path is not None else default_ledger_path(root)
-        _ignore_ledger_dir(root, path)
-        return cls(config, root, Ledger(path), budget=Budget(budget_usd), options=options)
+        if ledger_path is None:
+            ledger_path = default_ledger_path(root)
+            _ignore_ledger_dir(ledger_path.parent)
+        ledger = Ledger(ledger_path)
+        budget = Budget.from_config(config.budget, ledger, budget_usd)
+        return cls(config, root, ledger, budget=budget, options=options)
 
     def router(self, run_id: str) -> Router:
         """A router for one run, sharing this session's ledger, bus, budget and cooldowns."""
@@ -128,8 +128,14 @@ class Session:
             run_id=run_id,
         )
 
+    def budget_note(self) -> str:
+        """What the budget did in the last run, if a cap refused a call; else empty."""
+        hit = self.budget.hit
+        return hit.note() if hit is not None else ""
+
     async def run(self, task: TaskSpec, run_id: str) -> RunResult:
         """Carry out one task on its own branch."""
+        self.budget.start_run()
         router = self.router(run_id)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
         try:
@@ -139,6 +145,7 @@ class Session:
 
     async def plan(self, task: TaskSpec, run_id: str) -> tuple[Plan | None, str]:
         """A dry run's plan, or None with the reason; what planning cost is in the ledger."""
+        self.budget.start_run()
         router = self.router(run_id)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
         try:

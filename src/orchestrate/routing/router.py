@@ -231,6 +231,15 @@ class Router:
             return agent.num_ctx
         return self.pricer.context_window(ref)
 
+    def _capped(self, model: Model, request: ModelRequest) -> ModelRequest:
+        """The request with its output limit cut to the model's own cap, if it has one."""
+        info = self.config.endpoints[model.provider].models.get(model.name)
+        cap = info.max_output_tokens if info is not None else None
+        if cap is None or request.settings.max_tokens <= cap:
+            return request
+        settings = request.settings.model_copy(update={"max_tokens": cap})
+        return request.model_copy(update={"settings": settings})
+
     def _limit(self, provider: str) -> asyncio.Semaphore:
         if provider not in self._limits:
             self._limits[provider] = asyncio.Semaphore(self.config.endpoints[provider].concurrency)
@@ -279,6 +288,7 @@ class Router:
     async def _try_model(
         self, agent: AgentConfig, model: Model, request: ModelRequest, output_type: type[T] | None
     ) -> _Outcome[T]:
+        request = self._capped(model, request)
         repair_left = 1
         retry = 0
         while True:

@@ -1,0 +1,43 @@
+"""`--log FILE`: every event of a run as one JSON line, for tools and post-mortems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+from orchestrate.events import Event
+from orchestrate.exceptions import ConfigError
+
+
+class JsonLog:
+    """An event-bus subscriber writing `Event.model_dump_json()` lines, flushed as they happen.
+
+    `EVENT_ADAPTER.validate_json(line)` reads each line back into its event.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            self._file = self.path.open("w", encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"--log: cannot write {self.path} ({error.strerror})") from None
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __call__(self, event: Event) -> None:
+        if self._file is not None:
+            self._file.write(event.model_dump_json() + "\n")
+            self._file.flush()

@@ -1,0 +1,116 @@
+"""`orchestrate run plan.md`: every task through the engine, watched live, then a report.
+
+Exit status: 0 when every task was approved (or planned, with --dry-run), 1 when some were not;
+usage errors raise `OrchestrateError`, which `main` turns into one `error:` line and status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from orchestrate.cli.event_log import JsonLog
+from orchestrate.cli.preflight import Route, announce, preflight
+from orchestrate.cli.progress import make_progress
+from orchestrate.engine.batch import run_plan
+from orchestrate.engine.engine import EngineOptions
+from orchestrate.engine.plan import AGENT_FOR_KIND
+from orchestrate.engine.plan_md import PlanDoc, load_plan
+from orchestrate.engine.report import BatchReport, render_json
+from orchestrate.engine.report_markdown import render_markdown
+from orchestrate.engine.session import Session
+from orchestrate.exceptions import ConfigError, NoModelAvailableError
+
+
+@dataclass(frozen=True)
+class RunArgs:
+    """The command line, as typer parsed it."""
+
+    plan: Path
+    repo: Path
+    agents: Path | None = None
+    ledger: Path | None = None
+    budget: float | None = None
+    local_only: bool = False
+    concurrency: int = 4
+    dry_run: bool = False
+    report: Path | None = None
+    as_json: bool = False
+    log: Path | None = None
+
+
+def _check(args: RunArgs) -> None:
+    if args.concurrency < 1:
+        raise ConfigError(f"--concurrency must be 1 or more, not {args.concurrency}")
+    if args.budget is not None and args.budget < 0:
+        raise ConfigError(f"--budget must be a non-negative USD amount, not {args.budget}")
+    for option, path in (("--report", args.report), ("--log", args.log)):
+        if path is not None and not path.parent.is_dir():
+            raise ConfigError(f"{option}: folder {path.parent} does not exist (create it first)")
+
+
+def _require_models(routes: list[Route], dry_run: bool) -> None:
+    """Planner and reviewer are needed by every task: without them, stop before branching."""
+    needed = {"planner"} if dry_run else {"planner", "reviewer"}
+    for route in routes:
+        if route.agent in needed and route.model is None:
+            raise NoModelAvailableError(
+                f"agent '{route.agent}' has no usable model ({route.describe()}); "
+                "set a key, start a local server, or run `orchestrate doctor`"
+            )
+
+
+async def _run(session: Session, doc: PlanDoc, args: RunArgs, console: Console) -> BatchReport:
+    names = ("planner", "reviewer", *AGENT_FOR_KIND.values())
+    routes = await preflight(session.config, local_only=args.local_only, names=names)
+    for line in announce(routes):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    _require_models(routes, args.dry_run)
+    progress = make_progress(console, live=console.is_terminal and sys.stdout.isatty())
+    with ExitStack() as stack:
+        for listener in (progress, *([JsonLog(args.log)] if args.log else [])):
+            stack.enter_context(listener)
+            stack.callback(session.events.subscribe(listener))
+        return await run_plan(
+            session,
+            doc,
+            str(args.plan),
+            dry_run=args.dry_run,
+            routes={route.agent: route.model for route in routes},
+            on_task=progress.begin_task,
+        )
+
+
+def run(args: RunArgs) -> int:
+    """Run the plan; print the report; return the exit status."""
+    _check(args)
+    doc = load_plan(args.plan)
+    options = EngineOptions(concurrency=args.concurrency, local_only=args.local_only)
+    console = Console(stderr=True, highlight=False)
+    with Session.open(
+        args.repo,
+        agents_dir=args.agents,
+        ledger_path=args.ledger,
+        budget_usd=args.budget,
+        options=options,
+    ) as session:
+        console.print(
+            f"{len(doc.tasks)} task(s) from {args.plan}; repo {session.repo}; "
+            f"ledger {session.ledger.path}",
+            markup=False,
+            soft_wrap=True,
+        )
+        report = asyncio.run(_run(session, doc, args, console))
+    markdown = render_markdown(report)
+    print(render_json(report) if args.as_json else markdown.rstrip("\n"))
+    if args.report is not None:
+        try:
+            args.report.write_text(markdown, encoding="utf-8")
+        except OSError as error:
+            raise ConfigError(f"--report: cannot write {args.report} ({error.strerror})") from None
+    return 0 if report.ok else 1
