@@ -47,4 +47,3 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         "GITHUB_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
-

@@ -118,9 +118,7 @@ def test_the_hello_example_runs_end_to_end_on_the_embedded_model(tmp_path: Path)
                 assert check["ok"]
                 assert check_passes(repo, sub["commit"], check["command"], tmp_path / f"sub{n}")
     # The plan's own check, re-run on the branch, agrees with what the report says of it.
-    actual = check_passes(
-        repo, branch, "python examples/hello/test_greet.py", tmp_path / "final"
-    )
+    actual = check_passes(repo, branch, "python examples/hello/test_greet.py", tmp_path / "final")
     if task["task_checks"]:
         assert task["task_checks"][-1]["ok"] == actual
     if task["status"] == "approved":

@@ -38,9 +38,7 @@ async def test_configured_private_paths_keep_requests_local(tmp_path: Path) -> N
     try:
         router = Router(config, Ledger(None))
         request = ModelRequest(messages=(Message(role="user", content="tidy the cache"),))
-        routed = await router.complete(
-            config.agents["coder"], request, files=["data/cache.sqlite"]
-        )
+        routed = await router.complete(config.agents["coder"], request, files=["data/cache.sqlite"])
         # Personal data is off by this file: an email alone no longer keeps a request local.
         mail = ModelRequest(messages=(Message(role="user", content="mail ann@corp.io"),))
         second = await router.complete(config.agents["coder"], mail)

@@ -66,7 +66,9 @@ async def _examine(config: OrchestrateConfig, repo: Path) -> dict[str, Finding]:
             await router.aclose()
 
 
-async def _probe(config: OrchestrateConfig, router: Router, ref: str, agent: AgentConfig) -> Finding:
+async def _probe(
+    config: OrchestrateConfig, router: Router, ref: str, agent: AgentConfig
+) -> Finding:
     tier = config.endpoints[ref.partition(":")[0]].tier
     try:
         model = infer_model(ref, config.endpoints)
