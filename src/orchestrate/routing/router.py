@@ -25,14 +25,15 @@ from orchestrate.exceptions import (
 )
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, Outcome
-from orchestrate.models.base import Message, Model, ModelRequest, ModelResponse, Tier, TokenCallback
-from orchestrate.models.registry import infer_model, split_ref
+from orchestrate.models.base import Message, Model, ModelRequest, ModelResponse, TokenCallback
+from orchestrate.models.registry import infer_model
 from orchestrate.privacy.guard import PrivacyGuard
 from orchestrate.privacy.masking import mask_keys, watch_key_envs
 from orchestrate.routing.backoff import retry_delay
 from orchestrate.routing.budget import Budget, Reservation
 from orchestrate.routing.cooldown import Cooldowns
 from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.model_facts import ModelFacts
 from orchestrate.routing.recorder import AttemptRecorder
 
 T = TypeVar("T", bound=BaseModel)
@@ -77,6 +78,7 @@ class Router:
         self.budget = budget or Budget(None)
         self.cooldowns = cooldowns or Cooldowns()
         self.pricer = Pricer.from_config(config)
+        self.facts = ModelFacts(config, self.pricer)
         self.recorder = AttemptRecorder(ledger, self.pricer, self.events, self.budget, run_id)
         self._stream_tokens = stream_tokens
         self._sleep = sleep
@@ -141,7 +143,7 @@ class Router:
                     f"{ref} rejected the request ({mask_keys(failure.message)}); fix the request"
                 )
             if failure.kind is FailureKind.CONTEXT_OVERFLOW:
-                overflow_window = self._window(agent, ref) or request.text_size() // 4
+                overflow_window = self.facts.window(agent, ref) or request.text_size() // 4
             previous = (ref, failure.error_class)
         raise NoModelAvailableError(
             f"agent '{agent.name}': no model could answer ({'; '.join(reasons) or 'empty chain'}); "
@@ -157,7 +159,7 @@ class Router:
         private: bool,
     ) -> tuple[ModelRequest, str | None]:
         """What cloud models may be sent, and why the request is private (None if it is not)."""
-        local = [ref for ref in chain if self._tier(ref) == "local"]
+        local = [ref for ref in chain if self.facts.tier(ref) == "local"]
         if private or agent.privacy == "local_only":
             return request, "private request"
         if len(local) == len(chain):
@@ -176,7 +178,7 @@ class Router:
     ) -> list[str]:
         if private is None:
             return chain
-        local = [ref for ref in chain if self._tier(ref) == "local"]
+        local = [ref for ref in chain if self.facts.tier(ref) == "local"]
         for ref in chain:
             if ref not in local:
                 self._skipped(agent, ref, f"{private}: cloud models are never used", reasons)
@@ -192,7 +194,7 @@ class Router:
         if left > 0:
             return f"cooling down for {left:.0f}s after recent failures"
         if overflow_window is not None:
-            window = self._window(agent, ref)
+            window = self.facts.window(agent, ref)
             if window is not None and window <= overflow_window:
                 return f"context window {window} is not larger than the one that overflowed"
         return None
@@ -204,7 +206,7 @@ class Router:
                 run_id=self.recorder.run_id, agent=agent.name, model=ref, reason=mask_keys(reason)
             )
         )
-        self.recorder.skipped(agent.name, ref, self._tier(ref), reason)
+        self.recorder.skipped(agent.name, ref, self.facts.tier(ref), reason)
 
     def _model(self, agent: AgentConfig, ref: str, reasons: list[str]) -> Model | None:
         if ref not in self._models:
@@ -214,31 +216,6 @@ class Router:
                 self._skipped(agent, ref, str(error), reasons)
                 return None
         return self._models[ref]
-
-    def _tier(self, ref: str) -> Tier:
-        provider, _ = split_ref(ref)
-        endpoint = self.config.endpoints.get(provider)
-        # An unknown endpoint is treated as cloud: the safe side for privacy and budgets.
-        return endpoint.tier if endpoint else "cloud"
-
-    def _window(self, agent: AgentConfig, ref: str) -> int | None:
-        provider, name = split_ref(ref)
-        endpoint = self.config.endpoints[provider]
-        info = endpoint.models.get(name)
-        if info is not None and info.context_window:
-            return info.context_window
-        if endpoint.tier == "local":
-            return agent.num_ctx
-        return self.pricer.context_window(ref)
-
-    def _capped(self, model: Model, request: ModelRequest) -> ModelRequest:
-        """The request with its output limit cut to the model's own cap, if it has one."""
-        info = self.config.endpoints[model.provider].models.get(model.name)
-        cap = info.max_output_tokens if info is not None else None
-        if cap is None or request.settings.max_tokens <= cap:
-            return request
-        settings = request.settings.model_copy(update={"max_tokens": cap})
-        return request.model_copy(update={"settings": settings})
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
         if provider not in self._limits:
@@ -288,7 +265,7 @@ class Router:
     async def _try_model(
         self, agent: AgentConfig, model: Model, request: ModelRequest, output_type: type[T] | None
     ) -> _Outcome[T]:
-        request = self._capped(model, request)
+        request = self.facts.capped(model.ref, request)
         repair_left = 1
         retry = 0
         while True:
