@@ -222,8 +222,15 @@ def test_dry_run_prints_the_plan_and_an_estimate_and_makes_no_branch(
         claude.push(planner_reply)
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", claude.url)
+        log = tmp_path / "events.jsonl"
         args = RunArgs(
-            plan=plan_file, repo=repo, agents=agents, dry_run=True, as_json=True, report=markdown
+            plan=plan_file,
+            repo=repo,
+            agents=agents,
+            dry_run=True,
+            as_json=True,
+            report=markdown,
+            log=log,
         )
 
         code = run(args)
@@ -235,6 +242,9 @@ def test_dry_run_prints_the_plan_and_an_estimate_and_makes_no_branch(
     task = report["tasks"][0]
     assert report["dry_run"] is True
     assert task["status"] == "planned"
+    # The dry run's plan event carries the dry run's id, like every other event of it.
+    ready = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [e["run_id"] for e in ready if e["type"] == "plan_ready"] == [task["run_id"]]
     assert Plan.model_validate(task["plan"]) == Plan.model_validate(PLAN)
     # Nothing was edited and no branch or worktree was made.
     assert git(repo, "branch", "--list", "orchestrate/*") == ""

@@ -89,9 +89,11 @@ class Engine:
             raise ConfigError(f"no agent named {name!r} is configured: add agents/{name}.yaml")
         return agent
 
-    async def plan(self, task: TaskSpec, workspace_root: Path | None = None) -> Plan:
-        """Plan `task` without editing anything (a dry run); emits `PlanReady`."""
-        return await self._plan(task, workspace_root or self.repo, run_id="")
+    async def plan(
+        self, task: TaskSpec, workspace_root: Path | None = None, run_id: str = ""
+    ) -> Plan:
+        """Plan `task` without editing anything (a dry run); emits `PlanReady` under `run_id`."""
+        return await self._plan(task, workspace_root or self.repo, run_id=run_id)
 
     async def _plan(self, task: TaskSpec, root: Path, run_id: str) -> Plan:
         private = self.options.local_only

@@ -149,7 +149,7 @@ class Session:
         router = self.router(run_id)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
         try:
-            return await engine.plan(task), ""
+            return await engine.plan(task, run_id=run_id), ""
         except RUN_ERRORS as error:
             return None, f"planning failed: {error}"
         finally:
