@@ -292,3 +292,16 @@ def test_context_errors_name_what_to_set(tmp_path: Path) -> None:
         resolve_context("not a repo", 1, {"GITHUB_TOKEN": "t"})
     with pytest.raises(ConfigError, match="GITHUB_EVENT_PATH"):
         resolve_context(None, None, {"GITHUB_EVENT_PATH": str(tmp_path / "missing.json")})
+
+
+def test_review_and_summary_never_carry_our_keys(
+    fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-ant-api03-" + "Qv7" * 12
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    echoed = f"the model said: 401 invalid x-api-key {key}"
+    poster(fake).post_review(HEAD, echoed, [InlineComment(path="app.py", line=11, body=echoed)])
+    poster(fake).upsert_summary(f"{marker.encode(ReviewState(head_sha=HEAD))}\n{echoed}")
+    posted = json.dumps([fake.reviews(7), fake.review_comments(7), fake.issue_comments(7)])
+    assert key not in posted
+    assert "[ANTHROPIC_API_KEY]" in posted

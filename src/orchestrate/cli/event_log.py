@@ -8,6 +8,7 @@ from typing import IO, Self
 
 from orchestrate.events import Event
 from orchestrate.exceptions import ConfigError
+from orchestrate.privacy.masking import mask_keys
 
 
 class JsonLog:
@@ -39,5 +40,6 @@ class JsonLog:
 
     def __call__(self, event: Event) -> None:
         if self._file is not None:
-            self._file.write(event.model_dump_json() + "\n")
+            # Provider errors can echo a key back; none of ours reaches a file we write.
+            self._file.write(mask_keys(event.model_dump_json()) + "\n")
             self._file.flush()

@@ -25,6 +25,7 @@ from orchestrate.engine.report import BatchReport, render_json
 from orchestrate.engine.report_markdown import render_markdown
 from orchestrate.engine.session import Session
 from orchestrate.exceptions import ConfigError, NoModelAvailableError
+from orchestrate.privacy.masking import mask_keys
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,9 @@ def run(args: RunArgs) -> int:
             soft_wrap=True,
         )
         report = asyncio.run(_run(session, doc, args, console))
-    markdown = render_markdown(report)
-    print(render_json(report) if args.as_json else markdown.rstrip("\n"))
+    # Reports quote model errors and check output, which can echo a key: mask ours.
+    markdown = mask_keys(render_markdown(report))
+    print(mask_keys(render_json(report)) if args.as_json else markdown.rstrip("\n"))
     if args.report is not None:
         try:
             args.report.write_text(markdown, encoding="utf-8")

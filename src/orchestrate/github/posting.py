@@ -14,6 +14,7 @@ from github import GithubException
 from orchestrate.github import marker
 from orchestrate.github.marker import ReviewState
 from orchestrate.github.pull_request import github_error
+from orchestrate.privacy.masking import mask_keys
 
 REVIEW_EVENT = "COMMENT"
 """The only event posted: a bot's review informs, it never approves or blocks a merge."""
@@ -108,12 +109,13 @@ class Poster:
 
     def _create(self, head_sha: str, body: str, comments: list[InlineComment]) -> PostedReview:
         wire: list[ReviewComment] = [
-            {"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in comments
+            {"path": c.path, "line": c.line, "side": "RIGHT", "body": mask_keys(c.body)}
+            for c in comments
         ]
         review = self.pull.create_review(
             # A lazy commit: only its SHA is sent, pinning the comments to the diff we checked.
             commit=self.repository.get_commit(head_sha),
-            body=body,
+            body=mask_keys(body),
             event=REVIEW_EVENT,
             comments=wire,
         )
@@ -122,6 +124,7 @@ class Poster:
     def upsert_summary(self, body: str) -> str:
         """Edit the bot's summary in place, or create it; returns its URL."""
         existing = self.summary_comment()
+        body = mask_keys(body)  # the summary quotes model errors, which can echo a key
         try:
             if existing is not None:
                 existing.edit(body)
