@@ -112,6 +112,9 @@ def run(
     log: Annotated[
         Path | None, typer.Option("--log", help="Write every event to this JSON-lines file.")
     ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Finish the killed run with this id.")
+    ] = None,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -129,6 +132,7 @@ def run(
         report=report,
         as_json=as_json,
         log=log,
+        resume=resume,
     )
     raise typer.Exit(run_plan(args))
 

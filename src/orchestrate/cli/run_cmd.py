@@ -17,7 +17,7 @@ from rich.console import Console
 from orchestrate.cli.event_log import JsonLog
 from orchestrate.cli.preflight import Route, announce, preflight
 from orchestrate.cli.progress import make_progress
-from orchestrate.engine.batch import run_plan
+from orchestrate.engine.batch import resume_run, run_plan
 from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.plan import AGENT_FOR_KIND
 from orchestrate.engine.plan_md import PlanDoc, load_plan
@@ -43,9 +43,12 @@ class RunArgs:
     report: Path | None = None
     as_json: bool = False
     log: Path | None = None
+    resume: str | None = None
 
 
 def _check(args: RunArgs) -> None:
+    if args.resume is not None and args.dry_run:
+        raise ConfigError("--resume finishes a run: drop --dry-run")
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, not {args.concurrency}")
     if args.budget is not None and args.budget < 0:
@@ -77,6 +80,9 @@ async def _run(session: Session, doc: PlanDoc, args: RunArgs, console: Console) 
         for listener in (progress, *([JsonLog(args.log)] if args.log else [])):
             stack.enter_context(listener)
             stack.callback(session.events.subscribe(listener))
+        if args.resume is not None:
+            progress.begin_task(1, 1, "resuming", args.resume)
+            return await resume_run(session, str(args.plan), args.resume)
         return await run_plan(
             session,
             doc,

@@ -61,3 +61,11 @@ async def run_plan(
         reports.append(run_report(result, attempts, session.pricer, session.budget_note()))
     every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
     return batch_report(plan_file, reports, every, session.pricer, dry_run)
+
+
+async def resume_run(session: Session, plan_file: str, run_id: str) -> BatchReport:
+    """Finish one killed run (or report the one that already finished), then the report."""
+    result = await session.resume(run_id)
+    attempts = session.ledger.attempts(run_id)
+    report = run_report(result, attempts, session.pricer, session.budget_note())
+    return batch_report(plan_file, [report], attempts, session.pricer, False)

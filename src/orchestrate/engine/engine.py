@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
-from orchestrate.engine.checks import CheckResult, run_checks
+from orchestrate.engine.checks import run_checks
 from orchestrate.engine.edits import FormatStats
 from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask, plan_as_written
 from orchestrate.engine.plan_md import TaskSpec
@@ -22,6 +22,14 @@ from orchestrate.engine.planner import make_plan
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review, follow_up_subtasks
 from orchestrate.engine.reviewer import review_run
+from orchestrate.engine.run_state import (
+    RunState,
+    committed_results,
+    load_state,
+    reset_worktree,
+    save_state,
+    state_path,
+)
 from orchestrate.engine.scheduler import run_batch
 from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext, Worker
 from orchestrate.engine.workspace import Workspace
@@ -121,23 +129,48 @@ class Engine:
         """Carry out `task` on branch `orchestrate/<run_id>`; the user's tree is never touched.
 
         `plan` is one the user already approved (and maybe edited); without it the planner runs.
+        Progress is saved after each step, so `resume(run_id)` can finish a killed run.
         """
         for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
             self._agent(name)
         workspace = await asyncio.to_thread(Workspace.create, self.repo, run_id)
-        run = _Run(self, task, workspace)
+        run = _Run(self, workspace, RunState(run_id=run_id, task=task))
+        run.save()
         if plan is not None:
-            run.plan = plan
+            run.set_plan(plan)
             ids = [subtask.id for subtask in plan.subtasks]
             self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
-        else:
+        return await self._carry_on(run)
+
+    async def resume(self, run_id: str) -> RunResult:
+        """Finish a run a killed process left: finished subtasks and paid calls are not redone."""
+        for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
+            self._agent(name)
+        workspace = await asyncio.to_thread(Workspace.open, self.repo, run_id)
+        state = load_state(state_path(workspace.path.parent.parent / "runs", run_id))
+        if state.result is not None:
+            return state.result
+        await asyncio.to_thread(reset_worktree, workspace.path)
+        run = _Run(self, workspace, state)
+        await run.adopt_commits()
+        if state.plan is not None:
+            ids = [subtask.id for subtask in state.plan.subtasks]
+            self.events.emit(PlanReady(run_id=run_id, task=state.task.title, subtask_ids=ids))
+        return await self._carry_on(run)
+
+    async def _carry_on(self, run: _Run) -> RunResult:
+        """Plan if not yet planned, then work and review until the run is settled."""
+        state = run.state
+        if state.plan is None:
             try:
-                run.plan = await self._plan(task, workspace.path, run_id)
+                run.set_plan(await self._plan(state.task, run.workspace.path, state.run_id))
             except RUN_ERRORS as error:
                 return await run.finish("failed", f"planning failed: {error}")
-        await run.execute(run.plan.subtasks)
-        for round_number in range(1, self.options.max_review_rounds + 1):
-            broken = [r for r in run.results if r.failure == "infrastructure"]
+        while True:
+            await run.execute()
+            if _settled(state, self.options.max_review_rounds):
+                break
+            broken = [r for r in state.results if r.failure == "infrastructure"]
             if broken:
                 return await run.finish(
                     "failed", f"a worker could not reach a model: {broken[0].detail}"
@@ -146,19 +179,29 @@ class Engine:
                 review = await run.review()
             except RUN_ERRORS as error:
                 return await run.finish("failed", f"review failed: {error}")
-            if review.verdict == "approve" or not review.follow_ups:
-                break
-            if round_number < self.options.max_review_rounds:
-                taken = {result.id for result in run.results}
-                await run.execute(follow_up_subtasks(review, taken, f"r{round_number}"))
+            state.reviews += 1
+            if not _settled(state, self.options.max_review_rounds):
+                taken = {result.id for result in state.results}
+                state.batch = follow_up_subtasks(review, taken, f"r{state.reviews}")
+            run.save()
         return await run.finish(run.status(), run.summary())
+
+
+def _settled(state: RunState, max_reviews: int) -> bool:
+    """No more work: the last review approved, asked for nothing, or was the last allowed."""
+    review = state.review
+    if review is None:
+        return False
+    return review.verdict == "approve" or not review.follow_ups or state.reviews >= max_reviews
 
 
 class _Run:
     """The state of one run, and its steps."""
 
-    def __init__(self, engine: Engine, task: TaskSpec, workspace: Workspace) -> None:
-        self.engine, self.task, self.workspace = engine, task, workspace
+    def __init__(self, engine: Engine, workspace: Workspace, state: RunState) -> None:
+        self.engine, self.workspace, self.state = engine, workspace, state
+        self.task = state.task
+        self.state_file = state_path(workspace.path.parent.parent / "runs", state.run_id)
         options = engine.options
         self.ctx = RunContext(
             config=engine.config,
@@ -173,19 +216,31 @@ class _Run:
         )
         recorder = engine.router.recorder
         self.costs_before = (recorder.cloud_usd, recorder.local_tokens, recorder.counterfactual_usd)
-        self.plan: Plan | None = None
-        self.results: list[SubtaskResult] = []
-        self.review_result: Review | None = None
-        self.task_checks: list[CheckResult] = []
 
-    async def execute(self, subtasks: list[Subtask]) -> None:
-        """Run a batch of subtasks (the plan, or a round of follow-ups)."""
+    def save(self) -> None:
+        """Persist the state (cheap: one small file, replaced atomically)."""
+        save_state(self.state_file, self.state)
+
+    def set_plan(self, plan: Plan) -> None:
+        self.state.plan = plan
+        self.state.batch = list(plan.subtasks)
+        self.save()
+
+    async def adopt_commits(self) -> None:
+        """Count as done the subtasks whose commit landed before the process was killed."""
+        commits = await asyncio.to_thread(self.workspace.commits)
+        self.state.results += committed_results(self.state, commits)
+        self.save()
+
+    async def execute(self) -> None:
+        """Run what is left of the current batch (the plan, or a round of follow-ups)."""
+        finished = {result.id: result.status == "done" for result in self.state.results}
+        subtasks = [subtask for subtask in self.state.batch if subtask.id not in finished]
         for subtask in subtasks:
             self.ctx.emit(
                 SubtaskStatus(run_id=self.ctx.run_id, subtask_id=subtask.id, status="queued")
             )
-        finished = {result.id: result.status == "done" for result in self.results}
-        self.results += await run_batch(
+        await run_batch(
             subtasks,
             self._work,
             self._skip,
@@ -193,21 +248,26 @@ class _Run:
             finished=finished,
         )
 
+    def _keep(self, result: SubtaskResult) -> SubtaskResult:
+        self.state.results.append(result)
+        self.save()
+        return result
+
     async def _work(self, subtask: Subtask) -> SubtaskResult:
         agent = self.engine.config.agents[subtask.agent]
-        return await Worker(self.ctx, agent, subtask).run()
+        return self._keep(await Worker(self.ctx, agent, subtask).run())
 
     def _skip(self, subtask: Subtask, reason: str) -> SubtaskResult:
         run_id, sid = self.ctx.run_id, subtask.id
         self.ctx.emit(SubtaskStatus(run_id=run_id, subtask_id=sid, status="failed", detail=reason))
         self.ctx.emit(SubtaskFinished(run_id=run_id, subtask_id=sid, ok=False, detail=reason))
-        return SubtaskResult.skipped(subtask, reason)
+        return self._keep(SubtaskResult.skipped(subtask, reason))
 
     async def review(self) -> Review:
         """Run the task's checks, then ask the reviewer about the diff as git has it."""
-        assert self.plan is not None
+        assert self.state.plan is not None
         async with self.ctx.lock:
-            self.task_checks = await run_checks(
+            self.state.task_checks = await run_checks(
                 self.task.checks, self.workspace.path, self.engine.options.check_timeout
             )
         diff = await asyncio.to_thread(self.workspace.diff)
@@ -215,13 +275,13 @@ class _Run:
             self.engine.router,
             self.engine.config.agents["reviewer"],
             self.task,
-            self.plan,
+            self.state.plan,
             diff=diff,
-            results=self.results,
-            checks=self.task_checks,
+            results=self.state.results,
+            checks=self.state.task_checks,
             private=self.engine.options.local_only,
         )
-        self.review_result = review
+        self.state.review = review
         self.ctx.emit(
             ReviewVerdict(
                 run_id=self.ctx.run_id, verdict=review.verdict, comments=len(review.comments)
@@ -230,15 +290,17 @@ class _Run:
         return review
 
     def status(self) -> Status:
-        approved = self.review_result is not None and self.review_result.verdict == "approve"
-        checks_pass = all(check.ok for check in self.task_checks)
+        approved = self.state.review is not None and self.state.review.verdict == "approve"
+        checks_pass = all(check.ok for check in self.state.task_checks)
         return "approved" if approved and checks_pass else "changes_requested"
 
     def summary(self) -> str:
-        done = sum(result.status == "done" for result in self.results)
-        checks = "task checks pass" if all(c.ok for c in self.task_checks) else "task checks FAIL"
-        verdict = self.review_result.verdict if self.review_result else "no review"
-        return f"{done}/{len(self.results)} subtasks done; {checks}; reviewer: {verdict}"
+        done = sum(result.status == "done" for result in self.state.results)
+        checks = (
+            "task checks pass" if all(c.ok for c in self.state.task_checks) else "task checks FAIL"
+        )
+        verdict = self.state.review.verdict if self.state.review else "no review"
+        return f"{done}/{len(self.state.results)} subtasks done; {checks}; reviewer: {verdict}"
 
     async def finish(self, status: Status, detail: str) -> RunResult:
         """Build the result and emit `RunFinished`."""
@@ -253,20 +315,23 @@ class _Run:
                 detail=detail,
             )
         )
-        return RunResult(
+        result = RunResult(
             run_id=self.workspace.run_id,
             task=self.task.title,
             branch=self.workspace.branch,
             worktree=str(self.workspace.path),
             base_sha=self.workspace.base_sha,
             status=status,
-            plan=self.plan,
-            subtasks=self.results,
-            review=self.review_result,
+            plan=self.state.plan,
+            subtasks=self.state.results,
+            review=self.state.review,
             commits=[commit.sha for commit in commits],
             cloud_usd=recorder.cloud_usd - cloud,
             local_tokens=recorder.local_tokens - local,
             counterfactual_usd=recorder.counterfactual_usd - counterfactual,
             detail=detail,
-            task_checks=self.task_checks,
+            task_checks=self.state.task_checks,
         )
+        self.state.result = result
+        self.save()
+        return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -20,12 +21,14 @@ from orchestrate.engine.engine import RUN_ERRORS, Engine, EngineOptions
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
+from orchestrate.engine.run_state import runs_dir
 from orchestrate.events import EventBus
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, default_ledger_path
 from orchestrate.routing.budget import Budget
 from orchestrate.routing.cooldown import Cooldowns
+from orchestrate.routing.replay import ReplayStore
 from orchestrate.routing.router import Router
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
@@ -117,7 +120,7 @@ class Session:
         budget = Budget.from_config(config.budget, ledger, budget_usd)
         return cls(config, root, ledger, budget=budget, options=options)
 
-    def router(self, run_id: str) -> Router:
+    def router(self, run_id: str, replay: ReplayStore | None = None) -> Router:
         """A router for one run, sharing this session's ledger, bus, budget and cooldowns."""
         return Router(
             self.config,
@@ -126,6 +129,7 @@ class Session:
             budget=self.budget,
             cooldowns=self.cooldowns,
             run_id=run_id,
+            replay=replay,
         )
 
     def budget_note(self) -> str:
@@ -135,11 +139,21 @@ class Session:
 
     async def run(self, task: TaskSpec, run_id: str) -> RunResult:
         """Carry out one task on its own branch."""
+        return await self._carry_out(run_id, lambda engine: engine.run(task, run_id))
+
+    async def resume(self, run_id: str) -> RunResult:
+        """Finish a run a killed process left, replaying the answers it already paid for."""
+        return await self._carry_out(run_id, lambda engine: engine.resume(run_id))
+
+    async def _carry_out(
+        self, run_id: str, step: Callable[[Engine], Awaitable[RunResult]]
+    ) -> RunResult:
         self.budget.start_run()
-        router = self.router(run_id)
+        replay = ReplayStore(runs_dir(self.repo) / f"{run_id}.responses.jsonl")
+        router = self.router(run_id, replay)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
         try:
-            return await engine.run(task, run_id)
+            return await step(engine)
         finally:
             await router.aclose()
 

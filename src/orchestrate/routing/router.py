@@ -35,8 +35,11 @@ from orchestrate.routing.cooldown import Cooldowns
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.model_facts import ModelFacts
 from orchestrate.routing.recorder import AttemptRecorder
+from orchestrate.routing.replay import ReplayStore, replayed_record
 
 T = TypeVar("T", bound=BaseModel)
+_REPLAYED = Reservation(0.0)
+"""Marks an answer taken from the replay store: it holds and settles nothing."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Router:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         guard: PrivacyGuard | None = None,
+        replay: ReplayStore | None = None,
     ) -> None:
         self.config = config
         self.guard = guard or PrivacyGuard(config.privacy)
@@ -85,6 +89,8 @@ class Router:
         self._rng = rng or random.Random()
         self._models: dict[str, Model] = {}
         self._limits: dict[str, asyncio.Semaphore] = {}
+        self.replay = replay
+        """Answers this run already paid for (a resumed run replays them instead of paying)."""
 
     async def complete(
         self,
@@ -236,6 +242,10 @@ class Router:
         self, agent: AgentConfig, model: Model, request: ModelRequest, attempt: int
     ) -> tuple[ModelResponse, Reservation] | Failure:
         """One attempt on the wire, under the endpoint's concurrency limit and the budget."""
+        if self.replay is not None:
+            stored = self.replay.take(agent.name, model.ref, request)
+            if stored is not None:
+                return stored, _REPLAYED
         reservation = self.recorder.reserve(model, request)
         if reservation is None:
             reason = "cloud budget left is less than this call's worst case"
@@ -260,6 +270,8 @@ class Router:
                 agent.name, model, failure, latency_s=time.perf_counter() - started, attempt=attempt
             )
             return failure
+        if self.replay is not None:
+            self.replay.put(agent.name, model.ref, request, response)
         return response, reservation
 
     async def _try_model(
@@ -293,20 +305,38 @@ class Router:
             output, error = _parse(output_type, response.text)
             outcome: Outcome = "ok" if error is None else "invalid_output"
             self.cooldowns.record(model.ref, ok=error is None)
-            self.recorder.answered(
-                agent.name,
-                model,
-                response,
-                outcome=outcome,
-                reservation=reservation,
-                attempt=retry + 1,
-            )
+            self._answered(agent, model, response, outcome, reservation, attempt=retry + 1)
             if error is None:
                 return _Outcome(Routed(response, model.ref, output))
             if repair_left == 0:
                 return _Outcome(failure=Failure(FailureKind.MOVE_ON, "invalid_output", str(error)))
             repair_left -= 1
             request = _repair_request(request, response.text, error)
+
+    def _answered(
+        self,
+        agent: AgentConfig,
+        model: Model,
+        response: ModelResponse,
+        outcome: Outcome,
+        reservation: Reservation,
+        *,
+        attempt: int,
+    ) -> None:
+        if reservation is not _REPLAYED:
+            self.recorder.answered(
+                agent.name,
+                model,
+                response,
+                outcome=outcome,
+                reservation=reservation,
+                attempt=attempt,
+            )
+            return
+        run_id = self.recorder.run_id
+        self.recorder.ledger.record(
+            replayed_record(run_id, agent.name, model, response, outcome=outcome, attempt=attempt)
+        )
 
     def _judge(
         self, model: Model, request: ModelRequest, failure: Failure, retries_spent: bool

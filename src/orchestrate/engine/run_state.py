@@ -1,0 +1,128 @@
+"""A run's progress on disk, so a killed `orchestrate run` can be resumed where it stopped.
+
+The state is one JSON file per run under `<git-common-dir>/orchestrate/runs/`, rewritten whole
+(temp file + `os.replace`) after each step: a reader sees the old state or the new, never half.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import git
+from pydantic import BaseModel, Field, ValidationError
+
+from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.plan import Plan, Subtask
+from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.result import RunResult, SubtaskResult
+from orchestrate.engine.review import Review
+from orchestrate.engine.workspace import CommitInfo
+from orchestrate.exceptions import RepoError
+
+
+class RunState(BaseModel):
+    """Everything a resumed run needs that git does not already hold."""
+
+    run_id: str
+    """The run's id."""
+    task: TaskSpec
+    """The task being carried out."""
+    plan: Plan | None = None
+    """The plan, once made (a resume never plans again)."""
+    batch: list[Subtask] = Field(default_factory=list)
+    """The subtasks being worked on: the plan's, then a review round's follow-ups."""
+    results: list[SubtaskResult] = Field(default_factory=list)
+    """Subtasks finished so far, in the order they finished."""
+    reviews: int = 0
+    """Reviews completed."""
+    review: Review | None = None
+    """The last review."""
+    task_checks: list[CheckResult] = Field(default_factory=list)
+    """The task checks run before the last review."""
+    result: RunResult | None = None
+    """The run's result, once it finished."""
+
+
+def runs_dir(repo: Path) -> Path:
+    """`<git-common-dir>/orchestrate/runs` of the repository holding `repo`."""
+    try:
+        handle = git.Repo(repo, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepoError(
+            f"{repo} is not a git repository: run `git init` there or pass --repo"
+        ) from None
+    try:
+        return Path(handle.common_dir).resolve() / "orchestrate" / "runs"
+    finally:
+        handle.close()
+
+
+def state_path(folder: Path, run_id: str) -> Path:
+    """The state file of `run_id` in `folder` (see `runs_dir`)."""
+    return folder / f"{run_id}.json"
+
+
+def save_state(path: Path, state: RunState) -> None:
+    """Write `state` atomically: the file holds the old state or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(state.model_dump_json())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def load_state(path: Path) -> RunState:
+    """Read a run's state; `RepoError` (one line, actionable) when there is none to resume."""
+    try:
+        return RunState.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RepoError(
+            f"no saved state for run {path.stem!r} in {path.parent}: check the run id"
+        ) from None
+    except ValidationError as error:
+        raise RepoError(
+            f"run state {path} is unreadable ({error.error_count()} errors): start a new run"
+        ) from None
+
+
+def reset_worktree(worktree: Path) -> None:
+    """Drop a killed process's half-applied edits: the run's worktree only, back to its HEAD."""
+    cmd = git.Git(worktree)
+    cmd.reset("--hard", "--quiet", "HEAD")
+    cmd.clean("-fdq")
+
+
+def committed_results(state: RunState, commits: list[CommitInfo]) -> list[SubtaskResult]:
+    """Subtasks of the batch whose commit landed but whose result was never saved (a kill
+    between the two): they are done, and must not be worked on (and committed) again."""
+    known = {result.id for result in state.results}
+    batch = {subtask.id: subtask for subtask in state.batch}
+    found: list[SubtaskResult] = []
+    for commit in commits:
+        sid = commit.trailers.get("Orchestrate-Subtask")
+        if sid is None or sid in known or sid not in batch:
+            continue
+        known.add(sid)
+        subtask = batch[sid]
+        found.append(
+            SubtaskResult(
+                id=sid,
+                title=subtask.title,
+                kind=subtask.kind,
+                agent=subtask.agent,
+                status="done",
+                commit=commit.sha,
+                model=commit.trailers.get("Orchestrate-Model"),
+                rounds=0,
+                detail="committed before the run was interrupted",
+            )
+        )
+    return found
