@@ -219,3 +219,13 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as error:  # the last boundary: a bug still gets one line, not a traceback
+        if os.environ.get("ORCHESTRATE_DEBUG"):
+            raise
+        first = (str(error).splitlines() or [""])[0]
+        print(
+            f"error: unexpected {type(error).__name__}: {first} "
+            "(a bug in orchestrate: rerun with --debug and report the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(2)

@@ -174,12 +174,18 @@ class Ledger:
             check_same_thread=False,
         )
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: commits skip fsync, so a record costs microseconds; a crash loses at most
-        # the last few rows, never the file.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._migrate()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: commits skip fsync, so a record costs microseconds; a crash loses at
+            # most the last few rows, never the file.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise LedgerError(
+                f"{path} is not a usable ledger ({error}); move it aside and a new one is made"
+            ) from None
 
     def _migrate(self) -> None:
         if self._version() == len(MIGRATIONS):
