@@ -137,6 +137,6 @@ async def test_records_from_concurrent_tasks_all_land(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_ledger_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     path.write_text("not a database, whatever the name says\n")
-    with pytest.raises(LedgerError, match="is not a usable ledger .*move it aside"):
+    with pytest.raises(LedgerError, match=r"is not a usable ledger .*move it aside"):
         Ledger(path)
     assert path.read_text() == "not a database, whatever the name says\n"
