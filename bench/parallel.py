@@ -28,7 +28,8 @@ from orchestrate.engine.scheduler import run_batch
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import Message, ModelRequest
-from orchestrate.routing.router import Routed, Router
+from orchestrate.routing.routed import Routed
+from orchestrate.routing.router import Router
 from orchestrate.testing.fake_openai import FakeOpenAI
 from orchestrate.testing.fake_server import Reply
 

@@ -53,7 +53,8 @@ from orchestrate.exceptions import (
 )
 from orchestrate.models.base import ModelRequest
 from orchestrate.models.registry import split_ref
-from orchestrate.routing.router import Routed, Router
+from orchestrate.routing.routed import Routed
+from orchestrate.routing.router import Router
 
 Snapshot = dict[str, bytes | None]
 """Bytes of each of a subtask's files; None when the file does not exist."""

@@ -13,6 +13,7 @@ from orchestrate.privacy.guard import PrivacyDecision
 from orchestrate.privacy.masking import mask_keys
 from orchestrate.routing.budget import Budget, Reservation
 from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.replay import replayed_record
 
 # Prompts are estimated before sending; three characters a token overestimates for prose and code
 # alike, which is the safe side for a budget reservation.
@@ -60,10 +61,21 @@ class AttemptRecorder:
         response: ModelResponse,
         *,
         outcome: Outcome,
-        reservation: Reservation,
+        reservation: Reservation | None,
         attempt: int,
     ) -> None:
-        """Record a call that came back with an answer (valid or not: either way it was paid for)."""
+        """Record a call that came back with an answer (valid or not: either way it was paid for).
+
+        No reservation means the answer was replayed from a resumed run's store: it was paid
+        for when it first came back, so its row costs nothing now.
+        """
+        if reservation is None:
+            self.ledger.record(
+                replayed_record(
+                    self.run_id, agent, model, response, outcome=outcome, attempt=attempt
+                )
+            )
+            return
         usage = response.usage
         cost = self.pricer.cost(model.ref, model.tier, usage)
         self.budget.settle(reservation, cost)

@@ -7,10 +7,9 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
 from orchestrate.events import AttemptStarted, EventBus, ModelSkipped, ModelSwapped, TokenStreamed
@@ -25,7 +24,7 @@ from orchestrate.exceptions import (
 )
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, Outcome
-from orchestrate.models.base import Message, Model, ModelRequest, ModelResponse, TokenCallback
+from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback
 from orchestrate.models.registry import infer_model
 from orchestrate.privacy.guard import PrivacyGuard
 from orchestrate.privacy.masking import mask_keys, watch_key_envs
@@ -35,26 +34,12 @@ from orchestrate.routing.cooldown import Cooldowns
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.model_facts import ModelFacts
 from orchestrate.routing.recorder import AttemptRecorder
-from orchestrate.routing.replay import ReplayStore, replayed_record
+from orchestrate.routing.repair import parse_output, repair_request
+from orchestrate.routing.replay import ReplayStore
+from orchestrate.routing.routed import Routed, Turn
+from orchestrate.routing.screening import PrivacyScreen
 
 T = TypeVar("T", bound=BaseModel)
-_REPLAYED = Reservation(0.0)
-"""Marks an answer taken from the replay store: it holds and settles nothing."""
-
-
-@dataclass(frozen=True)
-class Routed(Generic[T]):
-    """A successful call: the response, the model that served it, and the parsed output if asked."""
-
-    response: ModelResponse
-    model_ref: str
-    output: T | None
-
-
-@dataclass
-class _Outcome(Generic[T]):
-    routed: Routed[T] | None = None
-    failure: Failure | None = None
 
 
 class Router:
@@ -84,6 +69,7 @@ class Router:
         self.pricer = Pricer.from_config(config)
         self.facts = ModelFacts(config, self.pricer)
         self.recorder = AttemptRecorder(ledger, self.pricer, self.events, self.budget, run_id)
+        self.screen = PrivacyScreen(self.guard, self.recorder, self.facts)
         self._stream_tokens = stream_tokens
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -115,7 +101,9 @@ class Router:
                 }
             )
         refs = list(chain or agent.chain)
-        cloud_request, private_reason = self._screen(agent, request, refs, files, private)
+        cloud_request, private_reason = self.screen.check(
+            agent, request, refs, files=files, private=private
+        )
         reasons: list[str] = []
         candidates = self._candidates(agent, refs, private_reason, reasons)
         overflow_window: int | None = None
@@ -155,29 +143,6 @@ class Router:
             f"agent '{agent.name}': no model could answer ({'; '.join(reasons) or 'empty chain'}); "
             "run `orchestrate doctor` to see what is missing"
         )
-
-    def _screen(
-        self,
-        agent: AgentConfig,
-        request: ModelRequest,
-        chain: list[str],
-        files: Sequence[str],
-        private: bool,
-    ) -> tuple[ModelRequest, str | None]:
-        """What cloud models may be sent, and why the request is private (None if it is not)."""
-        local = [ref for ref in chain if self.facts.tier(ref) == "local"]
-        if private or agent.privacy == "local_only":
-            return request, "private request"
-        if len(local) == len(chain):
-            return request, None  # nothing here leaves the machine: no need to look
-        decision = self.guard.inspect(request, files)
-        if not decision.private:
-            return request, None
-        if agent.privacy == "redact" and decision.redacted_request is not None:
-            self.recorder.privacy(agent.name, decision, "redacted")
-            return decision.redacted_request, None
-        self.recorder.privacy(agent.name, decision, "local_only" if local else "blocked")
-        return request, f"private request ({decision.summary()})"
 
     def _candidates(
         self, agent: AgentConfig, chain: list[str], private: str | None, reasons: list[str]
@@ -240,12 +205,12 @@ class Router:
 
     async def _send(
         self, agent: AgentConfig, model: Model, request: ModelRequest, attempt: int
-    ) -> tuple[ModelResponse, Reservation] | Failure:
+    ) -> tuple[ModelResponse, Reservation | None] | Failure:
         """One attempt on the wire, under the endpoint's concurrency limit and the budget."""
         if self.replay is not None:
             stored = self.replay.take(agent.name, model.ref, request)
             if stored is not None:
-                return stored, _REPLAYED
+                return stored, None
         reservation = self.recorder.reserve(model, request)
         if reservation is None:
             reason = "cloud budget left is less than this call's worst case"
@@ -276,7 +241,7 @@ class Router:
 
     async def _try_model(
         self, agent: AgentConfig, model: Model, request: ModelRequest, output_type: type[T] | None
-    ) -> _Outcome[T]:
+    ) -> Turn[T]:
         request = self.facts.capped(model.ref, request)
         repair_left = 1
         retry = 0
@@ -293,50 +258,32 @@ class Router:
             if isinstance(result, Failure):
                 failure = self._judge(model, request, result, retry >= agent.retries)
                 if failure is not None:
-                    return _Outcome(failure=failure)
+                    return Turn(failure=failure)
                 retry += 1
                 delay = retry_delay(retry, result.retry_after, self._rng)
                 if delay is None:
                     self.cooldowns.cool(model.ref)
-                    return _Outcome(failure=result)
+                    return Turn(failure=result)
                 await self._sleep(delay)
                 continue
             response, reservation = result
-            output, error = _parse(output_type, response.text)
+            output, error = parse_output(output_type, response.text)
             outcome: Outcome = "ok" if error is None else "invalid_output"
             self.cooldowns.record(model.ref, ok=error is None)
-            self._answered(agent, model, response, outcome, reservation, attempt=retry + 1)
-            if error is None:
-                return _Outcome(Routed(response, model.ref, output))
-            if repair_left == 0:
-                return _Outcome(failure=Failure(FailureKind.MOVE_ON, "invalid_output", str(error)))
-            repair_left -= 1
-            request = _repair_request(request, response.text, error)
-
-    def _answered(
-        self,
-        agent: AgentConfig,
-        model: Model,
-        response: ModelResponse,
-        outcome: Outcome,
-        reservation: Reservation,
-        *,
-        attempt: int,
-    ) -> None:
-        if reservation is not _REPLAYED:
             self.recorder.answered(
                 agent.name,
                 model,
                 response,
                 outcome=outcome,
                 reservation=reservation,
-                attempt=attempt,
+                attempt=retry + 1,
             )
-            return
-        run_id = self.recorder.run_id
-        self.recorder.ledger.record(
-            replayed_record(run_id, agent.name, model, response, outcome=outcome, attempt=attempt)
-        )
+            if error is None:
+                return Turn(Routed(response, model.ref, output))
+            if repair_left == 0:
+                return Turn(failure=Failure(FailureKind.MOVE_ON, "invalid_output", str(error)))
+            repair_left -= 1
+            request = repair_request(request, response.text, error)
 
     def _judge(
         self, model: Model, request: ModelRequest, failure: Failure, retries_spent: bool
@@ -357,28 +304,3 @@ class Router:
         """Close every model client this router opened."""
         for model in self._models.values():
             await model.aclose()
-
-
-def _parse(output_type: type[T] | None, text: str) -> tuple[T | None, ValidationError | None]:
-    if output_type is None:
-        return None, None
-    try:
-        return output_type.model_validate_json(text), None
-    except ValidationError as error:
-        return None, error
-
-
-def _repair_request(request: ModelRequest, text: str, error: ValidationError) -> ModelRequest:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in error.errors()[:10]
-    )
-    repair = (
-        f"Your answer did not match the required JSON schema: {problems}. "
-        "Reply again with only the corrected JSON document."
-    )
-    turns = (
-        *request.messages,
-        Message(role="assistant", content=text),
-        Message(role="user", content=repair),
-    )
-    return request.model_copy(update={"messages": turns})
