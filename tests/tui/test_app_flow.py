@@ -6,12 +6,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Log, OptionList, RichLog, Static, TextArea
 
 from orchestrate.engine.workspace import Workspace
 from orchestrate.models.scripted import ScriptedFailure
 from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.tui.app import OrchestrateApp
 from orchestrate.tui.history import TaskHistory
 from orchestrate.tui.screens.help import HelpScreen
 from orchestrate.tui.screens.plan import PlanScreen
@@ -31,6 +34,7 @@ from .tui_support import (
     PLAN,
     README,
     RUN_ID,
+    WAIT_S,
     MakeApp,
     Models,
     git,
@@ -255,6 +259,105 @@ async def test_cancel_stops_the_run_and_keeps_its_branch(
     workspace = Workspace.open(project, RUN_ID)
     assert workspace.branch == f"orchestrate/{RUN_ID}"
     assert workspace.commits() == []
+
+
+async def _cancel_while_readme_runs(pilot: Pilot[Any], models: Models) -> RunScreen:
+    """Approve the plan, let `sub` finish, and cancel while the formatter works on `readme`."""
+    app = pilot.app
+    await type_task(pilot)
+    await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+    await pilot.press("ctrl+s")
+    screen = app.screen
+    assert isinstance(screen, RunScreen)
+    await until(pilot, lambda: screen.query_one(SubtaskList).statuses["readme"] == "running")
+    await pilot.press("c")
+    await until(pilot, lambda: not screen.running)
+    assert len(models["formatter"].requests) == 1
+    # The formatter's cut-off call was never answered; a new script answers the resumed one.
+    models.add("formatter", [whole("README.md", README)])
+    return screen
+
+
+def _subtask_commits(project: Path) -> list[str | None]:
+    commits = Workspace.open(project, RUN_ID).commits()
+    return [commit.trailers.get("Orchestrate-Subtask") for commit in commits]
+
+
+def _slow_formatter(models: Models) -> None:
+    happy_models(models)
+    models.add("formatter", [whole("README.md", README)], delay=WAIT_S * 2)
+
+
+async def test_a_cancelled_run_resumes_from_its_screen_without_redoing_work(
+    project: Path, models: Models, make_app: MakeApp
+) -> None:
+    _slow_formatter(models)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        stopped = await _cancel_while_readme_runs(pilot, models)
+        status = text_of(stopped.query_one("#run-status", Static))
+        assert status.startswith("stopped: cancelled") and "r: resume" in status
+        assert _subtask_commits(project) == ["sub"]
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and screen is not stopped
+        assert screen.result is not None and screen.result.status == "approved"
+        table = screen.query_one(SubtaskList)
+        assert table.statuses == {"sub": "done", "readme": "done"}
+        assert any(note.startswith("before resuming:") for note in table.details["sub"])
+        assert not screen.check_action("resume", ())
+    # `sub` was not redone: one coder call, one commit per subtask, in the plan's order.
+    assert len(models["coder"].requests) == 1
+    assert len(models["formatter"].requests) == 1
+    assert len(models["planner"].requests) == 1
+    assert _subtask_commits(project) == ["sub", "readme"]
+    assert git(project, "show", f"orchestrate/{RUN_ID}:README.md") == README
+
+
+async def test_past_runs_mark_unfinished_runs_resumable_and_resume_them(
+    project: Path, models: Models, make_app: MakeApp
+) -> None:
+    _slow_formatter(models)
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await _cancel_while_readme_runs(pilot, models)
+    # A later TUI over the same repository and ledger.
+    app = OrchestrateApp(first.session, history=TaskHistory(None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        runs = app.screen
+        assert isinstance(runs, RunsScreen)
+        table = runs.query_one("#runs", DataTable)
+        assert table.get_row_at(0)[:2] == [RUN_ID, "resumable"]
+        commands = [command.title for command in app.get_system_commands(runs)]
+        assert "Resume run" in commands
+
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        assert screen.result is not None and screen.result.status == "approved"
+        assert screen.query_one("#run-task", Static).render().plain.endswith("Add subtraction")
+    assert len(models["coder"].requests) == 1
+    assert _subtask_commits(project) == ["sub", "readme"]
+
+    # Finished now: no longer resumable, and opening it shows the diff with the saved review.
+    app = OrchestrateApp(first.session, history=TaskHistory(None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        runs = app.screen
+        assert isinstance(runs, RunsScreen)
+        assert runs.query_one("#runs", DataTable).get_row_at(0)[:2] == [RUN_ID, ""]
+        assert not runs.check_action("resume", ())
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is runs
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        verdict = text_of(app.screen.query_one("#verdict", Static))
+        assert "approve" in verdict and "sub is correct and documented." in verdict
 
 
 async def test_task_history_is_recalled_and_kept(

@@ -7,7 +7,7 @@ requests as messages, workers post outcomes, and the bridge posts every engine e
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import ClassVar
 
@@ -18,9 +18,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from orchestrate.engine.engine import RUN_ERRORS
-from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
+from orchestrate.engine.review import Review
 from orchestrate.engine.session import Session
 from orchestrate.events import CostUpdated
 from orchestrate.exceptions import OrchestrateError, RepoError
@@ -38,6 +38,7 @@ from orchestrate.tui.messages import (
     PlanFailed,
     PlanMade,
     ReplanRequested,
+    ResumeRequested,
     RunDone,
     RunStopped,
     SentBack,
@@ -160,12 +161,27 @@ class OrchestrateApp(App[None]):
         self._run_screen = RunScreen(message.task, message.plan, run_id, agents)
         self._plan_screen = None
         self.switch_screen(self._run_screen)
-        self._run(message.task, message.plan, run_id)
+        self._run(run_id, partial(self.driver.run, message.task, message.plan, run_id))
+
+    def on_resume_requested(self, message: ResumeRequested) -> None:
+        run_id = message.run_id
+        try:
+            state = self.driver.state(run_id)
+        except RepoError as error:
+            self.notify(str(error), title="Cannot resume", severity="error")
+            return
+        agents = sorted(self.session.config.agents)
+        screen = RunScreen(state.task, state.plan, run_id, agents, done=state.results)
+        self._tasks[run_id] = state.task
+        self._run_screen, self._plan_screen = screen, None
+        self._to_task_screen()
+        self.push_screen(screen)
+        self._run(run_id, partial(self.driver.resume, run_id))
 
     @work(exclusive=True, group="engine")
-    async def _run(self, task: TaskSpec, plan: Plan, run_id: str) -> None:
+    async def _run(self, run_id: str, carry_out: Callable[[], Awaitable[RunResult]]) -> None:
         try:
-            result = await self.driver.run(task, plan, run_id)
+            result = await carry_out()
         except asyncio.CancelledError:
             reason = f"cancelled; branch orchestrate/{run_id} keeps the finished subtasks"
             self.post_message(RunStopped(run_id, reason))
@@ -186,7 +202,8 @@ class OrchestrateApp(App[None]):
     def on_run_stopped(self, message: RunStopped) -> None:
         self._bank()
         if self._run_screen is not None and self._run_screen.run_id == message.run_id:
-            self._run_screen.stopped(message.reason)
+            resumable = bool(self.driver.resumable([message.run_id]))
+            self._run_screen.stopped(message.reason, resumable)
         self.notify(message.reason, title="Run stopped", severity="warning")
 
     def on_cancel_requested(self, _: CancelRequested) -> None:
@@ -204,10 +221,21 @@ class OrchestrateApp(App[None]):
         except RepoError as error:
             self.notify(str(error), title="No diff", severity="error")
             return
-        result = self.results.get(run_id)
-        review = result.review if result else None
-        outcome = f"{result.status.replace('_', ' ')}: {result.detail}" if result else "past run"
+        review, outcome = self._outcome(run_id)
         self.push_screen(ReviewScreen(run_id, parse_diff(text), review, outcome))
+
+    def _outcome(self, run_id: str) -> tuple[Review | None, str]:
+        """The run's last review and how it ended: from this session, else from its saved state."""
+        result = self.results.get(run_id)
+        if result is None:
+            try:
+                state = self.driver.state(run_id)
+            except RepoError:
+                return None, "past run"
+            result = state.result
+            if result is None:
+                return state.review, "unfinished: resume it from Past runs"
+        return result.review, f"{result.status.replace('_', ' ')}: {result.detail}"
 
     def on_accepted(self, message: Accepted) -> None:
         self._accept(message.run_id, message.merge)
@@ -252,7 +280,9 @@ class OrchestrateApp(App[None]):
         self.push_screen(HelpScreen(screens))
 
     def action_runs(self) -> None:
-        self.push_screen(RunsScreen(self.driver.runs()))
+        runs = self.driver.runs()
+        resumable = self.driver.resumable([run.run_id for run in runs])
+        self.push_screen(RunsScreen(runs, resumable))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -15,10 +15,12 @@ from orchestrate.engine.engine import Engine
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
+from orchestrate.engine.run_state import RunState, load_state, runs_dir, state_path
 from orchestrate.engine.session import Session, new_run_id
 from orchestrate.engine.workspace import Workspace
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.store import RunSummary
+from orchestrate.routing.replay import ReplayStore
 from orchestrate.routing.router import Router
 
 RunIds = Callable[[TaskSpec], str]
@@ -47,7 +49,7 @@ class Driver:
         """A fresh run id for `task`."""
         return self._run_ids(task)
 
-    def _engine(self, run_id: str) -> tuple[Engine, Router]:
+    def _engine(self, run_id: str, replay: ReplayStore | None = None) -> tuple[Engine, Router]:
         session = self.session
         router = Router(
             session.config,
@@ -56,6 +58,7 @@ class Driver:
             budget=session.budget,
             cooldowns=session.cooldowns,
             run_id=run_id,
+            replay=replay,
             stream_tokens=True,
         )
         engine = Engine(
@@ -71,13 +74,44 @@ class Driver:
         finally:
             await router.aclose()
 
+    def _replay(self, run_id: str) -> ReplayStore:
+        # As `Session` does: answers are kept so a resume replays them instead of paying again.
+        return ReplayStore(runs_dir(self.session.repo) / f"{run_id}.responses.jsonl")
+
     async def run(self, task: TaskSpec, plan: Plan, run_id: str) -> RunResult:
         """Carry out the approved `plan` on branch `orchestrate/<run_id>`."""
-        engine, router = self._engine(run_id)
+        engine, router = self._engine(run_id, self._replay(run_id))
         try:
             return await engine.run(task, run_id, plan=plan)
         finally:
             await router.aclose()
+
+    async def resume(self, run_id: str) -> RunResult:
+        """Finish a cancelled or killed run: finished subtasks and paid calls are not redone."""
+        engine, router = self._engine(run_id, self._replay(run_id))
+        try:
+            return await engine.resume(run_id)
+        finally:
+            await router.aclose()
+
+    def state(self, run_id: str) -> RunState:
+        """The run's saved progress; `RepoError` when there is none (blocking: small file)."""
+        return load_state(state_path(runs_dir(self.session.repo), run_id))
+
+    def resumable(self, run_ids: list[str]) -> set[str]:
+        """Those of `run_ids` with saved progress and no result yet."""
+        folder = runs_dir(self.session.repo)
+        found: set[str] = set()
+        for run_id in run_ids:
+            path = state_path(folder, run_id)
+            if not path.exists():
+                continue
+            try:
+                if load_state(path).result is None:
+                    found.add(run_id)
+            except RepoError:
+                continue  # unreadable state: nothing to resume from
+        return found
 
     def diff(self, run_id: str) -> str:
         """The run's branch against its base (blocking: call it from a thread)."""

@@ -70,6 +70,13 @@ class CancelRequested(Message):
 
 
 @dataclass
+class ResumeRequested(Message):
+    """Carry on with a cancelled (or killed) run from its saved progress."""
+
+    run_id: str
+
+
+@dataclass
 class RunDone(Message):
     """The engine finished a run (approved, changes requested, or failed)."""
 

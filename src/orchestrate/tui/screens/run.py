@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, RichLog, Static, TabbedCo
 
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.result import RunResult
+from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.events import (
     AttemptFinished,
     AttemptStarted,
@@ -30,7 +30,12 @@ from orchestrate.events import (
     SubtaskStatus,
     TokenStreamed,
 )
-from orchestrate.tui.messages import CancelRequested, DiffRequested, NewTaskRequested
+from orchestrate.tui.messages import (
+    CancelRequested,
+    DiffRequested,
+    NewTaskRequested,
+    ResumeRequested,
+)
 from orchestrate.tui.widgets.cost_bar import CostBar
 from orchestrate.tui.widgets.log_pane import AgentLog
 from orchestrate.tui.widgets.subtask_list import SubtaskList
@@ -43,14 +48,26 @@ class RunScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel", "Cancel run"),
+        Binding("r", "resume", "Resume run"),
         Binding("d", "diff", "Diff & review"),
         Binding("n", "new_task", "New task"),
     ]
 
-    def __init__(self, task: TaskSpec, plan: Plan, run_id: str, agents: list[str]) -> None:
+    def __init__(
+        self,
+        task: TaskSpec,
+        plan: Plan | None,
+        run_id: str,
+        agents: list[str],
+        done: Sequence[SubtaskResult] = (),
+    ) -> None:
+        """`done` holds the subtasks a resumed run already finished (the engine skips them)."""
         super().__init__()
         self.task_spec, self.plan, self.run_id, self.agents = task, plan, run_id, agents
+        self.done = list(done)
         self.running = True
+        self.resumable = False
+        """Whether the run stopped with saved progress to carry on from."""
         self.result: RunResult | None = None
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             AttemptStarted: self._attempt_started,
@@ -89,7 +106,12 @@ class RunScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(SubtaskList).load(self.plan)
+        table = self.query_one(SubtaskList)
+        if self.plan is not None:
+            table.load(self.plan)
+        for outcome in self.done:
+            table.set_status(outcome.id, outcome.status, f"before resuming: {outcome.detail}")
+            table.set_model(outcome.id, outcome.model or "")
 
     def apply(self, event: Event) -> None:
         """Show one engine event."""
@@ -192,10 +214,11 @@ class RunScreen(Screen[None]):
         self._status(f"{result.status}: {result.detail} — d: diff & review, n: new task")
         self.refresh_bindings()
 
-    def stopped(self, reason: str) -> None:
-        """The run was cancelled or broke off."""
-        self.running = False
-        self._status(f"stopped: {reason}")
+    def stopped(self, reason: str, resumable: bool = False) -> None:
+        """The run was cancelled or broke off; `resumable` if its progress was saved."""
+        self.running, self.resumable = False, resumable
+        hint = " — r: resume, n: new task" if resumable else ""
+        self._status(f"stopped: {reason}{hint}")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -205,11 +228,18 @@ class RunScreen(Screen[None]):
             return self.result is not None and self.result.plan is not None
         if action == "new_task":
             return not self.running
+        if action == "resume":
+            return not self.running and self.resumable
         return True
 
     def action_cancel(self) -> None:
         self._status("cancelling…")
         self.post_message(CancelRequested())
+
+    def action_resume(self) -> None:
+        self.resumable = False
+        self.refresh_bindings()
+        self.post_message(ResumeRequested(self.run_id))
 
     def action_diff(self) -> None:
         self.post_message(DiffRequested(self.run_id))
