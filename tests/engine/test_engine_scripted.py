@@ -28,6 +28,7 @@ from orchestrate.events import (
     SubtaskStarted,
     SubtaskStatus,
 )
+from orchestrate.exceptions import RepoError
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import ModelRequest, ModelResponse, TokenCallback
@@ -436,3 +437,43 @@ async def test_without_named_files_a_failed_plan_fails_the_run(
     result = await engine.run(TaskSpec(title="Vague", instructions="Improve it.", line=1), "vague")
     assert result.status == "failed"
     assert result.detail.startswith("planning failed")
+
+
+async def test_a_run_sent_back_builds_on_the_earlier_branch_and_is_reviewed_whole(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    only_sub = {"summary": "Add sub.", "subtasks": [PLAN["subtasks"][0]]}
+    docstring = {"summary": "Add a docstring.", "subtasks": [FOLLOW_UP]}
+    models["planner"] = ScriptedModel([json.dumps(only_sub), json.dumps(docstring)], name="planner")
+    models["coder"] = ScriptedModel(
+        [whole("calc.py", CALC_SUB), whole("calc.py", CALC_DOC)], name="coder"
+    )
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)] * 2, name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+    first = await engine.run(TASK, "run-1")
+    assert first.status == "approved", first.detail
+
+    again = TASK.model_copy(update={"instructions": "Also give calc a module docstring."})
+    second = await engine.run(again, "run-2", continues="run-1")
+
+    assert second.status == "approved", second.detail
+    # The planner and the coder saw the earlier run's work, not the user's HEAD.
+    assert "sub" in models["planner"].requests[1].messages[-1].content
+    assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
+    # Both runs' commits are on the new branch; its diff (and so its review) covers both.
+    commits = Workspace.open(repo, "run-2").commits()
+    assert [c.trailers["Orchestrate-Run"] for c in commits] == ["run-1", "run-2"]
+    assert second.base_sha == first.base_sha
+    reviewed = models["reviewer"].requests[1].messages[-1].content
+    assert "+def sub(a, b):" in reviewed and '+"""Tiny calculator."""' in reviewed
+    assert git(repo, "show", "orchestrate/run-2:calc.py") == CALC_DOC
+    # The earlier branch is left as it was.
+    assert git(repo, "show", "orchestrate/run-1:calc.py") == CALC_SUB
+
+
+async def test_continuing_a_run_without_a_branch_is_one_clear_error(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    engine, _ = make_engine(repo, models, CHAINS)
+    with pytest.raises(RepoError, match="run gone has no branch to build on"):
+        await engine.run(TASK, "run-2", continues="gone")

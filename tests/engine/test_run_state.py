@@ -164,7 +164,9 @@ async def test_resume_adopts_a_commit_whose_state_was_never_saved(
         RunState(run_id="run-1", task=SCRIPTED_TASK, plan=plan, batch=plan.subtasks),
     )
     (workspace.path / "calc.py").write_text(CALC_SUB)
-    sha = workspace.commit("Step sub", "", {"Orchestrate-Subtask": "sub"}, ["calc.py"])
+    sha = workspace.commit(
+        "Step sub", "", {"Orchestrate-Run": "run-1", "Orchestrate-Subtask": "sub"}, ["calc.py"]
+    )
     (workspace.path / "calc.py").write_text("def half_applied(\n")
     models["planner"] = ScriptedModel([], name="planner")
     models["coder"] = ScriptedModel([], name="coder")
@@ -182,3 +184,32 @@ async def test_resume_adopts_a_commit_whose_state_was_never_saved(
     assert (workspace.path / "calc.py").read_text() == CALC_SUB
     # A finished run resumed again reports its result and calls nothing.
     assert await engine.resume("run-1") == result
+
+
+async def test_resume_of_a_continued_run_does_not_adopt_the_earlier_runs_commits(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    """Work sent back reuses subtask ids; only this run's own commits count as done."""
+    earlier = Workspace.create(repo, "run-1")
+    (earlier.path / "calc.py").write_text(CALC_SUB)
+    earlier.commit(
+        "Step sub", "", {"Orchestrate-Run": "run-1", "Orchestrate-Subtask": "sub"}, ["calc.py"]
+    )
+    plan = Plan.model_validate({"summary": "Redo sub.", "subtasks": [PLAN["subtasks"][0]]})
+    Workspace.create(repo, "run-2", continues="run-1")
+    save_state(
+        state_path(runs_dir(repo), "run-2"),
+        RunState(run_id="run-2", task=SCRIPTED_TASK, plan=plan, batch=plan.subtasks),
+    )
+    fixed = CALC_SUB.replace("a - b", "(a) - (b)")
+    models["planner"] = ScriptedModel([], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", fixed)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+
+    result = await engine.resume("run-2")
+
+    assert result.status == "approved", result.detail
+    assert len(models["coder"].requests) == 1
+    runs = [c.trailers["Orchestrate-Run"] for c in Workspace.open(repo, "run-2").commits()]
+    assert runs == ["run-1", "run-2"]

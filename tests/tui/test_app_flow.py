@@ -429,12 +429,13 @@ def test_help_does_not_load_textual(tmp_path: Path) -> None:
     assert done.stdout.strip().endswith("False")
 
 
-async def test_send_back_replans_with_the_remark_and_merge_lands_the_branch(
+async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_lands_it(
     project: Path, models: Models, make_app: MakeApp
 ) -> None:
+    floats = CALC_SUB + "\n\ndef div(a, b):\n    return a / b\n"
     happy_models(models)
     models.add("planner", [PLAN, PLAN])
-    models.add("coder", [whole("calc.py", CALC_SUB)] * 2)
+    models.add("coder", [whole("calc.py", CALC_SUB), whole("calc.py", floats)])
     models.add("formatter", [whole("README.md", README)] * 2)
     models.add("reviewer", [APPROVE, APPROVE])
     app = make_app()
@@ -460,11 +461,15 @@ async def test_send_back_replans_with_the_remark_and_merge_lands_the_branch(
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         assert app.screen.run_id == "tui-2"
+        # The second run worked on the first one's branch: its coder saw `sub` already there.
+        assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, TaskScreen))
-    assert (project / "calc.py").read_text() == CALC_SUB
+    assert (project / "calc.py").read_text() == floats
     assert (project / "README.md").read_text() == README
     assert "Merge branch 'orchestrate/tui-2'" in git(project, "log", "-1", "--format=%s")
+    runs = git(project, "log", "--format=%(trailers:key=Orchestrate-Run,valueonly)", "HEAD^2")
+    assert [line for line in runs.splitlines() if line] == ["tui-2", "tui-1", "tui-1"]
 
 
 async def test_a_planner_failure_is_shown_and_replanning_recovers(
@@ -486,3 +491,39 @@ async def test_a_planner_failure_is_shown_and_replanning_recovers(
         await pilot.press("enter")
         await until(pilot, lambda: screen.plan is not None)
         assert [s.id for s in screen.plan.subtasks] == ["sub", "readme"]
+
+
+async def test_a_past_run_can_be_sent_back_and_the_new_run_builds_on_its_branch(
+    project: Path, models: Models, make_app: MakeApp
+) -> None:
+    floats = CALC_SUB + "\n\ndef div(a, b):\n    return a / b\n"
+    happy_models(models)
+    models.add("planner", [PLAN, PLAN])
+    models.add("coder", [whole("calc.py", CALC_SUB), whole("calc.py", floats)])
+    models.add("formatter", [whole("README.md", README)] * 2)
+    models.add("reviewer", [APPROVE, APPROVE])
+    first = make_app()
+    async with first.run_test(size=SIZE) as pilot:
+        await type_task(pilot)
+        await until(pilot, lambda: isinstance(first.screen, PlanScreen) and first.screen.plan)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(first.screen, RunScreen) and first.screen.result)
+    # A later TUI: the run is only in the ledger and its saved state.
+    app = OrchestrateApp(first.session, run_ids=lambda _: "tui-2", history=TaskHistory(None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+r")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await pilot.press("s")
+        app.screen.query_one("#remark", Input).value = "also divide"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+        assert "also divide" in models["planner"].requests[1].messages[-1].content
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        screen = app.screen
+        assert isinstance(screen, RunScreen) and screen.run_id == "tui-2"
+        assert screen.result is not None and screen.result.status == "approved"
+    assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
+    assert git(project, "show", "orchestrate/tui-2:calc.py") == floats
+    assert git(project, "show", "orchestrate/tui-1:calc.py") == CALC_SUB

@@ -125,15 +125,18 @@ class Engine:
         self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
         return plan
 
-    async def run(self, task: TaskSpec, run_id: str, plan: Plan | None = None) -> RunResult:
+    async def run(
+        self, task: TaskSpec, run_id: str, plan: Plan | None = None, continues: str | None = None
+    ) -> RunResult:
         """Carry out `task` on branch `orchestrate/<run_id>`; the user's tree is never touched.
 
         `plan` is one the user already approved (and maybe edited); without it the planner runs.
+        `continues` names an earlier run whose branch this one builds on (work sent back).
         Progress is saved after each step, so `resume(run_id)` can finish a killed run.
         """
         for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
             self._agent(name)
-        workspace = await asyncio.to_thread(Workspace.create, self.repo, run_id)
+        workspace = await asyncio.to_thread(Workspace.create, self.repo, run_id, continues)
         run = _Run(self, workspace, RunState(run_id=run_id, task=task))
         run.save()
         if plan is not None:

@@ -102,12 +102,17 @@ def reset_worktree(worktree: Path) -> None:
 
 def committed_results(state: RunState, commits: list[CommitInfo]) -> list[SubtaskResult]:
     """Subtasks of the batch whose commit landed but whose result was never saved (a kill
-    between the two): they are done, and must not be worked on (and committed) again."""
+    between the two): they are done, and must not be worked on (and committed) again.
+
+    Only this run's commits count: a run that continues an earlier one has that run's commits on
+    its branch too, and their subtask ids may well repeat."""
     known = {result.id for result in state.results}
     batch = {subtask.id: subtask for subtask in state.batch}
     found: list[SubtaskResult] = []
     for commit in commits:
         sid = commit.trailers.get("Orchestrate-Subtask")
+        if commit.trailers.get("Orchestrate-Run") != state.run_id:
+            continue
         if sid is None or sid in known or sid not in batch:
             continue
         known.add(sid)

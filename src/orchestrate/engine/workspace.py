@@ -123,8 +123,12 @@ class Workspace:
         return f"refs/orchestrate/bases/{run_id}"
 
     @classmethod
-    def create(cls, repo: Path, run_id: str) -> Workspace:
-        """Branch from HEAD and add a worktree for it; the user's checkout is left as it is."""
+    def create(cls, repo: Path, run_id: str, continues: str | None = None) -> Workspace:
+        """Branch from HEAD and add a worktree for it; the user's checkout is left as it is.
+
+        With `continues` (an earlier run's id), branch from that run's branch instead and keep its
+        base, so the diff and the review cover the earlier run's work and this one's together.
+        """
         _check_run_id(run_id)
         handle = _open_repo(repo)
         try:
@@ -135,6 +139,9 @@ class Workspace:
             handle.close()
         path = common / "orchestrate" / "worktrees" / run_id
         main = git.Git(root)
+        start = base
+        if continues is not None:
+            start, base = cls._continued(main, continues)
         branch = f"orchestrate/{run_id}"
         if main.rev_parse("--verify", "-q", f"refs/heads/{branch}", with_exceptions=False):
             raise RepoError(
@@ -143,9 +150,24 @@ class Workspace:
         if path.exists():
             raise RepoError(f"{path} already exists: remove it or pick another run id")
         path.parent.mkdir(parents=True, exist_ok=True)
-        main.worktree("add", "--quiet", "-b", branch, str(path), base)
+        main.worktree("add", "--quiet", "-b", branch, str(path), start)
         main.update_ref(cls._base_ref(run_id), base)
         return cls(root, path, run_id, base)
+
+    @classmethod
+    def _continued(cls, main: git.Git, run_id: str) -> tuple[str, str]:
+        """The head of run `run_id`'s branch and its base."""
+        _check_run_id(run_id)
+        head = main.rev_parse(
+            "--verify", "-q", f"refs/heads/orchestrate/{run_id}", with_exceptions=False
+        )
+        base = main.rev_parse("--verify", "-q", cls._base_ref(run_id), with_exceptions=False)
+        if not head or not base:
+            raise RepoError(
+                f"run {run_id} has no branch to build on (deleted or never made): "
+                "give the task again as a new run"
+            )
+        return str(head), str(base)
 
     @classmethod
     def open(cls, repo: Path, run_id: str) -> Workspace:

@@ -84,6 +84,8 @@ class OrchestrateApp(App[None]):
         """Runs finished in this session, by id."""
         self._banked = CostTotals()
         self._tasks: dict[str, TaskSpec] = {}
+        self._continues: dict[str, str] = {}
+        """Runs made from work sent back: the new run's id → the earlier run it builds on."""
         self._plan_screen: PlanScreen | None = None
         self._run_screen: RunScreen | None = None
 
@@ -118,9 +120,11 @@ class OrchestrateApp(App[None]):
     def on_task_submitted(self, message: TaskSubmitted) -> None:
         self._start_planning(message.task)
 
-    def _start_planning(self, task: TaskSpec) -> None:
+    def _start_planning(self, task: TaskSpec, continues: str | None = None) -> None:
         run_id = self.driver.next_run_id(task)
         self._tasks[run_id] = task
+        if continues is not None:
+            self._continues[run_id] = continues
         self._run_screen = None
         self._plan_screen = PlanScreen(task, self.session.config, run_id)
         self.push_screen(self._plan_screen)
@@ -129,8 +133,8 @@ class OrchestrateApp(App[None]):
     @work(exclusive=True, group="engine")
     async def _plan(self, task: TaskSpec, run_id: str) -> None:
         try:
-            plan = await self.driver.plan(task, run_id)
-        except RUN_ERRORS as error:
+            plan = await self.driver.plan(task, run_id, self._continues.get(run_id))
+        except (RepoError, *RUN_ERRORS) as error:
             self.post_message(PlanFailed(f"planning failed: {error}"))
             return
         self.post_message(PlanMade(task, plan))
@@ -161,7 +165,8 @@ class OrchestrateApp(App[None]):
         self._run_screen = RunScreen(message.task, message.plan, run_id, agents)
         self._plan_screen = None
         self.switch_screen(self._run_screen)
-        self._run(run_id, partial(self.driver.run, message.task, message.plan, run_id))
+        continues = self._continues.get(run_id)
+        self._run(run_id, partial(self.driver.run, message.task, message.plan, run_id, continues))
 
     def on_resume_requested(self, message: ResumeRequested) -> None:
         run_id = message.run_id
@@ -251,13 +256,18 @@ class OrchestrateApp(App[None]):
         self._to_task_screen()
 
     def on_sent_back(self, message: SentBack) -> None:
-        task = self._tasks.get(message.run_id)
+        task, result = self._tasks.get(message.run_id), self.results.get(message.run_id)
+        plan = result.plan if result else None
         if task is None:
-            self.notify("Only runs from this session can be sent back.", severity="warning")
-            return
-        result = self.results.get(message.run_id)
+            # A past run: its task and plan are in its saved state.
+            try:
+                state = self.driver.state(message.run_id)
+            except RepoError as error:
+                self.notify(str(error), title="Cannot send back", severity="error")
+                return
+            task, plan = state.task, state.plan
         self._to_task_screen()
-        self._start_planning(with_remark(task, result.plan if result else None, message.remark))
+        self._start_planning(with_remark(task, plan, message.remark), continues=message.run_id)
 
     def on_new_task_requested(self, _: NewTaskRequested) -> None:
         self._to_task_screen()

@@ -6,6 +6,7 @@ can show what models write. Everything here is engine or git plumbing; the scree
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 
@@ -66,11 +67,18 @@ class Driver:
         )
         return engine, router
 
-    async def plan(self, task: TaskSpec, run_id: str) -> Plan:
-        """The planner's plan for `task`; planning costs are stamped with `run_id`."""
+    async def plan(self, task: TaskSpec, run_id: str, continues: str | None = None) -> Plan:
+        """The planner's plan for `task`; planning costs are stamped with `run_id`.
+
+        With `continues` it plans against that earlier run's branch, where the work will happen.
+        """
+        root = None
+        if continues is not None:
+            earlier = await asyncio.to_thread(Workspace.open, self.session.repo, continues)
+            root = earlier.path
         engine, router = self._engine(run_id)
         try:
-            return await engine.plan(task)
+            return await engine.plan(task, root)
         finally:
             await router.aclose()
 
@@ -78,11 +86,14 @@ class Driver:
         # As `Session` does: answers are kept so a resume replays them instead of paying again.
         return ReplayStore(runs_dir(self.session.repo) / f"{run_id}.responses.jsonl")
 
-    async def run(self, task: TaskSpec, plan: Plan, run_id: str) -> RunResult:
-        """Carry out the approved `plan` on branch `orchestrate/<run_id>`."""
+    async def run(
+        self, task: TaskSpec, plan: Plan, run_id: str, continues: str | None = None
+    ) -> RunResult:
+        """Carry out the approved `plan` on branch `orchestrate/<run_id>` (built on the branch of
+        run `continues`, if given)."""
         engine, router = self._engine(run_id, self._replay(run_id))
         try:
-            return await engine.run(task, run_id, plan=plan)
+            return await engine.run(task, run_id, plan=plan, continues=continues)
         finally:
             await router.aclose()
 

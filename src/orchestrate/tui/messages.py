@@ -108,7 +108,7 @@ class Accepted(Message):
 
 @dataclass
 class SentBack(Message):
-    """Not good enough: plan the task again with this remark."""
+    """Not good enough: plan again with this remark, building on the run's branch."""
 
     run_id: str
     remark: str
