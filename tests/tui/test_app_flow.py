@@ -27,10 +27,10 @@ from orchestrate.tui.widgets.plan_tree import PlanTree
 from orchestrate.tui.widgets.subtask_list import SubtaskList
 
 from .tui_support import (
-    APPROVE,
     CALC_SUB,
     CALC_SUB_BAD,
     CHAINS,
+    FLOATS,
     PLAN,
     README,
     RUN_ID,
@@ -39,6 +39,9 @@ from .tui_support import (
     Models,
     git,
     happy_models,
+    plan_task,
+    run_task,
+    two_runs_models,
     type_task,
     until,
     whole,
@@ -57,8 +60,7 @@ async def test_task_plan_run_diff_verdict_and_cost(
     happy_models(models)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await type_task(pilot)
-        await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+        await plan_task(pilot)
         plan_screen = app.screen
         assert isinstance(plan_screen, PlanScreen)
         tree = plan_screen.query_one(PlanTree)
@@ -134,8 +136,7 @@ async def test_plan_can_be_edited_trimmed_extended_and_replanned(
     models.add("planner", [PLAN, PLAN])
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await type_task(pilot)
-        await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+        await plan_task(pilot)
         screen = app.screen
         assert isinstance(screen, PlanScreen)
         commands = [command.title for command in app.get_system_commands(screen)]
@@ -202,10 +203,7 @@ async def test_failed_checks_fallbacks_and_model_in_use_are_shown(
     chains = CHAINS | {"coder": ["scripted:down", "scripted:coder"]}
     app = make_app(chains)
     async with app.run_test(size=SIZE) as pilot:
-        await type_task(pilot)
-        await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_task(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         activity = "\n".join(str(line.text) for line in screen.query_one(RichLog).lines)
@@ -232,8 +230,7 @@ async def test_cancel_stops_the_run_and_keeps_its_branch(
     models.add("coder", [whole("calc.py", CALC_SUB)], delay=30)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await type_task(pilot)
-        await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+        await plan_task(pilot)
         await pilot.press("ctrl+s")
         screen = app.screen
         assert isinstance(screen, RunScreen)
@@ -264,8 +261,7 @@ async def test_cancel_stops_the_run_and_keeps_its_branch(
 async def _cancel_while_readme_runs(pilot: Pilot[Any], models: Models) -> RunScreen:
     """Approve the plan, let `sub` finish, and cancel while the formatter works on `readme`."""
     app = pilot.app
-    await type_task(pilot)
-    await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+    await plan_task(pilot)
     await pilot.press("ctrl+s")
     screen = app.screen
     assert isinstance(screen, RunScreen)
@@ -432,18 +428,10 @@ def test_help_does_not_load_textual(tmp_path: Path) -> None:
 async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_lands_it(
     project: Path, models: Models, make_app: MakeApp
 ) -> None:
-    floats = CALC_SUB + "\n\ndef div(a, b):\n    return a / b\n"
-    happy_models(models)
-    models.add("planner", [PLAN, PLAN])
-    models.add("coder", [whole("calc.py", CALC_SUB), whole("calc.py", floats)])
-    models.add("formatter", [whole("README.md", README)] * 2)
-    models.add("reviewer", [APPROVE, APPROVE])
+    two_runs_models(models)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await type_task(pilot)
-        await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_task(pilot)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.press("s")
@@ -465,7 +453,7 @@ async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_
         assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, TaskScreen))
-    assert (project / "calc.py").read_text() == floats
+    assert (project / "calc.py").read_text() == FLOATS
     assert (project / "README.md").read_text() == README
     assert "Merge branch 'orchestrate/tui-2'" in git(project, "log", "-1", "--format=%s")
     runs = git(project, "log", "--format=%(trailers:key=Orchestrate-Run,valueonly)", "HEAD^2")
@@ -496,18 +484,10 @@ async def test_a_planner_failure_is_shown_and_replanning_recovers(
 async def test_a_past_run_can_be_sent_back_and_the_new_run_builds_on_its_branch(
     project: Path, models: Models, make_app: MakeApp
 ) -> None:
-    floats = CALC_SUB + "\n\ndef div(a, b):\n    return a / b\n"
-    happy_models(models)
-    models.add("planner", [PLAN, PLAN])
-    models.add("coder", [whole("calc.py", CALC_SUB), whole("calc.py", floats)])
-    models.add("formatter", [whole("README.md", README)] * 2)
-    models.add("reviewer", [APPROVE, APPROVE])
+    two_runs_models(models)
     first = make_app()
     async with first.run_test(size=SIZE) as pilot:
-        await type_task(pilot)
-        await until(pilot, lambda: isinstance(first.screen, PlanScreen) and first.screen.plan)
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(first.screen, RunScreen) and first.screen.result)
+        await run_task(pilot)
     # A later TUI: the run is only in the ledger and its saved state.
     app = OrchestrateApp(first.session, run_ids=lambda _: "tui-2", history=TaskHistory(None))
     async with app.run_test(size=SIZE) as pilot:
@@ -525,5 +505,5 @@ async def test_a_past_run_can_be_sent_back_and_the_new_run_builds_on_its_branch(
         assert isinstance(screen, RunScreen) and screen.run_id == "tui-2"
         assert screen.result is not None and screen.result.status == "approved"
     assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
-    assert git(project, "show", "orchestrate/tui-2:calc.py") == floats
+    assert git(project, "show", "orchestrate/tui-2:calc.py") == FLOATS
     assert git(project, "show", "orchestrate/tui-1:calc.py") == CALC_SUB

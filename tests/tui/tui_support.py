@@ -21,6 +21,8 @@ from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.scripted import ScriptedModel, Step, register_scripted
 from orchestrate.tui.app import OrchestrateApp
+from orchestrate.tui.screens.plan import PlanScreen
+from orchestrate.tui.screens.run import RunScreen
 
 PY = shlex.quote(sys.executable)
 CALC = "def add(a, b):\n    return a + b\n"
@@ -150,3 +152,31 @@ async def type_task(pilot: Pilot[Any], text: str = TASK_TEXT) -> None:
     area = pilot.app.screen.query_one("#task-input", TextArea)
     area.insert(text)
     await pilot.press("ctrl+s")
+
+
+async def plan_task(pilot: Pilot[Any]) -> None:
+    """Type the task and wait for its plan."""
+    app = pilot.app
+    await type_task(pilot)
+    await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
+
+
+async def run_task(pilot: Pilot[Any]) -> None:
+    """Type the task, approve its plan, and wait for the run's result."""
+    app = pilot.app
+    await plan_task(pilot)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+
+
+FLOATS = CALC_SUB + "\n\ndef div(a, b):\n    return a / b\n"
+"""calc.py after a second run that builds on the first."""
+
+
+def two_runs_models(models: Models) -> None:
+    """Two good runs: the first adds `sub`, the second (sent back) adds `div` on top."""
+    happy_models(models)
+    models.add("planner", [PLAN, PLAN])
+    models.add("coder", [whole("calc.py", CALC_SUB), whole("calc.py", FLOATS)])
+    models.add("formatter", [whole("README.md", README)] * 2)
+    models.add("reviewer", [APPROVE, APPROVE])
