@@ -38,7 +38,7 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     lines = out.splitlines()
-    assert lines[-1] == "config OK: 10 agents, 8 endpoints, prices 2026-11-01"
+    assert lines[-1] == "config OK: 10 agents, 8 endpoints, prices 2026-11-30"
     for ref in load_config(agents_dir=agents).agents["planner"].chain:
         assert ref in out
     docs_rows = [line for line in lines if "mine/docs.yaml" in line]
@@ -46,7 +46,7 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     assert "vllm:Qwen/Qwen2.5-Coder-32B-Instruct" in docs_rows[0]
     assert "local" in docs_rows[0]
     assert "http://127.0.0.1:8000/v1" in docs_rows[0]
-    cloud_rows = [line for line in lines if "anthropic:claude-sonnet-4-5" in line]
+    cloud_rows = [line for line in lines if "anthropic:claude-sonnet-4-6" in line]
     assert cloud_rows
     assert all("cloud" in line for line in cloud_rows)
     assert result.stderr == ""

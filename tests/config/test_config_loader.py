@@ -361,7 +361,7 @@ def test_repo_agent_replaces_the_default_whole(
     assert coder.system_prompt == "mine"
     assert coder.max_tokens == 4096  # schema default, not the packaged coder's 8192
     assert config.sources["coder"] == "agents/coder.yaml"
-    assert config.agents["planner"].model == "anthropic:claude-sonnet-4-5"
+    assert config.agents["planner"].model == "anthropic:claude-sonnet-4-6"
     assert config.sources["planner"] == str(default_agents_dir() / "planner.yaml")
 
 
@@ -475,7 +475,7 @@ def test_shipped_defaults_load_and_end_in_the_bundled_model() -> None:
         assert len(agent.system_prompt) > 500, name
         assert agent.retries == 2
     assert config.agents["planner"].chain == [
-        "anthropic:claude-sonnet-4-5",
+        "anthropic:claude-sonnet-4-6",
         "openai:gpt-4.1",
         "ollama:qwen2.5-coder:14b",
         "llamacpp:gemma3-270m",
@@ -508,7 +508,7 @@ def test_shipped_providers() -> None:
         endpoint = config.endpoints[name]
         assert (endpoint.kind, endpoint.tier, endpoint.base_url) == ("openai", "local", url)
         assert endpoint.models, name
-    assert config.reference_model == "anthropic:claude-sonnet-4-5"
+    assert config.reference_model == "anthropic:claude-sonnet-4-6"
 
 
 # --- nothing but ConfigError escapes -------------------------------------------------------------

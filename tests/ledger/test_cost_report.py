@@ -96,7 +96,7 @@ def test_empty_report_has_zero_pct() -> None:
 def test_note_states_reference_model_and_its_rates() -> None:
     report = CostReport.from_attempts([], Pricer.packaged())
     assert report.counterfactual_note == (
-        "every local call's tokens priced at anthropic:claude-sonnet-4-5 "
+        "every local call's tokens priced at anthropic:claude-sonnet-4-6 "
         "($3.00/$15.00 per Mtok); cloud calls at their actual cost"
     )
 
@@ -112,7 +112,7 @@ def test_json_and_table_renderings() -> None:
     assert "Cost of run r1" in text
     assert "ollama:qwen" in text
     assert f"${report.totals.savings_usd:.4f}" in text
-    assert "claude-sonnet-4-5 ($3.00/$15.00 per Mtok)" in text
+    assert "claude-sonnet-4-6 ($3.00/$15.00 per Mtok)" in text
 
 
 def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -107,7 +107,7 @@ class ProvidersFile(_Strict):
     """Extra or overriding endpoints, by the name used before the colon in model references."""
     prices: dict[str, PriceEntry] = Field(default_factory=dict)
     """Price overrides by `provider:model`, on top of the packaged table."""
-    reference_model: str = "anthropic:claude-sonnet-4-5"
+    reference_model: str = "anthropic:claude-sonnet-4-6"
     """Cloud model whose prices value local tokens in the all-cloud counterfactual."""
     local_cost_per_mtok: float = Field(default=0.0, ge=0)
     """Optional electricity/amortisation cost of local tokens, USD per million."""
