@@ -14,6 +14,7 @@ from orchestrate.engine.edits import (
     mismatch_feedback,
     parse_search_replace,
 )
+from orchestrate.ledger.store import Ledger
 
 
 def block(search: str, replace: str) -> str:
@@ -309,12 +310,18 @@ def test_good_whole_file_replies_do_not_switch_back() -> None:
     assert stats.effective_format("search_replace", "m") == "whole"
 
 
-def test_snapshot_round_trip_keeps_the_decision() -> None:
-    stats = FormatStats()
-    for _ in range(3):
-        stats.record("m", "search_replace", False)
-
-    restored = FormatStats.from_snapshot(stats.snapshot())
-
-    assert restored.count("m", "search_replace").malformed == 3
-    assert restored.effective_format("search_replace", "m") == "whole"
+def test_a_model_that_botched_blocks_in_earlier_runs_gets_whole_files_at_once(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        earlier = FormatStats.from_ledger(ledger)
+        for _ in range(3):
+            earlier.record("m", "search_replace", False)
+        assert earlier.effective_format("search_replace", "m") == "whole"
+    # A later run (a new process): a fresh engine reads the same ledger.
+    with Ledger(path) as ledger:
+        later = FormatStats.from_ledger(ledger)
+        assert later.count("m", "search_replace").malformed == 3
+        assert later.effective_format("search_replace", "m") == "whole"
+        assert later.effective_format("search_replace", "other") == "search_replace"

@@ -477,3 +477,21 @@ async def test_continuing_a_run_without_a_branch_is_one_clear_error(
     engine, _ = make_engine(repo, models, CHAINS)
     with pytest.raises(RepoError, match="run gone has no branch to build on"):
         await engine.run(TASK, "run-2", continues="gone")
+
+
+async def test_edit_replies_are_counted_in_the_ledger_and_a_later_engine_starts_from_them(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    only_sub = {"summary": "Add sub.", "subtasks": [PLAN["subtasks"][0]]}
+    models["planner"] = ScriptedModel([json.dumps(only_sub)], name="planner")
+    models["coder"] = ScriptedModel(["no edit here", whole("calc.py", CALC_SUB)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+
+    assert (await engine.run(TASK, "run-1")).status == "approved"
+
+    ledger = engine.router.recorder.ledger
+    counts = [(r.model, r.edit_format, r.well_formed, r.malformed) for r in ledger.edit_replies()]
+    assert counts == [("scripted:coder", "whole", 1, 1)]
+    later = Engine(engine.config, engine.router, repo, events=engine.events)
+    assert later.format_stats.count("scripted:coder", "whole").malformed == 1

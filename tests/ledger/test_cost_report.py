@@ -156,6 +156,24 @@ def test_cli_table_output(tmp_path: Path) -> None:
     assert "reviewer" in result.stdout
 
 
+def test_cli_shows_each_models_share_of_well_formed_edit_replies(tmp_path: Path) -> None:
+    path = tmp_path / ".orchestrate" / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        for rec in _attempts():
+            ledger.record(rec)
+        for well_formed in (True, True, True, False):
+            ledger.count_edit_reply("ollama:qwen", "search_replace", well_formed)
+    table = _run_cli(cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    row = next(line for line in table.stdout.splitlines() if "search_replace" in line)
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert cells == ["ollama:qwen", "search_replace", "3", "1", "75%"]
+    data = json.loads(_run_cli("--json", cwd=tmp_path).stdout)
+    assert data["edit_replies"] == [
+        {"model": "ollama:qwen", "edit_format": "search_replace", "well_formed": 3, "malformed": 1}
+    ]
+
+
 def test_cli_missing_ledger_is_one_error_line(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "ledger.sqlite"
     result = _run_cli("--ledger", str(missing), "--json", cwd=tmp_path)

@@ -140,3 +140,34 @@ def test_a_file_that_is_not_a_ledger_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match=r"is not a usable ledger .*move it aside"):
         Ledger(path)
     assert path.read_text() == "not a database, whatever the name says\n"
+
+
+def test_a_ledger_of_the_previous_schema_gains_edit_reply_counts_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    for statements in MIGRATIONS[:2]:
+        for statement in statements:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.record(_rec())
+        ledger.count_edit_reply("ollama:qwen", "search_replace", well_formed=False)
+        assert ledger.schema_version == len(MIGRATIONS)
+        assert [r.malformed for r in ledger.edit_replies()] == [1]
+
+
+def test_edit_reply_counts_add_up_across_connections_and_runs(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as first, Ledger(path) as second:
+        first.count_edit_reply("ollama:qwen", "search_replace", well_formed=True)
+        second.count_edit_reply("ollama:qwen", "search_replace", well_formed=False)
+        second.count_edit_reply("ollama:qwen", "whole", well_formed=True)
+    with Ledger(path) as ledger:
+        rows = {
+            (r.model, r.edit_format): (r.well_formed, r.malformed) for r in ledger.edit_replies()
+        }
+    assert rows == {("ollama:qwen", "search_replace"): (1, 1), ("ollama:qwen", "whole"): (1, 0)}

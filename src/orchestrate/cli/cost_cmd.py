@@ -9,7 +9,12 @@ from rich.console import Console
 from orchestrate.config.loader import load_config
 from orchestrate.exceptions import LedgerMissingError, NoAttemptsError
 from orchestrate.ledger.pricing import Pricer
-from orchestrate.ledger.report import CostReport, render_json, render_table
+from orchestrate.ledger.report import (
+    CostReport,
+    render_edit_replies,
+    render_json,
+    render_table,
+)
 from orchestrate.ledger.store import Ledger, default_ledger_path
 
 
@@ -20,16 +25,20 @@ def cost(repo: Path, run: str | None, as_json: bool, ledger: Path | None) -> Non
         raise LedgerMissingError(f"no runs recorded yet: no ledger at {path}")
     pricer = _pricer(repo)
     with Ledger(path) as book:
-        attempts = book.attempts(run)
+        attempts, edit_replies = book.attempts(run), book.edit_replies()
     if run is not None and not attempts:
         raise NoAttemptsError(
             f"no attempts recorded for run {run!r} in {path}; omit --run to see every run"
         )
-    report = CostReport.from_attempts(attempts, pricer, run_id=run)
+    report = CostReport.from_attempts(attempts, pricer, run_id=run, edit_replies=edit_replies)
     if as_json:
         print(render_json(report))
-    else:
-        Console().print(render_table(report))
+        return
+    console = Console()
+    console.print(render_table(report))
+    formats = render_edit_replies(report)
+    if formats is not None:
+        console.print(formats)
 
 
 def _pricer(repo: Path) -> Pricer:

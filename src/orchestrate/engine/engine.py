@@ -88,8 +88,8 @@ class Engine:
     ) -> None:
         self.config, self.router, self.repo = config, router, repo
         self.events, self.options = events, options
-        self.format_stats = FormatStats()
-        """How well each model keeps to its edit format; shared by this engine's runs."""
+        self.format_stats = FormatStats.from_ledger(router.recorder.ledger)
+        """How well each model keeps to its edit format, over this and earlier runs."""
 
     def _agent(self, name: str) -> AgentConfig:
         agent = self.config.agents.get(name)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict
 from rich.table import Table
 
+from orchestrate.ledger.edit_replies import EditReplies
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import AttemptRecord
 from orchestrate.models.base import Tier, Usage
@@ -80,10 +81,16 @@ class CostReport(BaseModel):
     """Sums and savings."""
     counterfactual_note: str
     """Exactly what the counterfactual prices, and at what rates."""
+    edit_replies: list[EditReplies] = []
+    """How often each model's worker replies parsed in their edit format, over all runs."""
 
     @classmethod
     def from_attempts(
-        cls, attempts: Iterable[AttemptRecord], pricer: Pricer, run_id: str | None = None
+        cls,
+        attempts: Iterable[AttemptRecord],
+        pricer: Pricer,
+        run_id: str | None = None,
+        edit_replies: Iterable[EditReplies] = (),
     ) -> CostReport:
         """Aggregate ledger rows; local tokens are revalued with `pricer`'s reference model."""
         rows = _rows(attempts)
@@ -92,6 +99,7 @@ class CostReport(BaseModel):
             rows=rows,
             totals=_totals(rows, pricer),
             counterfactual_note=counterfactual_note(pricer),
+            edit_replies=list(edit_replies),
         )
 
 
@@ -180,4 +188,22 @@ def render_table(report: CostReport) -> Table:
     blanks = [""] * (len(table.columns) - 2)
     for label, value in totals:
         table.add_row(label, *blanks, value)
+    return table
+
+
+def render_edit_replies(report: CostReport) -> Table | None:
+    """Each model's share of well-formed edit replies as a rich table; None if none are counted."""
+    if not report.edit_replies:
+        return None
+    table = Table(title="Edit replies by model (all runs)")
+    for header in ("model", "format", "well formed", "malformed", "share"):
+        table.add_column(header, justify="left" if header in {"model", "format"} else "right")
+    for row in report.edit_replies:
+        table.add_row(
+            row.model,
+            row.edit_format,
+            str(row.well_formed),
+            str(row.malformed),
+            f"{row.share:.0%}",
+        )
     return table

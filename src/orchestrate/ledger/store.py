@@ -12,7 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from orchestrate.config.schema import EditFormat
 from orchestrate.exceptions import LedgerError
+from orchestrate.ledger import edit_replies
+from orchestrate.ledger.edit_replies import EditReplies
 from orchestrate.models.base import Tier
 
 Outcome = Literal["ok", "retry", "move_on", "context_overflow", "stop", "invalid_output", "skipped"]
@@ -137,6 +140,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             rule TEXT NOT NULL, location TEXT NOT NULL, action TEXT NOT NULL)""",
         "CREATE INDEX privacy_decisions_run ON privacy_decisions (run_id, at)",
     ),
+    edit_replies.MIGRATION,
 )
 """Schema steps in order; `PRAGMA user_version` counts those applied. Only ever append."""
 
@@ -248,6 +252,21 @@ class Ledger:
         with self._lock:
             rows = self._db.execute(f"{_SELECT_PRIVACY}{where} ORDER BY id", args).fetchall()
         return [PrivacyRecord(**dict(zip(_PRIVACY_COLUMNS, row, strict=True))) for row in rows]
+
+    def count_edit_reply(self, model: str, edit_format: EditFormat, well_formed: bool) -> None:
+        """Count one worker reply of `model` in `edit_format`, parsed or not."""
+        with self._lock:
+            self._db.execute(
+                edit_replies.UPSERT, (model, edit_format, int(well_formed), int(not well_formed))
+            )
+
+    def edit_replies(self) -> list[EditReplies]:
+        """Every model's reply counts per edit format, over all runs."""
+        with self._lock:
+            rows = self._db.execute(edit_replies.SELECT).fetchall()
+        return [
+            EditReplies(model=m, edit_format=f, well_formed=w, malformed=b) for m, f, w, b in rows
+        ]
 
     def cloud_spend_since(self, since: float) -> float:
         """USD spent on cloud models in attempts recorded at or after Unix time `since`."""

@@ -4,7 +4,8 @@ Small local models often botch SEARCH/REPLACE markers but manage whole files. An
 `search_replace` therefore drops to `whole` for one model once that model has shown, over
 enough replies, that it mostly cannot produce the blocks. Counts are kept per model AND format,
 so whole-file replies after the drop never count towards switching back (which would flap).
-In memory only: the engine persists `snapshot()` and restores with `from_snapshot()`.
+With a ledger behind them (`from_ledger`), the counts start from earlier runs' and every reply
+is added to the ledger as it comes, so what a model showed in one run holds in the next.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from orchestrate.config.schema import EditFormat
+from orchestrate.ledger.store import Ledger
 
 MIN_REPLIES_TO_JUDGE = 3
 """Replies in a format before the share of well-formed ones is trusted."""
@@ -43,16 +45,28 @@ class FormatCount(BaseModel):
 class FormatStats:
     """Counts of well-formed replies per model ref and format, and the format to use next."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: Ledger | None = None) -> None:
         self._counts: dict[tuple[str, EditFormat], FormatCount] = {}
+        self._ledger = ledger
+
+    @classmethod
+    def from_ledger(cls, ledger: Ledger) -> FormatStats:
+        """Stats that start from the counts in `ledger` and add each new reply to it."""
+        stats = cls(ledger)
+        for row in ledger.edit_replies():
+            count = FormatCount(well_formed=row.well_formed, malformed=row.malformed)
+            stats._counts[(row.model, row.edit_format)] = count
+        return stats
 
     def record(self, model_ref: str, edit_format: EditFormat, well_formed: bool) -> None:
-        """Count one reply of `model_ref` in `edit_format`."""
+        """Count one reply of `model_ref` in `edit_format` (in the ledger too, if there is one)."""
         count = self._counts.setdefault((model_ref, edit_format), FormatCount())
         if well_formed:
             count.well_formed += 1
         else:
             count.malformed += 1
+        if self._ledger is not None:
+            self._ledger.count_edit_reply(model_ref, edit_format, well_formed)
 
     def count(self, model_ref: str, edit_format: EditFormat) -> FormatCount:
         """A copy of the counts for `model_ref` in `edit_format` (zeros if none yet)."""
@@ -67,19 +81,3 @@ class FormatStats:
         if count.total >= MIN_REPLIES_TO_JUDGE and count.share < MIN_WELL_FORMED_SHARE:
             return "whole"
         return agent_format
-
-    def snapshot(self) -> dict[str, dict[EditFormat, FormatCount]]:
-        """Counts by model ref then format, for the engine to record."""
-        out: dict[str, dict[EditFormat, FormatCount]] = {}
-        for (model_ref, edit_format), count in self._counts.items():
-            out.setdefault(model_ref, {})[edit_format] = count.model_copy()
-        return out
-
-    @classmethod
-    def from_snapshot(cls, data: dict[str, dict[EditFormat, FormatCount]]) -> FormatStats:
-        """Stats restored from `snapshot()` output."""
-        stats = cls()
-        for model_ref, by_format in data.items():
-            for edit_format, count in by_format.items():
-                stats._counts[(model_ref, edit_format)] = count.model_copy()
-        return stats
