@@ -1,7 +1,8 @@
 """Parallel efficiency: 64 independent subtasks against a loopback local endpoint of fixed latency.
 
 Each subtask is one model call answered after `--latency` seconds by a threaded fake
-OpenAI-compatible server. At concurrency N the ideal wall time is total latency / N; efficiency is
+OpenAI-compatible server in a process of its own (as a real local server is, so its threads do
+not compete with the client for the GIL). At concurrency N the ideal wall time is total latency / N; efficiency is
 ideal / measured. Two drivers: the router alone (the endpoint's `concurrency` set to N, all calls
 gathered at once), and the engine's scheduler (`engine.scheduler.run_batch` with N slots, one
 router call per subtask). Goal: 90% of ideal or better at concurrency 8.
@@ -13,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import openai
@@ -93,8 +98,7 @@ async def _timed_router(
     # The router caps the endpoint at N, as a providers file would.
     router, agent = _router(base_url, n, ledger)
     try:
-        # Open the N connections before timing: the fake's listen backlog is 5, and a connect
-        # beyond it waits for a SYN retry (~1 s), which a real server's backlog would not cause.
+        # Open the N connections before timing, so the first wave measures calls, not connects.
         await _router_gather(router, agent, n)
         started = time.perf_counter()
         if scheduler:
@@ -139,6 +143,27 @@ async def _timed(driver: str, base_url: str, ledger: Ledger, count: int, n: int)
     return await _timed_router(base_url, ledger, count, n, scheduler=driver == "engine scheduler")
 
 
+def _serve(latency: float, pipe: Connection) -> None:
+    """Child process: serve replies of `latency` s until the parent says stop."""
+    with FakeOpenAI() as fake:
+        fake.default = Reply(text="done", delay_s=latency)
+        pipe.send(fake.base_url)
+        pipe.recv()
+
+
+@contextmanager
+def _server_process(latency: float) -> Iterator[str]:
+    """The base URL of a fake OpenAI-compatible server running in another process."""
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(target=_serve, args=(latency, theirs))
+    child.start()
+    try:
+        yield str(ours.recv())
+    finally:
+        ours.send("stop")
+        child.join(timeout=10)
+
+
 async def measure(
     subtasks: int = 64,
     latency: float = 0.1,
@@ -151,8 +176,7 @@ async def measure(
         f"median of {repeats}",
         ["driver", "concurrency", "wall s", "ideal s", "efficiency", "vs direct"],
     )
-    with FakeOpenAI() as fake, tempfile.TemporaryDirectory() as tmp:
-        fake.default = Reply(text="done", delay_s=latency)
+    with _server_process(latency) as base_url, tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(Path(tmp) / "ledger.sqlite")
         try:
             for n in levels:
@@ -160,9 +184,7 @@ async def measure(
                 # Drivers take turns within each repeat, so drift hits all of them alike.
                 for _ in range(repeats):
                     for driver in DRIVERS:
-                        walls[driver].append(
-                            await _timed(driver, fake.base_url, ledger, subtasks, n)
-                        )
+                        walls[driver].append(await _timed(driver, base_url, ledger, subtasks, n))
                 ideal = subtasks * latency / n
                 baseline = median(walls[DRIVERS[0]])
                 for driver in DRIVERS:
