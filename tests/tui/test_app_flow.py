@@ -230,13 +230,7 @@ async def test_cancel_stops_the_run_and_keeps_its_branch(
     models.add("coder", [whole("calc.py", CALC_SUB)], delay=30)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await plan_task(pilot)
-        await pilot.press("ctrl+s")
-        screen = app.screen
-        assert isinstance(screen, RunScreen)
-        await until(pilot, lambda: screen.query_one(SubtaskList).statuses["sub"] == "running")
-        await pilot.press("c")
-        await until(pilot, lambda: not screen.running)
+        screen = await _cancel_while_running(pilot, "sub")
         status = text_of(screen.query_one("#run-status", Static))
         assert status.startswith("stopped: cancelled")
         assert screen.query_one(SubtaskList).statuses["sub"] == "running"
@@ -258,16 +252,21 @@ async def test_cancel_stops_the_run_and_keeps_its_branch(
     assert workspace.commits() == []
 
 
-async def _cancel_while_readme_runs(pilot: Pilot[Any], models: Models) -> RunScreen:
-    """Approve the plan, let `sub` finish, and cancel while the formatter works on `readme`."""
-    app = pilot.app
+async def _cancel_while_running(pilot: Pilot[Any], subtask_id: str) -> RunScreen:
+    """Approve the plan and cancel the run while `subtask_id` is being worked on."""
     await plan_task(pilot)
     await pilot.press("ctrl+s")
-    screen = app.screen
+    screen = pilot.app.screen
     assert isinstance(screen, RunScreen)
-    await until(pilot, lambda: screen.query_one(SubtaskList).statuses["readme"] == "running")
+    await until(pilot, lambda: screen.query_one(SubtaskList).statuses[subtask_id] == "running")
     await pilot.press("c")
     await until(pilot, lambda: not screen.running)
+    return screen
+
+
+async def _cancel_while_readme_runs(pilot: Pilot[Any], models: Models) -> RunScreen:
+    """Approve the plan, let `sub` finish, and cancel while the formatter works on `readme`."""
+    screen = await _cancel_while_running(pilot, "readme")
     assert len(models["formatter"].requests) == 1
     # The formatter's cut-off call was never answered; a new script answers the resumed one.
     models.add("formatter", [whole("README.md", README)])
