@@ -83,6 +83,14 @@ def cost(
 
 
 @app.command()
+def prune(repo: RepoOpt = Path(".")) -> None:
+    """Remove finished runs' worktrees and saved progress; branches and unfinished runs stay."""
+    from orchestrate.cli.prune_cmd import prune as run_prune
+
+    run_prune(repo)
+
+
+@app.command()
 def run(
     plan: Annotated[
         Path, typer.Argument(help="plan.md: one task per '## ' heading or '- [ ]' item.")
