@@ -12,6 +12,7 @@ import git
 from pydantic import BaseModel
 
 from orchestrate.engine.run_state import load_state, runs_dir
+from orchestrate.engine.workspace import worktree_path
 from orchestrate.exceptions import RepoError
 
 
@@ -37,7 +38,7 @@ def prune_finished(repo: Path) -> Pruned:
             continue  # unreadable: left for the user to look at, never deleted blind
         if state.result is None:
             done.unfinished.append(state.run_id)
-        elif _remove_worktree(repo, folder.parent / "worktrees" / state.run_id):
+        elif _remove_worktree(repo, worktree_path(folder.parent.parent, state.run_id)):
             path.unlink()
             (folder / f"{state.run_id}.responses.jsonl").unlink(missing_ok=True)
             done.removed.append(state.run_id)

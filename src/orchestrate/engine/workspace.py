@@ -69,6 +69,11 @@ def _common_dir(handle: git.Repo) -> Path:
     return Path(handle.common_dir).resolve()
 
 
+def worktree_path(common_dir: Path, run_id: str) -> Path:
+    """Where run `run_id`'s worktree lives, under the repository's git common dir."""
+    return common_dir / "orchestrate" / "worktrees" / run_id
+
+
 def _committer_env(cmd: git.Git) -> dict[str, str]:
     """Identity for commits when git has none configured; the user's config stays unchanged."""
     env: dict[str, str] = {}
@@ -137,7 +142,7 @@ class Workspace:
             root = Path(handle.working_tree_dir or common)
         finally:
             handle.close()
-        path = common / "orchestrate" / "worktrees" / run_id
+        path = worktree_path(common, run_id)
         main = git.Git(root)
         start = base
         if continues is not None:
@@ -185,7 +190,7 @@ class Workspace:
         has_branch = main.rev_parse("--verify", "-q", f"refs/heads/{branch}", with_exceptions=False)
         if not base or not has_branch:
             raise RepoError(f"no run {run_id!r} in {root}: check the run id or start a new run")
-        path = common / "orchestrate" / "worktrees" / run_id
+        path = worktree_path(common, run_id)
         if not (path / ".git").exists():
             main.worktree("prune")
             path.parent.mkdir(parents=True, exist_ok=True)
