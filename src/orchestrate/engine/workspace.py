@@ -120,7 +120,11 @@ class Workspace:
 
     @property
     def branch(self) -> str:
-        return f"orchestrate/{self.run_id}"
+        return self._branch(self.run_id)
+
+    @staticmethod
+    def _branch(run_id: str) -> str:
+        return f"orchestrate/{run_id}"
 
     @staticmethod
     def _base_ref(run_id: str) -> str:
@@ -147,7 +151,7 @@ class Workspace:
         start = base
         if continues is not None:
             start, base = cls._continued(main, continues)
-        branch = f"orchestrate/{run_id}"
+        branch = cls._branch(run_id)
         if main.rev_parse("--verify", "-q", f"refs/heads/{branch}", with_exceptions=False):
             raise RepoError(
                 f"branch {branch} already exists in {root}: resume that run or pick another run id"
@@ -164,7 +168,7 @@ class Workspace:
         """The head of run `run_id`'s branch and its base."""
         _check_run_id(run_id)
         head = main.rev_parse(
-            "--verify", "-q", f"refs/heads/orchestrate/{run_id}", with_exceptions=False
+            "--verify", "-q", f"refs/heads/{cls._branch(run_id)}", with_exceptions=False
         )
         base = main.rev_parse("--verify", "-q", cls._base_ref(run_id), with_exceptions=False)
         if not head or not base:
@@ -185,7 +189,7 @@ class Workspace:
         finally:
             handle.close()
         main = git.Git(root)
-        branch = f"orchestrate/{run_id}"
+        branch = cls._branch(run_id)
         base = main.rev_parse("--verify", "-q", cls._base_ref(run_id), with_exceptions=False)
         has_branch = main.rev_parse("--verify", "-q", f"refs/heads/{branch}", with_exceptions=False)
         if not base or not has_branch:

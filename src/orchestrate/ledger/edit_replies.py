@@ -28,22 +28,33 @@ UPSERT = """INSERT INTO edit_replies (model, edit_format, well_formed, malformed
 SELECT = "SELECT model, edit_format, well_formed, malformed FROM edit_replies ORDER BY model"
 
 
-class EditReplies(BaseModel):
+class FormatCount(BaseModel):
+    """Well-formed and malformed replies of one model in one format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    well_formed: int = 0
+    """Replies that parsed into edits."""
+    malformed: int = 0
+    """Replies that did not parse (sent back to the model)."""
+
+    @property
+    def total(self) -> int:
+        """All replies counted."""
+        return self.well_formed + self.malformed
+
+    @property
+    def share(self) -> float:
+        """Fraction of replies that were well formed (1.0 before any reply)."""
+        return self.well_formed / self.total if self.total else 1.0
+
+
+class EditReplies(FormatCount):
     """How one model's worker replies in one edit format have gone, over every run."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: str
     """`provider:model`."""
     edit_format: EditFormat
     """The format the replies were asked in."""
-    well_formed: int
-    """Replies that parsed into edits."""
-    malformed: int
-    """Replies that did not parse (and went back to the model)."""
-
-    @property
-    def share(self) -> float:
-        """Fraction of replies that were well formed (1.0 before any reply)."""
-        total = self.well_formed + self.malformed
-        return self.well_formed / total if total else 1.0

@@ -5,7 +5,6 @@ from orchestrate.engine.edits.feedback import mismatch_feedback
 from orchestrate.engine.edits.format_stats import (
     MIN_REPLIES_TO_JUDGE,
     MIN_WELL_FORMED_SHARE,
-    FormatCount,
     FormatStats,
 )
 from orchestrate.engine.edits.model import (
@@ -26,6 +25,7 @@ from orchestrate.engine.edits.paths import (
 )
 from orchestrate.engine.edits.search_replace import apply_block, parse_search_replace
 from orchestrate.engine.edits.whole_file import parse_whole_file
+from orchestrate.ledger.edit_replies import FormatCount
 
 __all__ = [
     "MAX_FILE_BYTES",

@@ -10,36 +10,14 @@ is added to the ledger as it comes, so what a model showed in one run holds in t
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from orchestrate.config.schema import EditFormat
+from orchestrate.ledger.edit_replies import FormatCount
 from orchestrate.ledger.store import Ledger
 
 MIN_REPLIES_TO_JUDGE = 3
 """Replies in a format before the share of well-formed ones is trusted."""
 MIN_WELL_FORMED_SHARE = 0.5
 """Below this share of well-formed SEARCH/REPLACE replies, the model gets whole-file instead."""
-
-
-class FormatCount(BaseModel):
-    """Well-formed and malformed replies of one model in one format."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    well_formed: int = 0
-    """Replies that parsed into edits."""
-    malformed: int = 0
-    """Replies that did not parse (sent back to the model)."""
-
-    @property
-    def total(self) -> int:
-        """All replies counted."""
-        return self.well_formed + self.malformed
-
-    @property
-    def share(self) -> float:
-        """Fraction of replies that were well formed (1.0 before any reply)."""
-        return self.well_formed / self.total if self.total else 1.0
 
 
 class FormatStats:
@@ -54,8 +32,9 @@ class FormatStats:
         """Stats that start from the counts in `ledger` and add each new reply to it."""
         stats = cls(ledger)
         for row in ledger.edit_replies():
-            count = FormatCount(well_formed=row.well_formed, malformed=row.malformed)
-            stats._counts[(row.model, row.edit_format)] = count
+            stats._counts[(row.model, row.edit_format)] = FormatCount(
+                well_formed=row.well_formed, malformed=row.malformed
+            )
         return stats
 
     def record(self, model_ref: str, edit_format: EditFormat, well_formed: bool) -> None:
