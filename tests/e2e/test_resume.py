@@ -36,6 +36,7 @@ from tests.e2e.test_run_e2e import (
 )
 
 from orchestrate.config.loader import load_config
+from orchestrate.engine.run_files import RepoFiles
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, default_ledger_path
 from orchestrate.models.base import Usage
@@ -105,7 +106,7 @@ def start(cwd: Path, fakes: Fakes, *args: str) -> subprocess.Popen[str]:
 
 
 def run_ids(repo: Path) -> list[str]:
-    runs = repo / ".git" / "orchestrate" / "runs"
+    runs = RepoFiles.of(repo).runs
     return sorted(p.stem for p in runs.glob("*.json")) if runs.is_dir() else []
 
 

@@ -21,7 +21,8 @@ from tests.engine.test_engine_scripted import (
 )
 
 from orchestrate.engine.prune import prune_finished
-from orchestrate.engine.run_state import RunState, runs_dir, save_state, state_path
+from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_state import RunState, save_state
 from orchestrate.engine.workspace import Workspace
 from orchestrate.models.scripted import ScriptedModel
 
@@ -55,9 +56,10 @@ async def test_finished_runs_go_unfinished_and_dirty_ones_stay_and_branches_are_
     (dirty.path / "notes.txt").write_text("my own notes\n")
     git(dirty.path, "add", "notes.txt")
     Workspace.create(repo, "open-1")
-    folder = runs_dir(repo)
-    save_state(state_path(folder, "open-1"), RunState(run_id="open-1", task=TASK))
-    (folder / "done-1.responses.jsonl").write_text("")
+    files = RepoFiles.of(repo)
+    save_state(files.run("open-1").state, RunState(run_id="open-1", task=TASK))
+    files.run("done-1").responses.write_text("")
+    files.run("done-1").home.mkdir(parents=True)
     done_tree = Workspace.open(repo, "done-1").path
 
     result = _prune_cli(repo)
@@ -69,10 +71,10 @@ async def test_finished_runs_go_unfinished_and_dirty_ones_stay_and_branches_are_
     assert lines[1].startswith("kept dirty-1: uncommitted changes")
     assert lines[2].startswith("kept open-1: unfinished")
     assert not done_tree.exists()
-    assert not state_path(folder, "done-1").exists()
-    assert not (folder / "done-1.responses.jsonl").exists()
+    done = files.run("done-1")
+    assert not done.state.exists() and not done.responses.exists() and not done.home.exists()
     assert (dirty.path / "notes.txt").read_text() == "my own notes\n"
-    assert state_path(folder, "open-1").exists() and state_path(folder, "dirty-1").exists()
+    assert files.run("open-1").state.exists() and files.run("dirty-1").state.exists()
     # The result is the branch: still there, and its diff can still be opened.
     assert git(repo, "show", "orchestrate/done-1:calc.py") == CALC_SUB
     assert "+def sub(a, b):" in Workspace.open(repo, "done-1").diff()

@@ -22,13 +22,12 @@ from tests.engine.test_engine_scripted import TASK as SCRIPTED_TASK
 
 from orchestrate.engine.plan import Plan, plan_as_written
 from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_state import (
     RunState,
     load_state,
     reset_worktree,
-    runs_dir,
     save_state,
-    state_path,
 )
 from orchestrate.engine.workspace import Workspace
 from orchestrate.exceptions import RepoError
@@ -59,7 +58,7 @@ def git(cwd: Path, *args: str) -> str:
 def test_state_round_trips_with_its_plan(tmp_path: Path) -> None:
     plan = plan_as_written(TASK.title, TASK.instructions, TASK.files, ["true"])
     state = RunState(run_id="r1", task=TASK, plan=plan, batch=plan.subtasks, reviews=1)
-    path = state_path(tmp_path / "runs", "r1")
+    path = tmp_path / "runs" / "r1.json"
 
     save_state(path, state)
 
@@ -70,7 +69,7 @@ def test_state_round_trips_with_its_plan(tmp_path: Path) -> None:
 def test_a_write_that_fails_leaves_the_previous_state_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = state_path(tmp_path, "r1")
+    path = tmp_path / "r1.json"
     save_state(path, RunState(run_id="r1", task=TASK))
 
     def refuse(src: str, dst: str) -> None:
@@ -86,8 +85,8 @@ def test_a_write_that_fails_leaves_the_previous_state_whole(
 
 def test_missing_or_broken_state_is_one_actionable_error(tmp_path: Path) -> None:
     with pytest.raises(RepoError, match="no saved state for run 'gone'"):
-        load_state(state_path(tmp_path, "gone"))
-    broken = state_path(tmp_path, "cut")
+        load_state(tmp_path / "gone.json")
+    broken = tmp_path / "cut.json"
     broken.write_text('{"run_id": "cut", "ta')
     with pytest.raises(RepoError, match=r"unreadable.*start a new run"):
         load_state(broken)
@@ -113,7 +112,10 @@ def test_reset_cleans_only_the_run_worktree(tmp_path: Path) -> None:
     assert not (workspace.path / "new").exists()
     assert (user / "calc.py").read_text() == "user edit\n"
     assert (user / "mine.txt").read_text() == "mine\n"
-    assert runs_dir(user) == (user / ".git").resolve() / "orchestrate" / "runs"
+    # The run's files live outside the user's checkout and outside its .git.
+    runs = RepoFiles.of(user).runs
+    assert not runs.is_relative_to(user.resolve())
+    assert not workspace.path.is_relative_to(user.resolve())
 
 
 def test_replay_gives_back_each_stored_answer_once_in_order(tmp_path: Path) -> None:
@@ -160,7 +162,7 @@ async def test_resume_adopts_a_commit_whose_state_was_never_saved(
     )
     workspace = Workspace.create(repo, "run-1")
     save_state(
-        state_path(runs_dir(repo), "run-1"),
+        RepoFiles.of(repo).run("run-1").state,
         RunState(run_id="run-1", task=SCRIPTED_TASK, plan=plan, batch=plan.subtasks),
     )
     (workspace.path / "calc.py").write_text(CALC_SUB)
@@ -198,7 +200,7 @@ async def test_resume_of_a_continued_run_does_not_adopt_the_earlier_runs_commits
     plan = Plan.model_validate({"summary": "Redo sub.", "subtasks": [PLAN["subtasks"][0]]})
     Workspace.create(repo, "run-2", continues="run-1")
     save_state(
-        state_path(runs_dir(repo), "run-2"),
+        RepoFiles.of(repo).run("run-2").state,
         RunState(run_id="run-2", task=SCRIPTED_TASK, plan=plan, batch=plan.subtasks),
     )
     fixed = CALC_SUB.replace("a - b", "(a) - (b)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.workspace import FALLBACK_EMAIL, FALLBACK_NAME, Workspace
 from orchestrate.exceptions import RepoError
 
@@ -58,8 +59,11 @@ def test_create_makes_branch_and_worktree_without_touching_user_tree(repo: Path)
     assert (repo / "untracked.md").read_text() == "scratch\n"
     assert ws.branch == "orchestrate/run-1"
     assert ws.base_sha == before[3].strip()
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    assert ws.path == (repo / common).resolve() / "orchestrate" / "worktrees" / "run-1"
+    common = (repo / git(repo, "rev-parse", "--git-common-dir").strip()).resolve()
+    assert ws.path == RepoFiles.for_common_dir(common).run("run-1").worktree
+    # Outside the checkout and its .git: walking up from the worktree never reaches the user's files.
+    assert not ws.path.is_relative_to(repo.resolve())
+    assert git(ws.path, "rev-parse", "--show-toplevel").strip() == str(ws.path)
     # The worktree holds the committed state, not the user's dirty edits.
     assert (ws.path / "app.py").read_text() == "print('hi')\n"
     assert not (ws.path / "staged.py").exists()

@@ -28,7 +28,6 @@ from orchestrate.engine.run_state import (
     load_state,
     reset_worktree,
     save_state,
-    state_path,
 )
 from orchestrate.engine.scheduler import run_batch
 from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext, Worker
@@ -150,7 +149,7 @@ class Engine:
         for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
             self._agent(name)
         workspace = await asyncio.to_thread(Workspace.open, self.repo, run_id)
-        state = load_state(state_path(workspace.path.parent.parent / "runs", run_id))
+        state = load_state(workspace.files.state)
         if state.result is not None:
             return state.result
         await asyncio.to_thread(reset_worktree, workspace.path)
@@ -204,7 +203,7 @@ class _Run:
     def __init__(self, engine: Engine, workspace: Workspace, state: RunState) -> None:
         self.engine, self.workspace, self.state = engine, workspace, state
         self.task = state.task
-        self.state_file = state_path(workspace.path.parent.parent / "runs", state.run_id)
+        self.state_file = workspace.files.state
         options = engine.options
         self.ctx = RunContext(
             config=engine.config,

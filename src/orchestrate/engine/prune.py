@@ -6,13 +6,14 @@ can be resumed), and so is a finished run whose worktree holds changes nobody co
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import git
 from pydantic import BaseModel
 
-from orchestrate.engine.run_state import load_state, runs_dir
-from orchestrate.engine.workspace import worktree_path
+from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_state import load_state
 from orchestrate.exceptions import RepoError
 
 
@@ -28,19 +29,19 @@ class Pruned(BaseModel):
 
 
 def prune_finished(repo: Path) -> Pruned:
-    """Remove the worktrees, state and replay files of `repo`'s finished runs."""
-    folder = runs_dir(repo)
+    """Remove the worktrees, state, replay files and scratch homes of `repo`'s finished runs."""
     done = Pruned()
-    for path in sorted(folder.glob("*.json")):
+    for files in RepoFiles.of(repo).saved_runs():
         try:
-            state = load_state(path)
+            state = load_state(files.state)
         except RepoError:
             continue  # unreadable: left for the user to look at, never deleted blind
         if state.result is None:
             done.unfinished.append(state.run_id)
-        elif _remove_worktree(repo, worktree_path(folder.parent.parent, state.run_id)):
-            path.unlink()
-            (folder / f"{state.run_id}.responses.jsonl").unlink(missing_ok=True)
+        elif _remove_worktree(repo, files.worktree):
+            files.state.unlink()
+            files.responses.unlink(missing_ok=True)
+            shutil.rmtree(files.home, ignore_errors=True)
             done.removed.append(state.run_id)
         else:
             done.kept_dirty.append(state.run_id)

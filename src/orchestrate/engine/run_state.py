@@ -1,7 +1,7 @@
 """A run's progress on disk, so a killed `orchestrate run` can be resumed where it stopped.
 
-The state is one JSON file per run under `<git-common-dir>/orchestrate/runs/`, rewritten whole
-(temp file + `os.replace`) after each step: a reader sees the old state or the new, never half.
+The state is one JSON file per run (where `run_files` says), rewritten whole (temp file +
+`os.replace`) after each step: a reader sees the old state or the new, never half.
 """
 
 from __future__ import annotations
@@ -43,25 +43,6 @@ class RunState(BaseModel):
     """The task checks run before the last review."""
     result: RunResult | None = None
     """The run's result, once it finished."""
-
-
-def runs_dir(repo: Path) -> Path:
-    """`<git-common-dir>/orchestrate/runs` of the repository holding `repo`."""
-    try:
-        handle = git.Repo(repo, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise RepoError(
-            f"{repo} is not a git repository: run `git init` there or pass --repo"
-        ) from None
-    try:
-        return Path(handle.common_dir).resolve() / "orchestrate" / "runs"
-    finally:
-        handle.close()
-
-
-def state_path(folder: Path, run_id: str) -> Path:
-    """The state file of `run_id` in `folder` (see `runs_dir`)."""
-    return folder / f"{run_id}.json"
 
 
 def save_state(path: Path, state: RunState) -> None:

@@ -21,7 +21,7 @@ from orchestrate.engine.engine import RUN_ERRORS, Engine, EngineOptions
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
-from orchestrate.engine.run_state import runs_dir
+from orchestrate.engine.run_files import RepoFiles
 from orchestrate.events import EventBus
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.pricing import Pricer
@@ -149,7 +149,7 @@ class Session:
         self, run_id: str, step: Callable[[Engine], Awaitable[RunResult]]
     ) -> RunResult:
         self.budget.start_run()
-        replay = ReplayStore(runs_dir(self.repo) / f"{run_id}.responses.jsonl")
+        replay = ReplayStore(RepoFiles.of(self.repo).run(run_id).responses)
         router = self.router(run_id, replay)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
         try:

@@ -1,7 +1,7 @@
 """A run's private git branch and worktree, kept apart from the user's working tree.
 
-The worktree lives under `<git-common-dir>/orchestrate/worktrees/<run_id>`, which git never
-shows in `git status`; the user's checkout, index and uncommitted changes are never touched.
+The worktree lives where `run_files` says, outside `.git` and outside the user's checkout; the
+user's checkout, index and uncommitted changes are never touched.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 import git
 from pydantic import BaseModel, Field
 
+from orchestrate.engine.run_files import RepoFiles, RunFiles
 from orchestrate.exceptions import RepoError
 
 FALLBACK_NAME = "orchestrate"
@@ -69,11 +70,6 @@ def _common_dir(handle: git.Repo) -> Path:
     return Path(handle.common_dir).resolve()
 
 
-def worktree_path(common_dir: Path, run_id: str) -> Path:
-    """Where run `run_id`'s worktree lives, under the repository's git common dir."""
-    return common_dir / "orchestrate" / "worktrees" / run_id
-
-
 def _committer_env(cmd: git.Git) -> dict[str, str]:
     """Identity for commits when git has none configured; the user's config stays unchanged."""
     env: dict[str, str] = {}
@@ -108,15 +104,17 @@ def _parse_trailers(block: str) -> dict[str, str]:
 class Workspace:
     """A run's branch `orchestrate/<run_id>` checked out in its own worktree."""
 
-    def __init__(self, repo_root: Path, path: Path, run_id: str, base_sha: str) -> None:
+    def __init__(self, repo_root: Path, files: RunFiles, base_sha: str) -> None:
         self.repo_root = repo_root
         """The user's repository (its working tree, or git dir when bare)."""
-        self.path = path
+        self.files = files
+        """Where this run's files live (worktree, saved progress, scratch home)."""
+        self.path = files.worktree
         """Root of the run's worktree: every edit and check happens here."""
-        self.run_id = run_id
+        self.run_id = files.run_id
         self.base_sha = base_sha
         """The commit the run branched from."""
-        self._git = git.Git(path)
+        self._git = git.Git(self.path)
 
     @property
     def branch(self) -> str:
@@ -146,7 +144,8 @@ class Workspace:
             root = Path(handle.working_tree_dir or common)
         finally:
             handle.close()
-        path = worktree_path(common, run_id)
+        files = RepoFiles.for_common_dir(common).run(run_id)
+        path = files.worktree
         main = git.Git(root)
         start = base
         if continues is not None:
@@ -161,7 +160,7 @@ class Workspace:
         path.parent.mkdir(parents=True, exist_ok=True)
         main.worktree("add", "--quiet", "-b", branch, str(path), start)
         main.update_ref(cls._base_ref(run_id), base)
-        return cls(root, path, run_id, base)
+        return cls(root, files, base)
 
     @classmethod
     def _continued(cls, main: git.Git, run_id: str) -> tuple[str, str]:
@@ -194,12 +193,12 @@ class Workspace:
         has_branch = main.rev_parse("--verify", "-q", f"refs/heads/{branch}", with_exceptions=False)
         if not base or not has_branch:
             raise RepoError(f"no run {run_id!r} in {root}: check the run id or start a new run")
-        path = worktree_path(common, run_id)
-        if not (path / ".git").exists():
+        files = RepoFiles.for_common_dir(common).run(run_id)
+        if not (files.worktree / ".git").exists():
             main.worktree("prune")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            main.worktree("add", "--quiet", str(path), branch)
-        return cls(root, path, run_id, base)
+            files.worktree.parent.mkdir(parents=True, exist_ok=True)
+            main.worktree("add", "--quiet", str(files.worktree), branch)
+        return cls(root, files, base)
 
     def head(self) -> str:
         """The branch's current commit."""

@@ -16,7 +16,8 @@ from orchestrate.engine.engine import Engine
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
-from orchestrate.engine.run_state import RunState, load_state, runs_dir, state_path
+from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_state import RunState, load_state
 from orchestrate.engine.session import Session, new_run_id
 from orchestrate.engine.workspace import Workspace
 from orchestrate.exceptions import RepoError
@@ -84,7 +85,7 @@ class Driver:
 
     def _replay(self, run_id: str) -> ReplayStore:
         # As `Session` does: answers are kept so a resume replays them instead of paying again.
-        return ReplayStore(runs_dir(self.session.repo) / f"{run_id}.responses.jsonl")
+        return ReplayStore(RepoFiles.of(self.session.repo).run(run_id).responses)
 
     async def run(
         self, task: TaskSpec, plan: Plan, run_id: str, continues: str | None = None
@@ -107,14 +108,14 @@ class Driver:
 
     def state(self, run_id: str) -> RunState:
         """The run's saved progress; `RepoError` when there is none (blocking: small file)."""
-        return load_state(state_path(runs_dir(self.session.repo), run_id))
+        return load_state(RepoFiles.of(self.session.repo).run(run_id).state)
 
     def resumable(self, run_ids: list[str]) -> set[str]:
         """Those of `run_ids` with saved progress and no result yet."""
-        folder = runs_dir(self.session.repo)
+        files = RepoFiles.of(self.session.repo)
         found: set[str] = set()
         for run_id in run_ids:
-            path = state_path(folder, run_id)
+            path = files.run(run_id).state
             if not path.exists():
                 continue
             try:
