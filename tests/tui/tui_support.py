@@ -13,13 +13,21 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
+from orchestrate.config.schema import (
+    BUILTIN_ENDPOINTS,
+    AgentConfig,
+    BudgetConfig,
+    EndpointConfig,
+    OrchestrateConfig,
+    PriceEntry,
+)
 from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.session import Session
 from orchestrate.events import EventBus
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.scripted import ScriptedModel, Step, register_scripted
+from orchestrate.routing.budget import Budget
 from orchestrate.tui.app import OrchestrateApp
 from orchestrate.tui.screens.plan import PlanScreen
 from orchestrate.tui.screens.run import RunScreen
@@ -112,15 +120,28 @@ def agent(name: str, chain: list[str]) -> AgentConfig:
     )
 
 
-def make_session(repo: Path, chains: dict[str, list[str]] | None = None) -> Session:
+CLOUD_PRICE = PriceEntry(input=3.0, output=15.0, context_window=200_000)
+"""Price of every `scloud:*` model: scripted, but a cloud model as far as routing and budgets go."""
+
+
+def make_session(
+    repo: Path, chains: dict[str, list[str]] | None = None, budget: BudgetConfig | None = None
+) -> Session:
+    chains = chains or CHAINS
+    cloud = {
+        ref: CLOUD_PRICE for chain in chains.values() for ref in chain if ref.startswith("scloud:")
+    }
     config = OrchestrateConfig(
-        agents={name: agent(name, chain) for name, chain in (chains or CHAINS).items()},
-        endpoints=dict(BUILTIN_ENDPOINTS),
-        prices=packaged_prices().prices,
+        agents={name: agent(name, chain) for name, chain in chains.items()},
+        endpoints={**BUILTIN_ENDPOINTS, "scloud": EndpointConfig(kind="scripted", tier="cloud")},
+        prices={**packaged_prices().prices, **cloud},
         reference_model="anthropic:claude-sonnet-4-5",
+        budget=budget or BudgetConfig(),
     )
+    ledger = Ledger(None)
     options = EngineOptions(concurrency=1, check_timeout=60, max_fix_rounds=2)
-    return Session(config, repo, Ledger(None), options=options, events=EventBus())
+    spend = Budget.from_config(config.budget, ledger)
+    return Session(config, repo, ledger, budget=spend, options=options, events=EventBus())
 
 
 def happy_models(models: Models) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from orchestrate.engine.engine import RUN_ERRORS
 from orchestrate.engine.estimate import estimate_plan
+from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import PlanDoc, TaskSpec
 from orchestrate.engine.report import BatchReport, TaskReport, batch_report, plan_report, run_report
 from orchestrate.engine.session import Session, new_run_id, with_context
@@ -20,8 +22,12 @@ TaskStarting = Callable[[int, int, str, str], None]
 async def _dry_run(
     session: Session, task: TaskSpec, run_id: str, routes: Mapping[str, str | None]
 ) -> TaskReport:
-    plan, detail = await session.plan(task, run_id)
-    estimate = None
+    plan: Plan | None = None
+    detail, estimate = "", None
+    try:
+        plan = await session.plan(task, run_id)
+    except RUN_ERRORS as error:
+        detail = f"planning failed: {error}"
     if plan is not None:
         estimate = estimate_plan(plan, session.config, session.pricer, session.repo, routes)
     return plan_report(

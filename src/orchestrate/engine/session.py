@@ -1,12 +1,14 @@
 """Everything a run needs, wired once: config, ledger, budget, event bus, and an engine per run.
 
-The `run` command, the TUI and the pull-request pipeline all start here. Each run gets its own
+The `run` command and the TUI both build their runs here, and nowhere else. Each run gets its own
 router (the router stamps every ledger row and event with its run id) while the ledger, the
-budget, the cooldowns and the event bus are shared, so a cap holds across a whole batch.
+budget, the cooldowns and the event bus are shared, so a cap holds across a whole batch, and a
+per-run cap starts again with each new run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -17,11 +19,12 @@ import git
 
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import OrchestrateConfig
-from orchestrate.engine.engine import RUN_ERRORS, Engine, EngineOptions
+from orchestrate.engine.engine import Engine, EngineOptions
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
 from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.workspace import Workspace
 from orchestrate.events import EventBus
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.pricing import Pricer
@@ -90,6 +93,7 @@ class Session:
         budget: Budget | None = None,
         options: EngineOptions | None = None,
         events: EventBus | None = None,
+        stream_tokens: bool = False,
     ) -> None:
         self.config = config
         self.repo = repo
@@ -99,6 +103,9 @@ class Session:
         self.events = events or EventBus()
         self.cooldowns = Cooldowns()
         self.pricer = Pricer.from_config(config)
+        self.stream_tokens = stream_tokens
+        """Routers emit what models write as they write it (the TUI's log panes show it)."""
+        self._budget_run: str | None = None
 
     @classmethod
     def open(
@@ -130,16 +137,36 @@ class Session:
             cooldowns=self.cooldowns,
             run_id=run_id,
             replay=replay,
+            stream_tokens=self.stream_tokens,
         )
+
+    def _begin(self, run_id: str) -> None:
+        """Per-run caps start again when work begins on a run other than the last one.
+
+        A run planned first and carried out later (the TUI's plan, then approve) is one run.
+        """
+        if run_id != self._budget_run:
+            self.budget.start_run()
+            self._budget_run = run_id
 
     def budget_note(self) -> str:
         """What the budget did in the last run, if a cap refused a call; else empty."""
         hit = self.budget.hit
         return hit.note() if hit is not None else ""
 
-    async def run(self, task: TaskSpec, run_id: str) -> RunResult:
-        """Carry out one task on its own branch."""
-        return await self._carry_out(run_id, lambda engine: engine.run(task, run_id))
+    async def run(
+        self,
+        task: TaskSpec,
+        run_id: str,
+        *,
+        plan: Plan | None = None,
+        continues: str | None = None,
+    ) -> RunResult:
+        """Carry out one task on its own branch: with `plan`, the one the user approved; with
+        `continues`, building on that earlier run's branch (work sent back)."""
+        return await self._carry_out(
+            run_id, lambda engine: engine.run(task, run_id, plan=plan, continues=continues)
+        )
 
     async def resume(self, run_id: str) -> RunResult:
         """Finish a run a killed process left, replaying the answers it already paid for."""
@@ -148,7 +175,7 @@ class Session:
     async def _carry_out(
         self, run_id: str, step: Callable[[Engine], Awaitable[RunResult]]
     ) -> RunResult:
-        self.budget.start_run()
+        self._begin(run_id)
         replay = ReplayStore(RepoFiles.of(self.repo).run(run_id).responses)
         router = self.router(run_id, replay)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
@@ -157,15 +184,19 @@ class Session:
         finally:
             await router.aclose()
 
-    async def plan(self, task: TaskSpec, run_id: str) -> tuple[Plan | None, str]:
-        """A dry run's plan, or None with the reason; what planning cost is in the ledger."""
-        self.budget.start_run()
+    async def plan(self, task: TaskSpec, run_id: str, continues: str | None = None) -> Plan:
+        """The planner's plan for `task`, editing nothing; what it cost is in the ledger under
+        `run_id`. With `continues` it plans against that earlier run's branch, where the work
+        will happen. Raises one of `RUN_ERRORS` when no plan could be made."""
+        self._begin(run_id)
+        root = None
+        if continues is not None:
+            earlier = await asyncio.to_thread(Workspace.open, self.repo, continues)
+            root = earlier.path
         router = self.router(run_id)
         engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
         try:
-            return await engine.plan(task, run_id=run_id), ""
-        except RUN_ERRORS as error:
-            return None, f"planning failed: {error}"
+            return await engine.plan(task, root, run_id=run_id)
         finally:
             await router.aclose()
 

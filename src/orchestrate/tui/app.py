@@ -76,6 +76,8 @@ class OrchestrateApp(App[None]):
     ) -> None:
         super().__init__()
         self.session = session
+        # The log panes show what models write as they write it.
+        session.stream_tokens = True
         self.driver = Driver(session, run_ids)
         history_path = session.repo / ".orchestrate" / HISTORY_FILE
         self.history = history if history is not None else TaskHistory(history_path)
@@ -133,7 +135,7 @@ class OrchestrateApp(App[None]):
     @work(exclusive=True, group="engine")
     async def _plan(self, task: TaskSpec, run_id: str) -> None:
         try:
-            plan = await self.driver.plan(task, run_id, self._continues.get(run_id))
+            plan = await self.session.plan(task, run_id, self._continues.get(run_id))
         except (RepoError, *RUN_ERRORS) as error:
             self.post_message(PlanFailed(f"planning failed: {error}"))
             return
@@ -166,7 +168,10 @@ class OrchestrateApp(App[None]):
         self._plan_screen = None
         self.switch_screen(self._run_screen)
         continues = self._continues.get(run_id)
-        self._run(run_id, partial(self.driver.run, message.task, message.plan, run_id, continues))
+        carry_out = partial(
+            self.session.run, message.task, run_id, plan=message.plan, continues=continues
+        )
+        self._run(run_id, carry_out)
 
     def on_resume_requested(self, message: ResumeRequested) -> None:
         run_id = message.run_id
@@ -181,7 +186,7 @@ class OrchestrateApp(App[None]):
         self._run_screen, self._plan_screen = screen, None
         self._to_task_screen()
         self.push_screen(screen)
-        self._run(run_id, partial(self.driver.resume, run_id))
+        self._run(run_id, partial(self.session.resume, run_id))
 
     @work(exclusive=True, group="engine")
     async def _run(self, run_id: str, carry_out: Callable[[], Awaitable[RunResult]]) -> None:

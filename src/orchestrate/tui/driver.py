@@ -1,29 +1,22 @@
-"""The TUI's handle on the engine: the same `Session` and `Engine` as `orchestrate run`.
-
-The only difference from the command line is the router's `stream_tokens=True`, so log panes
-can show what models write. Everything here is engine or git plumbing; the screens hold no logic.
+"""The TUI's git and saved-state plumbing; runs themselves are built by `Session`, as for
+`orchestrate run`. The screens hold no logic.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable
 
 import git
 
-from orchestrate.engine.engine import Engine
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.result import RunResult
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_state import RunState, load_state
 from orchestrate.engine.session import Session, new_run_id
 from orchestrate.engine.workspace import Workspace
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.store import RunSummary
-from orchestrate.routing.replay import ReplayStore
-from orchestrate.routing.router import Router
 
 RunIds = Callable[[TaskSpec], str]
 """Gives the id of the next run for a task."""
@@ -40,7 +33,7 @@ def with_remark(task: TaskSpec, plan: Plan | None, remark: str) -> TaskSpec:
 
 
 class Driver:
-    """Plans and runs tasks for the app, one engine (and router) per run as `Session.run` does."""
+    """Run ids, saved progress, diffs, accepting and past runs, for the app."""
 
     def __init__(self, session: Session, run_ids: RunIds | None = None) -> None:
         self.session = session
@@ -50,61 +43,6 @@ class Driver:
     def next_run_id(self, task: TaskSpec) -> str:
         """A fresh run id for `task`."""
         return self._run_ids(task)
-
-    def _engine(self, run_id: str, replay: ReplayStore | None = None) -> tuple[Engine, Router]:
-        session = self.session
-        router = Router(
-            session.config,
-            session.ledger,
-            events=session.events,
-            budget=session.budget,
-            cooldowns=session.cooldowns,
-            run_id=run_id,
-            replay=replay,
-            stream_tokens=True,
-        )
-        engine = Engine(
-            session.config, router, session.repo, events=session.events, options=session.options
-        )
-        return engine, router
-
-    async def plan(self, task: TaskSpec, run_id: str, continues: str | None = None) -> Plan:
-        """The planner's plan for `task`; planning costs are stamped with `run_id`.
-
-        With `continues` it plans against that earlier run's branch, where the work will happen.
-        """
-        root = None
-        if continues is not None:
-            earlier = await asyncio.to_thread(Workspace.open, self.session.repo, continues)
-            root = earlier.path
-        engine, router = self._engine(run_id)
-        try:
-            return await engine.plan(task, root)
-        finally:
-            await router.aclose()
-
-    def _replay(self, run_id: str) -> ReplayStore:
-        # As `Session` does: answers are kept so a resume replays them instead of paying again.
-        return ReplayStore(RepoFiles.of(self.session.repo).run(run_id).responses)
-
-    async def run(
-        self, task: TaskSpec, plan: Plan, run_id: str, continues: str | None = None
-    ) -> RunResult:
-        """Carry out the approved `plan` on branch `orchestrate/<run_id>` (built on the branch of
-        run `continues`, if given)."""
-        engine, router = self._engine(run_id, self._replay(run_id))
-        try:
-            return await engine.run(task, run_id, plan=plan, continues=continues)
-        finally:
-            await router.aclose()
-
-    async def resume(self, run_id: str) -> RunResult:
-        """Finish a cancelled or killed run: finished subtasks and paid calls are not redone."""
-        engine, router = self._engine(run_id, self._replay(run_id))
-        try:
-            return await engine.resume(run_id)
-        finally:
-            await router.aclose()
 
     def state(self, run_id: str) -> RunState:
         """The run's saved progress; `RepoError` when there is none (blocking: small file)."""
