@@ -160,6 +160,16 @@ class ReviewVerdict(_Event):
     comments: int
 
 
+class SubscriberFailed(_Event):
+    """A listener raised and was dropped; the run and every other listener go on without it."""
+
+    type: Literal["subscriber_failed"] = "subscriber_failed"
+    subscriber: str
+    """Which listener, e.g. `--log /dev/full`."""
+    error: str
+    """What it raised, in one line."""
+
+
 class RunFinished(_Event):
     """A run ended."""
 
@@ -185,6 +195,7 @@ Event = Annotated[
     | CheckFailed
     | Escalated
     | ReviewVerdict
+    | SubscriberFailed
     | RunFinished,
     Field(discriminator="type"),
 ]
@@ -194,18 +205,48 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 Subscriber = Callable[[Event], None]
 
 
+def subscriber_name(subscriber: Subscriber) -> str:
+    """How a listener is named when it fails: its `name` attribute, else its type or function."""
+    name = getattr(subscriber, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return str(getattr(subscriber, "__qualname__", type(subscriber).__name__))
+
+
 class EventBus:
-    """Synchronous fan-out: emitting never awaits, so the engine's timing does not depend on listeners."""
+    """Synchronous fan-out: emitting never awaits, so the engine's timing does not depend on listeners.
+
+    Listeners are isolated from the run and from each other: one that raises (a log on a full
+    disk, a broken display) is dropped and reported to the others as `SubscriberFailed`; the run
+    goes on. Cancellation and interrupts (BaseException) are not listener failures and pass.
+    """
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Add a listener; returns a function that removes it."""
+        """Add a listener; returns a function that removes it (harmless if it was dropped)."""
         self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
+        return lambda: self._remove(subscriber)
 
     def emit(self, event: Event) -> None:
         """Deliver an event to every listener, in subscription order."""
         for subscriber in list(self._subscribers):
-            subscriber(event)
+            if subscriber not in self._subscribers:
+                continue  # dropped while this event was being delivered
+            try:
+                subscriber(event)
+            except Exception as error:  # noqa: BLE001 - reported below as an event, never hidden
+                self._remove(subscriber)
+                said = str(error).splitlines()[0] if str(error) else ""
+                self.emit(
+                    SubscriberFailed(
+                        run_id=event.run_id,
+                        subscriber=subscriber_name(subscriber),
+                        error=f"{type(error).__name__}: {said}" if said else type(error).__name__,
+                    )
+                )
+
+    def _remove(self, subscriber: Subscriber) -> None:
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)

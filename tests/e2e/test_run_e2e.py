@@ -404,3 +404,37 @@ def test_a_directory_outside_git_is_one_error_line_and_exit_2(tmp_path: Path) ->
     )
     assert "Traceback" not in result.stderr
     assert not (plain / ".orchestrate").exists()
+
+
+def test_a_failing_event_log_is_reported_and_the_run_goes_on(
+    tmp_path: Path, repo: Path, fakes: Fakes
+) -> None:
+    plan = {"summary": "Add sub.", "subtasks": [step("sub", "code", ["calc.py"], [SUB_CHECK])]}
+    fakes.claude.push(Reply(text=json.dumps(plan)), Reply(text=json.dumps(APPROVE)))
+    fakes.ollama.push(Reply(text=whole("calc.py", CALC_SUB)))
+    agents = write_agents(tmp_path, fakes)
+    (tmp_path / "plan.md").write_text(PLAN_MD)
+
+    # /dev/full opens fine and fails every write with ENOSPC, like a disk that fills mid-run.
+    result = orchestrate(
+        repo,
+        fakes,
+        str(tmp_path / "plan.md"),
+        "--agents",
+        str(agents),
+        "--json",
+        "--log",
+        "/dev/full",
+    )
+
+    assert result.returncode == 0, result.stderr
+    fakes.drained()
+    assert "bug in orchestrate" not in result.stderr and "Traceback" not in result.stderr
+    [said] = [line for line in result.stderr.splitlines() if "/dev/full" in line]
+    assert "--log /dev/full" in said and "No space left on device" in said
+    assert "the run goes on" in said
+    task = json.loads(result.stdout)["tasks"][0]
+    assert task["status"] == "approved"
+    assert git(repo, "show", f"{task['branch']}:calc.py") == CALC_SUB
+    # The run finished as any run does: its worktree clean, nothing half-done left in it.
+    assert git(Path(task["worktree"]), "status", "--porcelain") == ""

@@ -312,7 +312,8 @@ async def test_independent_subtasks_run_concurrently(
     result = await engine.run(TASK.model_copy(update={"checks": []}), "run-2")
 
     assert [r.status for r in result.subtasks] == ["done", "done"]
-    assert result.status == "approved"
+    # Approved by the reviewer, but the task has no checks: not approved on its word alone.
+    assert result.status == "unchecked"
 
 
 async def test_overlapping_files_are_not_edited_at_once(
@@ -495,3 +496,64 @@ async def test_edit_replies_are_counted_in_the_ledger_and_a_later_engine_starts_
     assert counts == [("scripted:coder", "whole", 1, 1)]
     later = Engine(engine.config, engine.router, repo, events=engine.events)
     assert later.format_stats.count("scripted:coder", "whole").malformed == 1
+
+
+def _one_step_plan(check: str) -> str:
+    return json.dumps(
+        {"summary": "add sub", "subtasks": [step("sub", "code", ["calc.py"], [check])]}
+    )
+
+
+async def test_the_reviewers_approval_does_not_approve_a_run_whose_task_checks_fail(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    models["planner"] = ScriptedModel([_one_step_plan(f"{PY} -c 'import calc'")], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB_BAD)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, events = make_engine(repo, models, CHAINS)
+    task = TASK.model_copy(
+        update={"checks": [f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"]}
+    )
+
+    result = await engine.run(task, "checks-fail")
+
+    assert result.review is not None and result.review.verdict == "approve"
+    assert [c.ok for c in result.task_checks] == [False]
+    assert result.status == "changes_requested"
+    assert "task checks FAIL" in result.detail
+    assert isinstance(events[-1], RunFinished) and not events[-1].ok
+
+
+async def test_a_task_with_no_checks_is_approved_on_the_reviewers_word_only_when_allowed(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    unchecked = json.dumps(
+        {"summary": "add sub", "subtasks": [step("sub", "code", ["calc.py"], [])]}
+    )
+    for allowed, expected in ((False, "unchecked"), (True, "approved")):
+        models["planner"] = ScriptedModel([unchecked], name="planner")
+        models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB)], name="coder")
+        models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+        engine, events = make_engine(repo, models, CHAINS, accept_unchecked=allowed)
+
+        result = await engine.run(TASK.model_copy(update={"checks": []}), f"unchecked-{allowed}")
+
+        assert result.task_checks == [] and result.subtasks[0].checks == []
+        assert result.subtasks[0].detail == "no checks ran"
+        assert result.status == expected
+        assert "no checks ran" in result.detail and "checks pass" not in result.detail
+        assert isinstance(events[-1], RunFinished) and events[-1].ok is allowed
+
+
+async def test_without_task_checks_every_done_subtask_must_have_passed_its_own(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    models["planner"] = ScriptedModel([_one_step_plan(f"{PY} -c 'import calc'")], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS)
+
+    result = await engine.run(TASK.model_copy(update={"checks": []}), "subtask-checked")
+
+    assert result.status == "approved"
+    assert "every subtask's own checks passed" in result.detail

@@ -355,3 +355,37 @@ async def test_a_subtask_touching_a_private_path_never_reaches_a_cloud_model(
     assert result.status == "done"
     assert cloud.requests == []
     assert "rotate quarterly" in local.requests[0].messages[0].content
+
+
+async def test_prose_written_as_python_goes_back_as_feedback_and_is_never_committed(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    prose = "Sure! To add subtraction, define a function sub that returns a minus b.\n"
+    model = scripted("chatty", [whole("calc.py", prose), whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:chatty"])
+
+    # No checks at all: the parse check alone stands between the prose and a commit.
+    result = await Worker(harness.ctx, harness.agent, sub_task(checks=[])).run()
+
+    assert result.status == "done"
+    assert result.detail == "no checks ran"
+    assert "calc.py is not valid Python (line 1" in model.requests[1].messages[2].content
+    [failed] = harness.of(CheckFailed)
+    assert failed.output.startswith("calc.py is not valid Python")
+    [commit] = harness.workspace.commits()
+    assert git(harness.workspace.path, "show", f"{commit.sha}:calc.py") == GOOD
+
+
+async def test_a_model_that_only_writes_unparseable_files_commits_nothing(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    scripted("broken", [whole("calc.py", "def sub(a, b:\n    return a - b\n")] * 2)
+    harness = Harness(repo, ["scripted:broken"])
+    harness.ctx.max_fix_rounds = 2
+
+    result = await Worker(harness.ctx, harness.agent, sub_task(checks=[])).run()
+
+    assert result.status == "failed"
+    assert "not valid Python" in result.detail
+    assert harness.workspace.commits() == []
+    assert (harness.workspace.path / "calc.py").read_text() == ORIGINAL

@@ -353,7 +353,9 @@ async def _run_capped(
     seen: list[object] = []
     bus.subscribe(seen.append)
     router = Router(config, ledger, events=bus, budget=budget, run_id=run_id)
-    engine = Engine(config, router, repo, events=bus, options=EngineOptions(check_timeout=30))
+    # The task has no checks; the reviewer's word is accepted, as a user may allow.
+    options = EngineOptions(check_timeout=30, accept_unchecked=True)
+    engine = Engine(config, router, repo, events=bus, options=options)
     task = TaskSpec(title="Two files", instructions="Write a.py then b.py.", line=1)
     try:
         result = await engine.run(task, run_id)

@@ -123,6 +123,13 @@ def run(
     resume: Annotated[
         str | None, typer.Option("--resume", help="Finish the killed run with this id.")
     ] = None,
+    accept_unchecked: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unchecked",
+            help="Approve a task with no check: lines on the reviewer's word alone.",
+        ),
+    ] = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -135,6 +142,7 @@ def run(
         ledger=ledger,
         budget=budget,
         local_only=local_only,
+        accept_unchecked=accept_unchecked,
         concurrency=concurrency,
         dry_run=dry_run,
         report=report,

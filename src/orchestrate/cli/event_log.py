@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -19,6 +20,8 @@ class JsonLog:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.name = f"--log {path}"
+        """How the event bus names this listener if it fails."""
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Self:
@@ -39,7 +42,15 @@ class JsonLog:
             self._file = None
 
     def __call__(self, event: Event) -> None:
-        if self._file is not None:
+        if self._file is None:
+            return
+        try:
             # Provider errors can echo a key back; none of ours reaches a file we write.
             self._file.write(mask_keys(event.model_dump_json()) + "\n")
             self._file.flush()
+        except OSError:
+            # The bus reports the error and drops this log; closing would only fail the same way.
+            file, self._file = self._file, None
+            with contextlib.suppress(OSError):
+                file.close()
+            raise

@@ -28,6 +28,7 @@ from orchestrate.events import (
     PlanReady,
     ReviewVerdict,
     RunFinished,
+    SubscriberFailed,
     SubtaskFinished,
     SubtaskStarted,
     SubtaskStatus,
@@ -90,6 +91,10 @@ def _run_line(event: Event) -> str | None:
             return f"review: {event.verdict} ({event.comments} comments)"
         case RunFinished():
             return f"run {'approved' if event.ok else 'not approved'}: {event.detail}"
+        case SubscriberFailed():
+            return (
+                f"warning: {event.subscriber} stopped ({event.error}); the run goes on without it"
+            )
     return None
 
 
@@ -201,7 +206,8 @@ class LiveProgress(_Listener):
             view = self._tasks.get(event.run_id)
             if view is not None:
                 _update(view, event)
-        if isinstance(event, Escalated | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed):
+        notable = Escalated | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed
+        if isinstance(event, notable | SubscriberFailed):
             self._log(event)
 
     def _render(self) -> RenderableType:

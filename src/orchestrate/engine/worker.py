@@ -29,9 +29,11 @@ from orchestrate.engine.prompts import (
     check_feedback,
     estimate_tokens_of,
     refused_feedback,
+    syntax_feedback,
     worker_request,
 )
 from orchestrate.engine.result import FailureSide, SubtaskResult
+from orchestrate.engine.syntax import SYNTAX_CHECK, broken_files
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
     CheckFailed,
@@ -213,6 +215,12 @@ class Worker:
         if not applied.ok:
             return mismatch_feedback(applied)
         self._status("checking")
+        broken = await asyncio.to_thread(broken_files, _text(self.original), _text(self.files))
+        for problem in broken:
+            self._emit(CheckFailed, command=SYNTAX_CHECK, output=problem)
+        if broken:
+            self._status("running", broken[0])
+            return syntax_feedback(broken)
         self.checks = await run_checks(self.subtask.checks, self.root, self.ctx.check_timeout)
         failed = [result for result in self.checks if not result.ok]
         for result in failed:
@@ -223,7 +231,8 @@ class Worker:
         sha = await asyncio.to_thread(self._commit)
         # Committed: the files now match HEAD, so the restore in `_step` must keep them.
         self.original = dict(self.files)
-        return (sha or "", "checks passed" if sha else "checks passed; nothing to change")
+        said = "checks passed" if self.checks else "no checks ran"
+        return (sha or "", said if sha else f"{said}; nothing to change")
 
     def _commit(self) -> str | None:
         assert self.model is not None
