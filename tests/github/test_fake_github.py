@@ -10,6 +10,7 @@ import pytest
 
 from github import Auth, Github, GithubException
 from orchestrate.testing.fake_github import FakeFile, FakeGitHub
+from orchestrate.testing.fake_github_state import INTEGRATION_DENIED, LINE_NOT_IN_DIFF
 
 HEAD = "a" * 40
 NEXT = "c" * 40
@@ -82,9 +83,9 @@ def test_review_on_diff_lines_is_stored(fake: FakeGitHub) -> None:
 @pytest.mark.parametrize(
     ("comment", "error"),
     [
-        ({"path": "app.py", "line": 9, "side": "RIGHT"}, "Line could not be resolved"),
-        ({"path": "app.py", "line": 14}, "Line could not be resolved"),
-        ({"path": "app.py", "line": 13, "side": "LEFT"}, "Line could not be resolved"),
+        ({"path": "app.py", "line": 9, "side": "RIGHT"}, LINE_NOT_IN_DIFF),
+        ({"path": "app.py", "line": 14}, LINE_NOT_IN_DIFF),
+        ({"path": "app.py", "line": 13, "side": "LEFT"}, LINE_NOT_IN_DIFF),
         ({"path": "other.py", "line": 10}, "Path could not be resolved"),
     ],
 )
@@ -137,3 +138,57 @@ def test_unknown_token_is_refused(fake: FakeGitHub) -> None:
     with pytest.raises(GithubException) as raised:
         client(fake, token="wrong").get_repo("acme/widgets").get_pull(7).title  # noqa: B018
     assert raised.value.status == 401
+
+
+def test_a_forks_pull_request_run_gets_a_read_only_token(fake: FakeGitHub) -> None:
+    fake.open_pull(8, NEXT, [FakeFile("app.py", PATCH)], head_repo="mallory/widgets")
+    fork_run = fake.run_token(8, "pull_request")
+    pull = client(fake, token=fork_run).get_repo("acme/widgets").get_pull(8)
+    assert [f.filename for f in pull.get_files()] == ["app.py"]  # reading is allowed
+    with pytest.raises(GithubException) as raised:
+        pull.create_issue_comment("hello")
+    assert (raised.value.status, raised.value.data["message"]) == (403, INTEGRATION_DENIED)
+    with pytest.raises(GithubException) as review:
+        pull.create_review(body="x", event="COMMENT")
+    assert review.value.status == 403
+    assert fake.issue_comments(8) == [] and fake.reviews(8) == []
+    # pull_request_target runs, and pull_request runs of the repository's own branches, may write.
+    target = client(fake, token=fake.run_token(8, "pull_request_target")).get_repo("acme/widgets")
+    target.get_pull(8).create_issue_comment("from the base")
+    own = client(fake, token=fake.run_token(7, "pull_request")).get_repo("acme/widgets")
+    own.get_pull(7).create_issue_comment("from a branch")
+    assert len(fake.issue_comments(8)) == len(fake.issue_comments(7)) == 1
+
+
+def test_who_a_token_is_as_github_answers(fake: FakeGitHub) -> None:
+    pat = fake.add_token("ghp_personal", "octo-reviewer")
+    app = fake.add_token("ghs_app", "review-app[bot]", installation=True)
+    assert client(fake, token=pat).get_user().login == "octo-reviewer"
+    for token in ("ghs_fake", app):
+        with pytest.raises(GithubException) as raised:
+            client(fake, token=token).get_user().login  # noqa: B018
+        assert (raised.value.status, raised.value.data["message"]) == (403, INTEGRATION_DENIED)
+    viewers = [
+        client(fake, token=t).requester.graphql_query("query { viewer { login } }", {})[1]
+        for t in ("ghs_fake", app, pat)
+    ]
+    assert [v["data"]["viewer"]["login"] for v in viewers] == [
+        "github-actions",
+        "review-app",
+        "octo-reviewer",
+    ]
+
+
+def test_lists_stop_where_githubs_do(fake: FakeGitHub) -> None:
+    many = [FakeFile(f"f{i:04}.py", "@@ -0,0 +1 @@\n+x", status="added") for i in range(3005)]
+    fake.open_pull(8, NEXT, many)
+    pull = client(fake, per_page=500).get_repo("acme/widgets").get_pull(8)
+    assert pull.changed_files == 3005
+    assert len(list(pull.get_files())) == 3000
+    pages = [r for r in fake.requests if r.path.startswith("/repos/acme/widgets/pulls/8/files")]
+    assert len(pages) == 30  # per_page is at most 100
+    later = "d" * 40
+    fake.push_commit(8, later, many[:320], many, message="Merge main")
+    comparison = client(fake).get_repo("acme/widgets").compare(NEXT, later)
+    assert len(comparison.files) == 300
+    assert [c.commit.message for c in pull.get_commits()] == [f"commit {NEXT[:7]}", "Merge main"]

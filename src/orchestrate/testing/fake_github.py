@@ -3,7 +3,10 @@
 It holds one repository's pull requests in Python: a test opens a pull request, pushes commits
 (`push_commit`) or force-pushes (`force_push`), then reads back the reviews and comments posted.
 Review comments are validated like GitHub does: a comment on a line outside the diff fails the
-whole review with GitHub's own 422 body, and nothing is stored.
+whole review with GitHub's own 422 body, and nothing is stored. Tokens behave like GitHub's: an
+App installation token (GITHUB_TOKEN is one) cannot call GET /user, the token of a `pull_request`
+run from a fork is read-only (`run_token`), a comparison lists at most 300 files and a pull
+request at most 3,000.
 """
 
 from __future__ import annotations
@@ -14,19 +17,29 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from orchestrate.testing.fake_github_state import (
+    COMPARE_FILE_CAP,
+    INTEGRATION_DENIED,
+    MAX_PER_PAGE,
+    PULL_COMMIT_CAP,
+    PULL_FILE_CAP,
     REVIEW_STATES,
     FakeFile,
     FakePull,
+    FakeToken,
     Payloads,
     Store,
     error,
     invalid_comment,
     unprocessable,
     user_json,
+    whoami,
+    write_docs,
 )
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Response
 
-__all__ = ["FakeFile", "FakeGitHub", "FakePull", "unprocessable"]
+__all__ = ["FakeFile", "FakeGitHub", "FakePull", "FakeToken", "unprocessable"]
+
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
 class FakeGitHub(FakeServer):
@@ -40,14 +53,31 @@ class FakeGitHub(FakeServer):
     ) -> None:
         super().__init__()
         self.repo = repo
-        self.tokens: dict[str, str] = {token: login}
-        """Accepted tokens and the login each acts as; any other token gets a 401."""
+        self.tokens: dict[str, FakeToken] = {token: FakeToken(login)}
+        """Accepted tokens and whom each acts as; any other token gets a 401."""
         self.per_page = 30
         self.store = Store()
         self.payloads = Payloads(self.url, repo)
         self._ids = itertools.count(1001)
 
     # --- test-side API ---------------------------------------------------------------------
+
+    def add_token(
+        self, token: str, login: str, *, installation: bool = False, read_only: bool = False
+    ) -> str:
+        """Accept `token` as `login`: a personal access token, or with `installation` an App's."""
+        self.tokens[token] = FakeToken(login, installation=installation, read_only=read_only)
+        return token
+
+    def run_token(self, number: int, event: str = "pull_request") -> str:
+        """The GITHUB_TOKEN a workflow run on pull request `number` gets: read-only for a
+        `pull_request` run from a fork ("Maximum access for pull requests from public forked
+        repositories": read, https://docs.github.com/actions/reference/github_token-reference),
+        read/write for `pull_request_target` and for branches of this repository."""
+        pull = self.store.pulls[number]
+        read_only = event == "pull_request" and pull.head_repo != self.repo
+        token = f"ghs_run_{number}_{event}"
+        return self.add_token(token, "github-actions[bot]", installation=True, read_only=read_only)
 
     def open_pull(
         self,
@@ -60,6 +90,7 @@ class FakeGitHub(FakeServer):
         body: str = "",
         head_repo: str | None = None,
         author: str = "octocat",
+        message: str | None = None,
     ) -> FakePull:
         """Open a pull request whose single commit `head_sha` changes `files`; `head_repo` names
         the fork it comes from (None: a branch of this repository)."""
@@ -69,16 +100,25 @@ class FakeGitHub(FakeServer):
         )  # fmt: skip
         self.store.pulls[number] = pull
         self.store.commit_files[head_sha] = list(files)
+        if message is not None:
+            self.store.commit_messages[head_sha] = message
         return pull
 
     def push_commit(
-        self, number: int, sha: str, files: list[FakeFile], pr_files: list[FakeFile]
+        self,
+        number: int,
+        sha: str,
+        files: list[FakeFile],
+        pr_files: list[FakeFile],
+        message: str | None = None,
     ) -> None:
         """Push commit `sha` changing `files`; `pr_files` is the pull request's diff afterwards."""
         pull = self.store.pulls[number]
         pull.commits.append(sha)
         pull.files_at[sha] = list(pr_files)
         self.store.commit_files[sha] = list(files)
+        if message is not None:
+            self.store.commit_messages[sha] = message
 
     def force_push(self, number: int, sha: str, pr_files: list[FakeFile]) -> None:
         """Rewrite the branch to the single commit `sha`; older commits stay known but unrelated."""
@@ -107,10 +147,15 @@ class FakeGitHub(FakeServer):
 
     def handle(self, request: RecordedRequest) -> Response:
         """Authenticate, then route by method and path."""
-        login = self._login(request)
-        if login is None:
+        token = self._token(request)
+        if token is None:
             return error(401, "Bad credentials")
         url = urlsplit(request.path)
+        if url.path in ("/user", "/graphql"):
+            return whoami(request, token)
+        if token.read_only and request.method in _WRITES:
+            return error(403, INTEGRATION_DENIED, docs=write_docs(request.path))
+        login = token.login
         prefix = f"/repos/{self.repo}"
         if url.path != prefix and not url.path.startswith(prefix + "/"):
             return error(404, "Not Found")
@@ -139,7 +184,7 @@ class FakeGitHub(FakeServer):
             ("PATCH", r"/issues/comments/(\d+)", self._edit_issue_comment),
         ]
 
-    def _login(self, request: RecordedRequest) -> str | None:
+    def _token(self, request: RecordedRequest) -> FakeToken | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return self.tokens.get(token) if scheme.lower() in ("token", "bearer") else None
 
@@ -154,14 +199,16 @@ class FakeGitHub(FakeServer):
         pull = self._pull(n)
         if pull is None:
             return error(404, "Not Found")
-        items = [f.json() for f in pull.files_at[pull.head_sha]]
+        items = [f.json() for f in pull.files_at[pull.head_sha][:PULL_FILE_CAP]]
         return self._page(f"/pulls/{n}/files", items, q)
 
     def _get_commits(self, _r: RecordedRequest, _l: str, q: dict[str, str], n: str) -> Response:
         pull = self._pull(n)
         if pull is None:
             return error(404, "Not Found")
-        return self._page(f"/pulls/{n}/commits", [self.payloads.commit(s) for s in pull.commits], q)
+        messages = self.store.commit_messages
+        items = [self.payloads.commit(s, messages.get(s)) for s in pull.commits[:PULL_COMMIT_CAP]]
+        return self._page(f"/pulls/{n}/commits", items, q)
 
     def _get_commit(self, _r: RecordedRequest, _l: str, _q: dict[str, str], sha: str) -> Response:
         if sha not in self.store.commit_files:
@@ -175,7 +222,7 @@ class FakeGitHub(FakeServer):
         known = {p.base_sha for p in self.store.pulls.values()} | set(self.store.commit_files)
         if base not in known or head not in known:
             return error(404, "Not Found")
-        status, files = self._between(base, head)
+        status, files = self.store.between(base, head)
         return Response.json(
             {
                 "url": f"{self.url}/repos/{self.repo}/compare/{base}...{head}",
@@ -185,28 +232,9 @@ class FakeGitHub(FakeServer):
                 "behind_by": 1 if status in ("behind", "diverged") else 0,
                 "total_commits": 0,
                 "commits": [],
-                "files": [f.json() for f in files],
+                "files": [f.json() for f in files[:COMPARE_FILE_CAP]],
             }
         )
-
-    def _between(self, base: str, head: str) -> tuple[str, list[FakeFile]]:
-        if base == head:
-            return "identical", []
-        for pull in self.store.pulls.values():
-            if head not in pull.commits:
-                continue
-            if base == pull.base_sha:
-                return "ahead", pull.files_at[head]
-            if base in pull.commits:
-                start, end = pull.commits.index(base), pull.commits.index(head)
-                if start > end:
-                    return "behind", []
-                merged: dict[str, FakeFile] = {}
-                for sha in pull.commits[start + 1 : end + 1]:
-                    merged.update({f.filename: f for f in self.store.commit_files[sha]})
-                return "ahead", list(merged.values())
-            return "diverged", pull.files_at[head]
-        return "diverged", self.store.commit_files.get(head, [])
 
     def _post_review(self, r: RecordedRequest, login: str, _q: dict[str, str], n: str) -> Response:
         pull = self._pull(n)
@@ -279,7 +307,7 @@ class FakeGitHub(FakeServer):
 
     def _page(self, route: str, items: list[dict[str, Any]], query: dict[str, str]) -> Response:
         """One page of `items`, with a `Link` header to the next like GitHub's."""
-        per_page = int(query.get("per_page", self.per_page))
+        per_page = min(int(query.get("per_page", self.per_page)), MAX_PER_PAGE)
         page = int(query.get("page", 1))
         chunk = items[(page - 1) * per_page : page * per_page]
         headers = {}
