@@ -59,6 +59,10 @@ class GitHubError(OrchestrateError):
     """The GitHub API refused or failed a pull-request operation."""
 
 
+class ReadOnlyTokenError(GitHubError):
+    """The token may read the pull request but not write to it (a fork's `pull_request` run)."""
+
+
 class StreamInterruptedError(OrchestrateError):
     """A streamed answer broke off after its first token; the partial output is discarded, never spliced."""
 

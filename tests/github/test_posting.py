@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrate.exceptions import ConfigError, GitHubError, MissingCredentialsError
+from orchestrate.exceptions import (
+    ConfigError,
+    GitHubError,
+    MissingCredentialsError,
+    ReadOnlyTokenError,
+)
 from orchestrate.github import marker
 from orchestrate.github.anchoring import anchor
 from orchestrate.github.context import PullRequestContext, resolve_context
@@ -133,7 +138,7 @@ def test_summary_reports_scope_findings_costs_and_notice() -> None:
         new_findings=1,
         repeated=2,
         findings=[finding(11)],
-        notice="Cloud models were not used.",
+        notices=["Cloud models were not used."],
     )
     text = summary_body(facts, outcome, marker.encode(ReviewState(head_sha=NEXT)))
     state = marker.decode(text)
@@ -176,16 +181,16 @@ def test_changes_are_incremental_after_a_push_and_full_after_a_force_push(
     fake.push_commit(7, NEXT, [added], [FakeFile("app.py", PATCH), added])
     pr = reader(fake)
     info = pr.info()
-    assert pr.changes(info, None).scope == "full"
-    assert pr.changes(info, NEXT).scope == "none"
-    incremental = pr.changes(info, HEAD)
+    assert pr.changes(info, ReviewState()).scope == "full"
+    assert pr.changes(info, ReviewState(head_sha=NEXT)).scope == "none"
+    incremental = pr.changes(info, ReviewState(head_sha=HEAD))
     assert (incremental.scope, [f.path for f in incremental.files]) == ("incremental", ["new.py"])
     assert [f.path for f in incremental.pr_files] == ["app.py", "new.py"]
     fake.force_push(7, "d" * 40, [added])
     rewritten = reader(fake)
-    after = rewritten.changes(rewritten.info(), NEXT)
+    after = rewritten.changes(rewritten.info(), ReviewState(head_sha=NEXT))
     assert (after.scope, [f.path for f in after.files]) == ("full", ["new.py"])
-    unknown = rewritten.changes(rewritten.info(), "e" * 40)
+    unknown = rewritten.changes(rewritten.info(), ReviewState(head_sha="e" * 40))
     assert unknown.scope == "full"
 
 
@@ -243,7 +248,7 @@ def test_a_marker_written_by_someone_else_is_not_trusted(fake: FakeGitHub) -> No
 def test_posted_fingerprints_come_from_the_bots_own_comments(fake: FakeGitHub) -> None:
     tagged = "note\n\n<!-- orchestrate-fp:0123456789abcdef -->"
     poster(fake).post_review(HEAD, "b", [InlineComment(path="app.py", line=11, body=tagged)])
-    fake.tokens["ghs_other"] = "mallory"
+    fake.add_token("ghs_other", "mallory")
     other = reader(fake, token="ghs_other")
     spoof = "x\n\n<!-- orchestrate-fp:fedcba9876543210 -->"
     Poster(other.repository, other.pull, "mallory").post_review(
@@ -305,3 +310,59 @@ def test_review_and_summary_never_carry_our_keys(
     posted = json.dumps([fake.reviews(7), fake.review_comments(7), fake.issue_comments(7)])
     assert key not in posted
     assert "[ANTHROPIC_API_KEY]" in posted
+
+
+def test_a_comparison_at_githubs_300_file_cap_falls_back_to_the_whole_pull_request(
+    fake: FakeGitHub,
+) -> None:
+    merged = [FakeFile(f"vendor/{n:03}.py", "@@ -1 +1 @@\n-a\n+b") for n in range(320)]
+    fix = FakeFile("fix.py", "@@ -0,0 +1 @@\n+x = 1", status="added")
+    fake.push_commit(7, NEXT, [*merged, fix], [FakeFile("app.py", PATCH), fix])
+    pr = reader(fake)
+    changes = pr.changes(pr.info(), ReviewState(head_sha=HEAD))
+    assert changes.scope == "full"
+    assert [f.path for f in changes.files] == ["app.py", "fix.py"]
+    assert changes.note is not None and "at most 300 files of a comparison" in changes.note
+
+
+def test_files_past_the_3000_file_list_are_counted(fake: FakeGitHub) -> None:
+    many = [FakeFile(f"f{n:04}.py", "@@ -0,0 +1 @@\n+x", status="added") for n in range(3002)]
+    fake.open_pull(8, NEXT, many)
+    pr = reader(fake, 8)
+    changes = pr.changes(pr.info(), ReviewState())
+    assert (len(changes.files), changes.unlisted) == (3000, 2)
+
+
+def test_files_left_unreviewed_are_taken_again(fake: FakeGitHub) -> None:
+    added = FakeFile("new.py", "@@ -0,0 +1 @@\n+one", status="added")
+    fake.push_commit(7, NEXT, [added], [FakeFile("app.py", PATCH), added])
+    pr = reader(fake)
+    changes = pr.changes(pr.info(), ReviewState(head_sha=HEAD, pending=["app.py", "gone.py"]))
+    assert (changes.scope, [f.path for f in changes.files]) == ("incremental", ["new.py", "app.py"])
+    assert changes.retried == ["app.py"]
+    assert changes.files[1].patch == PATCH  # the whole diff of a file taken again
+    again = pr.changes(pr.info(), ReviewState(head_sha=NEXT, pending=["app.py"]))
+    assert (again.scope, [f.path for f in again.files]) == ("incremental", ["app.py"])
+
+
+def test_a_read_only_token_is_told_apart_from_other_refusals(fake: FakeGitHub) -> None:
+    fake.open_pull(8, NEXT, [FakeFile("app.py", PATCH)], head_repo="mallory/widgets")
+    token = fake.run_token(8)
+    pr = reader(fake, 8, token=token)
+    bot = Poster(pr.repository, pr.pull, BOT)
+    with pytest.raises(ReadOnlyTokenError, match=r"403 Resource not accessible by integration"):
+        bot.upsert_summary("hello")
+    with pytest.raises(ReadOnlyTokenError):
+        bot.post_review(NEXT, "body", [InlineComment(path="app.py", line=11, body="x")])
+    assert fake.reviews(8) == [] and fake.issue_comments(8) == []
+
+
+def test_a_forks_pull_request_run_is_known_read_only_before_any_write(tmp_path: Path) -> None:
+    event = write_event(tmp_path, "mallory/w")
+    base = {"GITHUB_EVENT_PATH": event, "GITHUB_TOKEN": "t"}
+    fork_run = resolve_context(None, None, {**base, "GITHUB_EVENT_NAME": "pull_request"})
+    assert fork_run.read_only
+    target = resolve_context(None, None, {**base, "GITHUB_EVENT_NAME": "pull_request_target"})
+    assert target.is_fork and not target.read_only  # the base's workflow gets a write token
+    own = {**base, "GITHUB_EVENT_PATH": write_event(tmp_path, "acme/w")}
+    assert not resolve_context(None, None, {**own, "GITHUB_EVENT_NAME": "pull_request"}).read_only

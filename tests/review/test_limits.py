@@ -13,7 +13,8 @@ from orchestrate.review.limits import (
     hunk_tokens,
     select_files,
 )
-from orchestrate.review.routine import anchor, chunk_hunks
+from orchestrate.review.risk import file_kind
+from orchestrate.review.routine import chunk_hunks
 
 
 def added_file(path: str, lines: int, width: int = 30) -> FilePatch:
@@ -36,14 +37,62 @@ def test_unreviewable_files_are_listed_with_their_reason() -> None:
     assert reasons["web/package-lock.json"].startswith("lock or generated")
     assert reasons["static/app.min.js"].startswith("lock or generated")
     assert reasons["logo.png"].startswith("no text diff")
+    assert not any(item.retry for item in selection.skipped)  # never reviewable: not pending
 
 
-def test_files_past_max_files_are_skipped_in_order() -> None:
-    files = [added_file(f"f{n}.py", 2) for n in range(5)]
-    selection = select_files(files, ReviewLimits(max_files=3))
-    assert [f.path for f in selection.files] == ["f0.py", "f1.py", "f2.py"]
-    assert [item.path for item in selection.skipped] == ["f3.py", "f4.py"]
-    assert all("max-files limit (3)" in item.reason for item in selection.skipped)
+def test_max_files_takes_the_riskiest_files_not_the_first_in_the_alphabet() -> None:
+    files = [
+        added_file("README.md", 200),
+        added_file("a/util.py", 2),
+        added_file("b/big.py", 300),
+        added_file("tests/test_big.py", 300),
+        added_file("z/auth/session.py", 5),
+    ]
+    selection = select_files(files, ReviewLimits(max_files=2))
+    assert [f.path for f in selection.files] == ["b/big.py", "z/auth/session.py"]
+    assert [item.path for item in selection.skipped] == [
+        "tests/test_big.py",
+        "a/util.py",
+        "README.md",
+    ]
+    assert all("max-files limit (2): lower risk" in item.reason for item in selection.skipped)
+    assert all(item.retry for item in selection.skipped)  # a later run reviews them
+
+
+def test_files_our_scan_flagged_come_first() -> None:
+    files = [added_file("b/big.py", 300), added_file("docs/notes.md", 1)]
+    selection = select_files(files, ReviewLimits(max_files=1), first={"docs/notes.md"})
+    assert [f.path for f in selection.files] == ["docs/notes.md"]
+
+
+def test_kinds_of_files() -> None:
+    kinds = {
+        path: file_kind(path)
+        for path in (
+            "src/auth/login.py",
+            ".github/workflows/ci.yml",
+            "db/migrations/0003_users.sql",
+            "Dockerfile",
+            "pyproject.toml",
+            "src/app.ts",
+            "tests/test_login.py",
+            "web/app.spec.ts",
+            "docs/guide.md",
+            "assets/logo.svg",
+        )
+    }
+    assert kinds == {
+        "src/auth/login.py": "sensitive",
+        ".github/workflows/ci.yml": "sensitive",
+        "db/migrations/0003_users.sql": "sensitive",
+        "Dockerfile": "build",
+        "pyproject.toml": "build",
+        "src/app.ts": "code",
+        "tests/test_login.py": "test",
+        "web/app.spec.ts": "test",
+        "docs/guide.md": "docs",
+        "assets/logo.svg": "other",
+    }
 
 
 def test_unreviewable_files_do_not_use_up_max_files() -> None:
@@ -62,6 +111,7 @@ def test_a_file_over_its_cap_is_cut_by_line_and_says_where() -> None:
     assert note is not None and note.path == "big.py"
     assert f"reviewed up to new line {shown[-1]}" in note.reason
     assert "max-file-tokens" in note.reason
+    assert note.retry
 
 
 def test_a_file_under_its_cap_is_untouched() -> None:
@@ -98,15 +148,6 @@ def test_chunks_group_hunks_up_to_the_size() -> None:
     assert [h for chunk in chunks for h in chunk] == hunks
 
 
-def test_anchor_moves_a_line_to_the_nearest_shown() -> None:
-    shown = [3, 4, 10, 20]
-    assert anchor(4, shown) == 4
-    assert anchor(1, shown) == 3
-    assert anchor(7, shown) == 4  # ties go to the earlier line
-    assert anchor(16, shown) == 20
-    assert anchor(99, shown) == 20
-
-
 def test_cloud_tokens_track_what_is_left() -> None:
     cloud = CloudTokens(100)
     assert cloud.fits(100)
@@ -115,3 +156,13 @@ def test_cloud_tokens_track_what_is_left() -> None:
     assert not cloud.fits(31)
     cloud.charge(50)
     assert cloud.left == 0
+
+
+def test_concurrent_calls_hold_their_worst_case() -> None:
+    cloud = CloudTokens(100)
+    assert cloud.reserve(60)
+    assert not cloud.reserve(60)  # a second call may not count on the first one's tokens
+    assert cloud.left == 40
+    cloud.release(60)
+    cloud.charge(25)  # what the provider reported
+    assert (cloud.left, cloud.reserved) == (75, 0)

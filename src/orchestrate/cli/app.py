@@ -171,6 +171,10 @@ def review_pr(
     max_cloud_tokens: Annotated[
         int | None, typer.Option("--max-cloud-tokens", min=0, help="Most cloud tokens per review.")
     ] = None,
+    max_comments: Annotated[
+        int | None,
+        typer.Option("--max-comments", min=0, help="Most inline comments; the rest in the body."),
+    ] = None,
     budget: Annotated[
         float | None, typer.Option("--budget", help="Most USD to spend on cloud models.")
     ] = None,
@@ -194,8 +198,9 @@ def review_pr(
         bool, typer.Option("--dry-run", help="Print the review; post nothing.")
     ] = False,
     bot_login: Annotated[
-        str, typer.Option("--bot-login", help="Login the token posts as.")
-    ] = "github-actions[bot]",
+        str | None,
+        typer.Option("--bot-login", help="Login the token posts as; default: asked from GitHub."),
+    ] = None,
 ) -> None:
     """Review a pull request: one review (never an approval) and a sticky summary."""
     from orchestrate.cli.review_pr_cmd import ReviewPrOptions
@@ -213,6 +218,7 @@ def review_pr(
         agents=agents,
         max_files=max_files,
         max_cloud_tokens=max_cloud_tokens,
+        max_comments=max_comments,
         budget=budget,
         step_models={kind: ref for kind, ref in models.items() if ref},
         fail_on_missing_key=fail_on_missing_key,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.exceptions import ConfigError, MissingCredentialsError
-from orchestrate.github.posting import DEFAULT_BOT_LOGIN
 from orchestrate.models.registry import split_ref
 from orchestrate.review.limits import ReviewLimits
 from orchestrate.review.pipeline_config import PipelineConfig, StepKind
@@ -25,18 +24,24 @@ class ReviewPrOptions:
     workdir: Path = Path(".")
     max_files: int | None = None
     max_cloud_tokens: int | None = None
+    max_comments: int | None = None
     budget: float | None = None
     step_models: Mapping[StepKind, str] = field(default_factory=dict)
     """Model overrides by step (`--triage-model`, `--routine-model`, `--deep-model`)."""
     fail_on_missing_key: bool = False
     local_only: bool = False
     dry_run: bool = False
-    bot_login: str = DEFAULT_BOT_LOGIN
+    bot_login: str | None = None
+    """The login the token posts as; None asks GitHub (GET /user, or the App's name)."""
 
 
 def limits_for(pipeline: PipelineConfig, options: ReviewPrOptions) -> ReviewLimits:
     """The pipeline's limits with the command line's on top."""
-    update = {"max_files": options.max_files, "max_cloud_tokens": options.max_cloud_tokens}
+    update = {
+        "max_files": options.max_files,
+        "max_cloud_tokens": options.max_cloud_tokens,
+        "max_comments": options.max_comments,
+    }
     chosen = {key: value for key, value in update.items() if value is not None}
     return ReviewLimits.model_validate({**pipeline.limits.model_dump(), **chosen})
 

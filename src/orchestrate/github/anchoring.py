@@ -1,8 +1,11 @@
 """Checking every finding's (path, line) against the lines GitHub accepts comments on, before
 posting: one bad line makes GitHub reject the whole review with a 422.
 
-A line inside the diff stays. A line just outside a hunk (models miscount by a few) moves to the
-nearest line of that hunk. Anything else goes into the review body, so no finding is lost.
+Findings arrive with the path and line the model named, untouched by the review steps. A line
+the diff shows stays. A line at most DEFAULT_REACH lines from a shown line (models miscount by a
+few) moves to the nearest one, and the comment says where it was. Anything else (a line further
+away, no line, a file with no patch, a file this pull request does not change, the PR's own
+text) goes into the review body with the path and line as named, so no finding is lost.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from orchestrate.github.patch import FilePatch, Hunk
 from orchestrate.review.findings import Finding
 
 DEFAULT_REACH = 5
-"""Furthest a line may sit outside a hunk and still be moved into it."""
+"""Furthest (in lines) a finding may be moved to reach a line the diff shows."""
 
 
 class Placed(BaseModel):
@@ -57,6 +60,8 @@ def anchor(
 
 
 def _place(line: int, patch: FilePatch, reach: int) -> int | None:
+    if line < 1:  # not a line of the file: the finding is about the file as a whole
+        return None
     if line in patch.commentable_lines():
         return line
     best: tuple[int, int] | None = None

@@ -32,11 +32,21 @@ class PullRequestContext(BaseModel):
     """`owner/name` the head branch lives in, from the event; None when unknown or deleted."""
     from_event: bool = False
     """True when the pull request came from a `pull_request` event payload."""
+    event_name: str = ""
+    """`GITHUB_EVENT_NAME`: `pull_request`, `pull_request_target`, `workflow_run`, ..."""
 
     @property
     def is_fork(self) -> bool:
         """A pull request from another repository: Actions gives it no secrets, so no cloud keys."""
         return self.from_event and self.head_repo != self.repo
+
+    @property
+    def read_only(self) -> bool:
+        """Known before any write: a `pull_request` run for a fork gets a read-only GITHUB_TOKEN
+        ("Maximum access for pull requests from public forked repositories": read;
+        `pull_request_target` gets read/write,
+        https://docs.github.com/actions/reference/github_token-reference)."""
+        return self.event_name == "pull_request" and self.is_fork
 
 
 def resolve_context(
@@ -70,6 +80,7 @@ def resolve_context(
         token=token,
         head_repo=_head_repo(pull),
         from_event=pull is not None and pull.get("number") == number,
+        event_name=env.get("GITHUB_EVENT_NAME", ""),
     )
 
 

@@ -21,6 +21,9 @@ PREFIX = "<!-- orchestrate-review:v1 "
 """How a summary comment is recognised (together with its author)."""
 MAX_FINGERPRINTS = 400
 """Most fingerprints kept; the oldest drop first so the comment stays far below GitHub's limit."""
+MAX_PENDING_CHARS = 12_000
+"""Most characters of unreviewed paths carried forward; a longer list keeps the old head instead,
+so the comment stays below GitHub's size limit and nothing unreviewed is passed over."""
 _MARKER = re.compile(r"<!-- orchestrate-review:v1 ([A-Za-z0-9+/=]{1,60000}) ([0-9a-f]{16}) -->")
 
 
@@ -31,11 +34,20 @@ class ReviewState(BaseModel):
     """Last head commit reviewed (SHA-1, or SHA-256 repositories); None before any review."""
     fingerprints: list[str] = Field(default_factory=list, max_length=MAX_FINGERPRINTS * 2)
     """Fingerprints of every comment posted so far, oldest first."""
+    pending: list[str] = Field(default_factory=list)
+    """Files changed up to `head_sha` that no run has reviewed yet (a limit cut them, or a step
+    failed): the next run reviews them again. The marker never passes over them."""
 
-    def with_run(self, head_sha: str | None, posted: Iterable[str]) -> ReviewState:
-        """The state after a run that reviewed `head_sha` and posted `posted`."""
-        merged = list(dict.fromkeys([*self.fingerprints, *posted]))
-        return ReviewState(head_sha=head_sha, fingerprints=merged[-MAX_FINGERPRINTS:])
+    def with_run(
+        self, head_sha: str | None, posted: Iterable[str], pending: Iterable[str] = ()
+    ) -> ReviewState:
+        """The state after a run that reviewed `head_sha` but for `pending`, and posted `posted`.
+        If `pending` is too long to carry, the head stays where it was (with its old pending)."""
+        merged = list(dict.fromkeys([*self.fingerprints, *posted]))[-MAX_FINGERPRINTS:]
+        left = list(dict.fromkeys(pending))
+        if sum(len(path) + 4 for path in left) > MAX_PENDING_CHARS:
+            return ReviewState(head_sha=self.head_sha, fingerprints=merged, pending=self.pending)
+        return ReviewState(head_sha=head_sha, fingerprints=merged, pending=left)
 
 
 def encode(state: ReviewState) -> str:

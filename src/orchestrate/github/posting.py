@@ -3,7 +3,9 @@ runs edit in place. Earlier state is read only from comments the bot itself wrot
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 
 from github.IssueComment import IssueComment
 from github.PullRequest import PullRequest, ReviewComment
@@ -11,15 +13,19 @@ from github.Repository import Repository
 from pydantic import BaseModel
 
 from github import GithubException
+from orchestrate.exceptions import GitHubError, ReadOnlyTokenError
 from orchestrate.github import marker
 from orchestrate.github.marker import ReviewState
 from orchestrate.github.pull_request import github_error
-from orchestrate.privacy.masking import mask_keys
+from orchestrate.github.runner_output import mask
 
 REVIEW_EVENT = "COMMENT"
 """The only event posted: a bot's review informs, it never approves or blocks a merge."""
-DEFAULT_BOT_LOGIN = "github-actions[bot]"
-"""Who the Actions `GITHUB_TOKEN` posts as."""
+INTEGRATION_DENIED = "Resource not accessible by integration"
+"""GitHub's 403 message when an installation token may not write: always so for the read-only
+token of a fork's `pull_request` run
+(https://docs.github.com/actions/reference/github_token-reference; the 403 body is quoted in
+https://github.com/peter-evans/create-or-update-comment/issues/188)."""
 _FINGERPRINT = re.compile(r"<!-- orchestrate-fp:([0-9a-f]{8,64}) -->")
 
 
@@ -50,13 +56,31 @@ def fingerprint_tag(fingerprint: str) -> str:
     return f"<!-- orchestrate-fp:{fingerprint} -->"
 
 
-class Poster:
-    """Posts to one pull request as `bot_login`."""
+def write_error(error: GithubException, action: str) -> GitHubError:
+    """The error for a refused write: `ReadOnlyTokenError` when the token cannot write at all."""
+    data = error.data if isinstance(error.data, dict) else {}
+    if error.status == 403 and data.get("message") == INTEGRATION_DENIED:
+        return ReadOnlyTokenError(
+            f"GitHub refused to {action} (403 {INTEGRATION_DENIED}): the token is read-only, as "
+            "on a fork's `pull_request` run, or lacks `permissions: pull-requests: write`"
+        )
+    return github_error(error, action)
 
-    def __init__(self, repository: Repository, pull: PullRequest, bot_login: str) -> None:
+
+class Poster:
+    """Posts to one pull request as `bot_login`; every body is masked with `env`'s keys too."""
+
+    def __init__(
+        self,
+        repository: Repository,
+        pull: PullRequest,
+        bot_login: str,
+        env: Mapping[str, str] = os.environ,
+    ) -> None:
         self.repository = repository
         self.pull = pull
         self.bot_login = bot_login
+        self.env = env
         self._summary: IssueComment | None = None
         self._looked = False
 
@@ -99,23 +123,23 @@ class Poster:
             return self._create(head_sha, body, comments)
         except GithubException as error:
             if error.status != 422 or not comments:
-                raise github_error(error, "post the review") from error
+                raise write_error(error, "post the review") from error
         folded = "\n\n".join([body, *(f"**`{c.path}` line {c.line}:** {c.body}" for c in comments)])
         try:
             posted = self._create(head_sha, folded, [])
         except GithubException as error:
-            raise github_error(error, "post the review") from error
+            raise write_error(error, "post the review") from error
         return posted.model_copy(update={"folded": True})
 
     def _create(self, head_sha: str, body: str, comments: list[InlineComment]) -> PostedReview:
         wire: list[ReviewComment] = [
-            {"path": c.path, "line": c.line, "side": "RIGHT", "body": mask_keys(c.body)}
+            {"path": c.path, "line": c.line, "side": "RIGHT", "body": mask(c.body, self.env)}
             for c in comments
         ]
         review = self.pull.create_review(
             # A lazy commit: only its SHA is sent, pinning the comments to the diff we checked.
             commit=self.repository.get_commit(head_sha),
-            body=mask_keys(body),
+            body=mask(body, self.env),
             event=REVIEW_EVENT,
             comments=wire,
         )
@@ -124,7 +148,7 @@ class Poster:
     def upsert_summary(self, body: str) -> str:
         """Edit the bot's summary in place, or create it; returns its URL."""
         existing = self.summary_comment()
-        body = mask_keys(body)  # the summary quotes model errors, which can echo a key
+        body = mask(body, self.env)  # the summary quotes model errors, which can echo a key
         try:
             if existing is not None:
                 existing.edit(body)
@@ -132,4 +156,4 @@ class Poster:
             self._summary = self.pull.create_issue_comment(body)
             return self._summary.html_url
         except GithubException as error:
-            raise github_error(error, "write the summary comment") from error
+            raise write_error(error, "write the summary comment") from error

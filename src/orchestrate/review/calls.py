@@ -35,7 +35,7 @@ class StepCall:
         """Whether this step may use a cloud model at all."""
         if self.private or self.agent.privacy == "local_only":
             return False
-        return any(self._tier(ref) == "cloud" for ref in self.agent.chain)
+        return any(self.is_cloud(ref) for ref in self.agent.chain)
 
     def cloud_tokens(self, content: str) -> int:
         """Worst-case cloud tokens of a call with this user message: prompt plus full output."""
@@ -44,22 +44,39 @@ class StepCall:
     async def ask(self, content: str, output_type: type[T]) -> tuple[T, str]:
         """The parsed answer and the model that gave it.
 
-        Cloud models are used only if the call's worst case fits the allowance left; otherwise
-        the chain's local models answer. Cloud tokens actually used are charged afterwards.
+        Cloud models are used only if the call's worst case fits the allowance left (it is held
+        while the call runs); otherwise the chain's local models answer. Cloud tokens actually
+        used are charged afterwards.
         """
-        private = not self.reaches_cloud() or not self.cloud.fits(self.cloud_tokens(content))
+        worst = self.cloud_tokens(content)
+        held = self.reaches_cloud() and self.cloud.reserve(worst)
         request = ModelRequest(
             system=self.agent.system_prompt,
             messages=(Message(role="user", content=content),),
             settings=self.agent.settings(),
         )
-        routed = await self.router.complete(self.agent, request, output_type, private=private)
-        if self._tier(routed.model_ref) == "cloud":
+        try:
+            routed = await self.router.complete(self.agent, request, output_type, private=not held)
+        except NoModelAvailableError as error:
+            if held or not self.reaches_cloud():
+                raise
+            raise NoModelAvailableError(
+                "the review's cloud allowance (max-cloud-tokens) is used up and no local model "
+                "answered; raise max-cloud-tokens or give the review a local model (ollama-url)"
+            ) from error
+        finally:
+            if held:
+                self.cloud.release(worst)
+        if self.is_cloud(routed.model_ref):
             usage = routed.response.usage
             self.cloud.charge(usage.prompt_tokens + usage.output_tokens)
         if routed.output is None:  # the router parses whenever an output type is given
             raise OutputValidationError(f"{routed.model_ref} returned no answer; run again")
         return routed.output, routed.model_ref
+
+    def is_cloud(self, ref: str) -> bool:
+        """Whether model `ref` is served by a cloud endpoint."""
+        return self._tier(ref) == "cloud"
 
     def _tier(self, ref: str) -> str:
         endpoint = self.router.config.endpoints.get(split_ref(ref)[0])

@@ -11,7 +11,6 @@ from orchestrate.github.patch import FilePatch
 from orchestrate.review.calls import CALL_FAILURES, StepCall
 from orchestrate.review.findings import Finding, Severity, SkippedItem
 from orchestrate.review.limits import estimate_tokens
-from orchestrate.review.routine import anchor
 from orchestrate.review.untrusted import UNTRUSTED_NOTE, delimit, render_hunks, sanitize, untrusted
 
 
@@ -124,18 +123,14 @@ async def _ask(
         result.overflow.extend(taken)
         return
     # Keyed as the model saw the paths, so a path that carried invisible characters still matches.
-    shown = {sanitize(p.path): (p.path, sorted(p.commentable_lines())) for p in taken}
+    # A path the model names that was not shown (another file of the PR, or one outside it) and
+    # any line are kept as the model said: anchoring decides, and the review body takes the rest.
+    shown = {sanitize(p.path): p.path for p in taken}
     for remark in answer.findings:
-        path, lines = shown.get(remark.path, (remark.path, []))
         body = sanitize(remark.body).strip()
-        if not lines or not body:  # a path not shown cannot be commented on
+        if not body:
             continue
+        path = shown.get(remark.path) or sanitize(remark.path).strip() or "(no file named)"
         result.findings.append(
-            Finding(
-                path=path,
-                line=anchor(remark.line, lines),
-                severity=remark.severity,
-                body=body,
-                source="deep",
-            )
+            Finding(path=path, line=remark.line, severity=remark.severity, body=body, source="deep")
         )

@@ -31,9 +31,11 @@ class Finding(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: str
-    """File, as named in the PR."""
+    """File, as the model (or our own scan) named it: the PR's files, any other file, or a label
+    such as `(pull request description)` for PR text. Anchoring decides where it is posted."""
     line: int
-    """Line in the new version of the file; always one the diff shows."""
+    """New-side line as the model named it; anchoring checks it against the diff. Below 1: the
+    finding is about the file or text as a whole."""
     severity: Severity
     """`error` must be fixed, `warning` should be, `info` is a suggestion."""
     body: str
@@ -56,6 +58,10 @@ class SkippedItem(BaseModel):
     """File, as named in the PR."""
     reason: str
     """Why it was not (fully) reviewed, for the summary."""
+    retry: bool = False
+    """A later run should review it again (a limit cut it, or a step failed), so the incremental
+    marker must not pass over it. False for what is never reviewed (lock files, binaries) and for
+    notes about how a file was reviewed."""
 
 
 class ReviewOutcome(BaseModel):
@@ -75,6 +81,13 @@ class ReviewOutcome(BaseModel):
     """What the same tokens would have cost on the reference cloud model."""
     local_only: bool = False
     """True when no cloud model was allowed (e.g. a fork PR without secrets)."""
+    notes: list[str] = Field(default_factory=list)
+    """How the review was done where that differs from the configuration (a cloud model stood in
+    for local ones, the triage was bypassed), for the summary."""
+
+    def pending(self) -> list[str]:
+        """Files a later run must review again."""
+        return list(dict.fromkeys(item.path for item in self.skipped if item.retry))
 
     @property
     def savings_usd(self) -> float:

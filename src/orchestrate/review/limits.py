@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.github.patch import FilePatch, Hunk, PatchLine
 from orchestrate.review.findings import SkippedItem
+from orchestrate.review.risk import by_risk
 
 CHARS_PER_TOKEN = 3
 """Three characters a token overestimates code and prose alike: the safe side for a budget."""
@@ -41,11 +42,13 @@ class ReviewLimits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_files: int = Field(default=50, ge=1)
-    """Most files reviewed; later files are listed as skipped."""
+    """Most files reviewed, the riskiest first; the rest are listed as skipped."""
     max_cloud_tokens: int = Field(default=60_000, ge=0)
     """Most tokens (prompt plus output) sent to and received from cloud models per review."""
     max_file_tokens: int = Field(default=6_000, ge=100)
     """Most diff tokens reviewed per file; lines past it are listed as skipped."""
+    max_comments: int = Field(default=25, ge=0)
+    """Most inline comments in one review (the most serious first); the rest go in its body."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -67,15 +70,26 @@ class Selection:
     skipped: list[SkippedItem] = field(default_factory=list)
 
 
-def select_files(files: Sequence[FilePatch], limits: ReviewLimits) -> Selection:
-    """Drop what cannot or should not be reviewed, then apply `max_files` and the per-file cap."""
+def select_files(
+    files: Sequence[FilePatch], limits: ReviewLimits, first: Collection[str] = ()
+) -> Selection:
+    """Drop what cannot or should not be reviewed, then take the `max_files` riskiest (paths in
+    `first` lead) and apply the per-file cap. Whatever is left out is listed with its reason."""
     selection = Selection()
+    candidates: list[FilePatch] = []
     for patch in files:
         reason = unreviewable(patch)
-        if reason is None and len(selection.files) >= limits.max_files:
-            reason = f"over the max-files limit ({limits.max_files}): not reviewed"
-        if reason is not None:
+        if reason is None:
+            candidates.append(patch)
+        else:
             selection.skipped.append(SkippedItem(path=patch.path, reason=reason))
+    for rank, patch in enumerate(by_risk(candidates, first)):
+        if rank >= limits.max_files:
+            reason = (
+                f"over the max-files limit ({limits.max_files}): lower risk (kind of file, size "
+                "of change) than the files reviewed; a later run reviews it"
+            )
+            selection.skipped.append(SkippedItem(path=patch.path, reason=reason, retry=True))
             continue
         kept, note = cap_file(patch, limits.max_file_tokens)
         selection.files.append(kept)
@@ -126,24 +140,40 @@ def _cut(
         f"diff is ~{total} tokens, over the per-file cap of {max_tokens} (max-file-tokens): "
         f"{upto}, the rest was not reviewed"
     )
-    return kept, SkippedItem(path=patch.path, reason=reason)
+    return kept, SkippedItem(path=patch.path, reason=reason, retry=True)
 
 
 class CloudTokens:
-    """The `max_cloud_tokens` allowance of one review, spent by triage and deep review."""
+    """The `max_cloud_tokens` allowance of one review, spent by every cloud call of its steps.
+
+    Calls run concurrently, so a call reserves its worst case before it is sent and releases the
+    reservation when it returns; only what the provider reports is charged.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.reserved = 0
 
     @property
     def left(self) -> int:
         """Tokens still available."""
-        return max(0, self.limit - self.used)
+        return max(0, self.limit - self.used - self.reserved)
 
     def fits(self, tokens: int) -> bool:
         """Whether a call of about `tokens` can still be afforded."""
         return tokens <= self.left
+
+    def reserve(self, tokens: int) -> bool:
+        """Hold `tokens` for a call about to be sent; False (nothing held) when they do not fit."""
+        if not self.fits(tokens):
+            return False
+        self.reserved += tokens
+        return True
+
+    def release(self, tokens: int) -> None:
+        """Give back a reservation once its call has returned."""
+        self.reserved = max(0, self.reserved - tokens)
 
     def charge(self, tokens: int) -> None:
         """Count tokens a cloud model actually used."""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestrate.review.calls import CALL_FAILURES, StepCall
 from orchestrate.review.findings import SEVERITY_RANK, Finding, SkippedItem, normalise_body
 from orchestrate.review.untrusted import UNTRUSTED_NOTE, delimit, sanitize
+from orchestrate.review.verdicts import neutral_summary
 
 NEAR_LINES = 3
 """Remarks this close on the same file may be the same remark from two reviewers."""
@@ -84,14 +85,16 @@ async def write_summary(
     skipped: Sequence[SkippedItem],
     call: StepCall | None,
 ) -> str:
-    """The formatter's summary, or the plain one if it cannot answer; sanitised either way."""
+    """The formatter's summary, or the plain one if it cannot answer; sanitised either way, and
+    never stating a verdict."""
+    plain = fallback_summary(findings)
     if call is None or not findings:
-        return fallback_summary(findings)
+        return plain
     try:
         answer, _ = await call.ask(summary_message(title, findings, skipped), SummaryAnswer)
     except CALL_FAILURES:
-        return fallback_summary(findings)
-    return sanitize(answer.summary).strip() or fallback_summary(findings)
+        return plain
+    return neutral_summary(sanitize(answer.summary).strip(), plain) or plain
 
 
 def render_skipped(skipped: Sequence[SkippedItem]) -> str:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.github.patch import FilePatch
 from orchestrate.review.calls import StepCall
 from orchestrate.review.deep import DeepResult, PrText, review_deep
 from orchestrate.review.findings import Finding, ReviewOutcome, SkippedItem
-from orchestrate.review.limits import CloudTokens, ReviewLimits, select_files
+from orchestrate.review.injection import InjectionScan, scan
+from orchestrate.review.limits import CloudTokens, ReviewLimits, Selection, select_files
 from orchestrate.review.merge import merge_findings, render_skipped, write_summary
 from orchestrate.review.pipeline_config import (
     PipelineConfig,
@@ -21,6 +23,7 @@ from orchestrate.review.pipeline_config import (
 from orchestrate.review.routine import review_routine
 from orchestrate.review.triage import triage
 from orchestrate.review.untrusted import render_hunks
+from orchestrate.review.verdicts import neutral_remark
 from orchestrate.routing.router import Router
 
 __all__ = ["load_pipeline", "review_patches"]
@@ -29,6 +32,14 @@ HIDDEN_TEXT = (
     "Invisible Unicode characters (zero-width, bidirectional control or tag characters) on "
     "{lines}. They can hide text from reviewers or make code read differently from how it runs; "
     "remove them."
+)
+PR_TEXT_NOTE = (
+    "Text addressed to an automated reviewer was found in the {where}, so the triage (which "
+    "reads it) was skipped and every file went to the deep review."
+)
+CLOUD_ROUTINE_NOTE = (
+    "No local model answered, so the routine review of {count} file(s) used the cloud model "
+    "{model}. Give the review a local model (ollama-url) to keep routine files on the runner."
 )
 
 
@@ -42,6 +53,7 @@ async def review_patches(
     pipeline: PipelineConfig,
     limits: ReviewLimits,
     local_only: bool = False,
+    commits: Sequence[tuple[str, str]] = (),
 ) -> ReviewOutcome:
     """Review a PR's files. Never approves: the outcome holds findings, a summary and what was
     skipped. With `local_only`, every call is private, so only local models are used."""
@@ -56,21 +68,12 @@ async def review_patches(
             return None
         return StepCall(router, config.agents[name], private=local_only, cloud=cloud)
 
-    selection = select_files(files, limits)
-    sorted_files = await triage(selection.files, title=title, body=body, call=call("triage"))
-    pr = PrText(title, body, [f.path for f in files], sorted_files.reasons)
-    routine_call = call("routine")
-    assert routine_call is not None  # the pipeline schema requires a routine step
-    deep_call = call("deep")
-    deep, first = await asyncio.gather(
-        _deep(sorted_files.architectural, pr, deep_call),
-        review_routine(sorted_files.routine, title=title, call=routine_call),
-    )
-    second = await review_routine(deep.overflow, title=title, call=routine_call)
-    findings = merge_findings([*deep.findings, *first[0], *second[0], *hidden_text(files)])
-    skipped = [*selection.skipped, *deep.skipped, *first[1], *second[1]]
-    if sorted_files.note is not None:
-        skipped.insert(0, SkippedItem(path="(all files)", reason=sorted_files.note))
+    flags = scan(files, title=title, body=body, commits=commits)
+    selection = select_files(files, limits, first=flags.files)
+    found = await _review(selection, flags, PrText(title, body, [f.path for f in files], {}), call)
+    findings = merge_findings([*found.findings, *hidden_text(files), *flags.findings])
+    findings = [f.model_copy(update={"body": neutral_remark(f.body)}) for f in findings]
+    skipped = [*selection.skipped, *found.skipped]
     summary = await write_summary(title, findings, skipped, call("format"))
     return ReviewOutcome(
         summary="\n\n".join(part for part in (summary, render_skipped(skipped)) if part),
@@ -80,7 +83,50 @@ async def review_patches(
         local_tokens=recorder.local_tokens - start[1],
         counterfactual_usd=recorder.counterfactual_usd - start[2],
         local_only=local_only,
+        notes=found.notes,
     )
+
+
+@dataclass
+class _Found:
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+async def _review(
+    selection: Selection,
+    flags: InjectionScan,
+    pr: PrText,
+    call: Callable[[StepKind], StepCall | None],
+) -> _Found:
+    """Triage, then the deep and routine reviews side by side, then the deep review's overflow."""
+    found = _Found()
+    triage_call = call("triage")
+    if flags.pr_text and triage_call is not None:
+        # The triage read that text: its answer cannot be trusted to route anything.
+        found.notes.append(PR_TEXT_NOTE.format(where=", ".join(flags.pr_text)))
+        triage_call = None
+    sorted_files = await triage(
+        selection.files, title=pr.title, body=pr.body, call=triage_call, deep=flags.files
+    )
+    pr = PrText(pr.title, pr.body, pr.all_paths, sorted_files.reasons)
+    routine_call = call("routine")
+    assert routine_call is not None  # the pipeline schema requires a routine step
+    deep, routine = await asyncio.gather(
+        _deep(sorted_files.architectural, pr, call("deep")),
+        review_routine(sorted_files.routine, title=pr.title, call=routine_call),
+    )
+    routine.add(await review_routine(deep.overflow, title=pr.title, call=routine_call))
+    found.findings = [*deep.findings, *routine.findings]
+    found.skipped = [*deep.skipped, *routine.skipped]
+    if sorted_files.note is not None:
+        found.skipped.insert(0, SkippedItem(path="(all files)", reason=sorted_files.note))
+    found.notes.extend(
+        CLOUD_ROUTINE_NOTE.format(model=ref, count=len(paths))
+        for ref, paths in sorted(routine.cloud_files.items())
+    )
+    return found
 
 
 async def _deep(files: Sequence[FilePatch], pr: PrText, call: StepCall | None) -> DeepResult:

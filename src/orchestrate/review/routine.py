@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,11 +54,22 @@ def chunk_hunks(hunks: Sequence[Hunk], max_tokens: int) -> list[list[Hunk]]:
     return chunks
 
 
-def anchor(line: int, lines: Sequence[int]) -> int:
-    """`line` if the diff shows it, else the nearest line it shows (`lines` sorted, not empty)."""
-    at = bisect.bisect_left(lines, line)
-    near = [lines[i] for i in (at - 1, at) if 0 <= i < len(lines)]
-    return min(near, key=lambda candidate: (abs(candidate - line), candidate))
+@dataclass
+class RoutineResult:
+    """What the routine review found, what it could not review, and which cloud models stood in
+    for local ones (a cloud-only setup, or local models that did not answer)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+    cloud_files: dict[str, set[str]] = field(default_factory=dict)
+    """Cloud model → files it reviewed here."""
+
+    def add(self, other: RoutineResult) -> None:
+        """Fold another result into this one."""
+        self.findings.extend(other.findings)
+        self.skipped.extend(other.skipped)
+        for ref, paths in other.cloud_files.items():
+            self.cloud_files.setdefault(ref, set()).update(paths)
 
 
 def routine_message(path: str, title: str, diff: str, part: str) -> str:
@@ -76,7 +87,7 @@ def routine_message(path: str, title: str, diff: str, part: str) -> str:
 
 async def review_routine(
     files: Sequence[FilePatch], *, title: str, call: StepCall
-) -> tuple[list[Finding], list[SkippedItem]]:
+) -> RoutineResult:
     """Review every file, chunk by chunk, concurrently (the router bounds each endpoint)."""
     chunk_tokens = max(MIN_CHUNK_TOKENS, call.agent.num_ctx // 2)
     jobs = []
@@ -85,33 +96,36 @@ async def review_routine(
         for index, chunk in enumerate(chunks):
             part = f" (part {index + 1} of {len(chunks)})" if len(chunks) > 1 else ""
             jobs.append(_review_chunk(patch.path, chunk, title, part, call))
-    findings: list[Finding] = []
-    skipped: list[SkippedItem] = []
-    for found, missed in await asyncio.gather(*jobs):
-        findings.extend(found)
-        skipped.extend(missed)
-    return findings, skipped
+    result = RoutineResult()
+    for chunk_result in await asyncio.gather(*jobs):
+        result.add(chunk_result)
+    return result
 
 
 async def _review_chunk(
     path: str, hunks: list[Hunk], title: str, part: str, call: StepCall
-) -> tuple[list[Finding], list[SkippedItem]]:
+) -> RoutineResult:
     diff = render_hunks(hunks).text
     try:
-        answer, _ = await call.ask(routine_message(path, title, diff, part), FileRemarks)
+        answer, ref = await call.ask(routine_message(path, title, diff, part), FileRemarks)
     except CALL_FAILURES as error:
-        return [], [SkippedItem(path=path, reason=f"routine review{part} failed: {error}")]
-    shown = sorted({n for hunk in hunks for n in hunk.new_lines()})
-    if not shown:  # only deletions: no line a comment could name
-        return [], []
-    return [
-        Finding(
-            path=path,
-            line=anchor(remark.line, shown),
-            severity=remark.severity,
-            body=sanitize(remark.body).strip(),
-            source="routine",
-        )
-        for remark in answer.findings
-        if sanitize(remark.body).strip()
-    ], []
+        reason = f"routine review{part} failed: {error}"
+        return RoutineResult(skipped=[SkippedItem(path=path, reason=reason, retry=True)])
+    result = RoutineResult()
+    if call.is_cloud(ref):
+        result.cloud_files[ref] = {path}
+    # The model's own line goes on: anchoring places it, moves it a little, or lists it in the
+    # review body. Nothing is snapped here, and nothing is dropped.
+    for remark in answer.findings:
+        body = sanitize(remark.body).strip()
+        if body:
+            result.findings.append(
+                Finding(
+                    path=path,
+                    line=remark.line,
+                    severity=remark.severity,
+                    body=body,
+                    source="routine",
+                )
+            )
+    return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,13 +75,28 @@ def triage_message(files: Sequence[FilePatch], title: str, body: str) -> str:
 
 
 async def triage(
-    files: Sequence[FilePatch], *, title: str, body: str, call: StepCall | None
+    files: Sequence[FilePatch],
+    *,
+    title: str,
+    body: str,
+    call: StepCall | None,
+    deep: Collection[str] = (),
 ) -> TriageResult:
-    """Sort `files`; with no triage step, or a failed one, every file counts as architectural."""
+    """Sort `files`; with no triage step, or a failed one, every file counts as architectural.
+    Paths in `deep` are architectural whatever the triage answers (our scan flagged them)."""
     if not files:
         return TriageResult()
     if call is None:
         return TriageResult(architectural=list(files))
+    result = await _ask(files, title, body, call)
+    for patch in [p for p in result.routine if p.path in deep]:
+        result.routine.remove(patch)
+        result.architectural.append(patch)
+        result.reasons[patch.path] = "text in it addresses the reviewer (flagged by our scan)"
+    return result
+
+
+async def _ask(files: Sequence[FilePatch], title: str, body: str, call: StepCall) -> TriageResult:
     try:
         answer, _ = await call.ask(triage_message(files, title, body), TriageAnswer)
     except CALL_FAILURES as error:
