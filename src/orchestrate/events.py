@@ -170,6 +170,13 @@ class SubscriberFailed(_Event):
     """What it raised, in one line."""
 
 
+class RunNotice(_Event):
+    """Something about the run as a whole the user should hear (a lock taken over, a resume)."""
+
+    type: Literal["run_notice"] = "run_notice"
+    text: str
+
+
 class RunFinished(_Event):
     """A run ended."""
 
@@ -196,6 +203,7 @@ Event = Annotated[
     | Escalated
     | ReviewVerdict
     | SubscriberFailed
+    | RunNotice
     | RunFinished,
     Field(discriminator="type"),
 ]

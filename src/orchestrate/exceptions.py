@@ -47,6 +47,15 @@ class RepoError(OrchestrateError):
     """The target directory is not a usable git repository for a run."""
 
 
+class RunLockedError(RepoError):
+    """Another live process is carrying out the run (or plan) asked for; the message names it."""
+
+
+class StorageError(OrchestrateError):
+    """A file could not be read or written (disk full, read-only, a lock): the message names the
+    file and what to do."""
+
+
 class EditRefusedError(OrchestrateError):
     """A model's edit was refused (outside allowed files, outside the repo, into .git, or malformed)."""
 

@@ -28,6 +28,7 @@ from orchestrate.events import (
     PlanReady,
     ReviewVerdict,
     RunFinished,
+    RunNotice,
     SubscriberFailed,
     SubtaskFinished,
     SubtaskStarted,
@@ -100,6 +101,8 @@ def _run_line(event: Event) -> str | None:
 
 def describe(event: Event) -> str | None:
     """One line for an event worth a log line; None for the chatty ones (tokens, costs, ...)."""
+    if isinstance(event, RunNotice):
+        return event.text
     return _subtask_line(event) or _run_line(event)
 
 

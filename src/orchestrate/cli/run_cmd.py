@@ -17,7 +17,7 @@ from rich.console import Console
 from orchestrate.cli.event_log import JsonLog
 from orchestrate.cli.preflight import Route, announce, preflight
 from orchestrate.cli.progress import make_progress
-from orchestrate.engine.batch import resume_run, run_plan
+from orchestrate.engine.batch import resume_holder_error, resume_run, run_plan
 from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.plan import AGENT_FOR_KIND
 from orchestrate.engine.plan_md import PlanDoc, load_plan
@@ -69,7 +69,9 @@ def _require_models(routes: list[Route], dry_run: bool) -> None:
             )
 
 
-async def _run(session: Session, doc: PlanDoc, args: RunArgs, console: Console) -> BatchReport:
+async def _run(
+    session: Session, doc: PlanDoc | None, args: RunArgs, console: Console
+) -> BatchReport:
     names = ("planner", "reviewer", *AGENT_FOR_KIND.values())
     routes = await preflight(session.config, local_only=args.local_only, names=names)
     for line in announce(routes):
@@ -81,8 +83,10 @@ async def _run(session: Session, doc: PlanDoc, args: RunArgs, console: Console) 
             stack.enter_context(listener)
             stack.callback(session.events.subscribe(listener))
         if args.resume is not None:
-            progress.begin_task(1, 1, "resuming", args.resume)
-            return await resume_run(session, str(args.plan), args.resume)
+            return await resume_run(
+                session, str(args.plan), args.resume, on_task=progress.begin_task
+            )
+        assert doc is not None
         return await run_plan(
             session,
             doc,
@@ -93,10 +97,18 @@ async def _run(session: Session, doc: PlanDoc, args: RunArgs, console: Console) 
         )
 
 
+def _opening_line(session: Session, doc: PlanDoc | None, args: RunArgs) -> str:
+    where = f"repo {session.repo}; ledger {session.ledger.path}"
+    if doc is None:
+        return f"resuming the plan of run {args.resume}; {where}"
+    return f"{len(doc.tasks)} task(s) from {args.plan}; {where}"
+
+
 def run(args: RunArgs) -> int:
     """Run the plan; print the report; return the exit status."""
     _check(args)
-    doc = load_plan(args.plan)
+    # A resume carries on the tasks saved when the plan started, whatever the file says now.
+    doc = load_plan(args.plan) if args.resume is None else None
     options = EngineOptions(
         concurrency=args.concurrency,
         local_only=args.local_only,
@@ -110,12 +122,10 @@ def run(args: RunArgs) -> int:
         budget_usd=args.budget,
         options=options,
     ) as session:
-        console.print(
-            f"{len(doc.tasks)} task(s) from {args.plan}; repo {session.repo}; "
-            f"ledger {session.ledger.path}",
-            markup=False,
-            soft_wrap=True,
-        )
+        busy = None if args.resume is None else resume_holder_error(session, args.resume)
+        if busy is not None:
+            raise busy
+        console.print(_opening_line(session, doc, args), markup=False, soft_wrap=True)
         report = asyncio.run(_run(session, doc, args, console))
     markdown = render_markdown(report)  # masked: reports quote errors that can echo a key
     print(render_json(report) if args.as_json else markdown.rstrip("\n"))

@@ -1,19 +1,36 @@
 """Every task of a plan.md, one after another, through a session; then the batch report.
 
-Tasks run one at a time, each on its own branch from the same HEAD: the concurrency that pays
-is among a task's subtasks, and one task's failure never stops the next.
+Tasks run one at a time, each on its own branch from the same commit: the concurrency that pays
+is among a task's subtasks, and one task's failure never stops the next. Before the first task
+starts, the plan's tasks and their run ids are saved (`batch_record`), so a resume of any of its
+runs carries on the whole plan, and one process at a time holds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 
+from orchestrate.engine.batch_record import (
+    BatchRecord,
+    BatchTask,
+    batch_holder,
+    batch_lock,
+    find_batch,
+    save_batch,
+)
 from orchestrate.engine.engine import RUN_ERRORS
 from orchestrate.engine.estimate import estimate_plan
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import PlanDoc, TaskSpec
 from orchestrate.engine.report import BatchReport, TaskReport, batch_report, plan_report, run_report
+from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_lock import RunLock, locked_error, run_holder
 from orchestrate.engine.session import Session, new_run_id, with_context
+from orchestrate.engine.workspace import head_commit
+from orchestrate.exceptions import OrchestrateError, RunLockedError, StorageError
+from orchestrate.ledger.report import CostReport
 
 TaskStarting = Callable[[int, int, str, str], None]
 """Told (index, total, title, run_id) as each task begins."""
@@ -41,6 +58,33 @@ async def _dry_run(
     )
 
 
+async def _dry_run_all(
+    session: Session,
+    doc: PlanDoc,
+    plan_file: str,
+    routes: Mapping[str, str | None],
+    on_task: TaskStarting | None,
+) -> BatchReport:
+    reports: list[TaskReport] = []
+    for index, spec in enumerate(doc.tasks, start=1):
+        task = with_context(spec, doc.context)
+        run_id = "dry-" + new_run_id(task.title, index)
+        if on_task is not None:
+            on_task(index, len(doc.tasks), task.title, run_id)
+        reports.append(await _dry_run(session, task, run_id, routes))
+    every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
+    return batch_report(plan_file, reports, every, session.pricer, True)
+
+
+@asynccontextmanager
+async def _holding(lock: RunLock) -> AsyncIterator[None]:
+    await asyncio.to_thread(lock.acquire)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 async def run_plan(
     session: Session,
     doc: PlanDoc,
@@ -52,26 +96,76 @@ async def run_plan(
 ) -> BatchReport:
     """Run (or, with `dry_run`, only plan) each task; `routes` maps agents to the model they
     will get, for the dry run's estimate."""
-    reports: list[TaskReport] = []
-    total = len(doc.tasks)
-    for index, spec in enumerate(doc.tasks, start=1):
-        task = with_context(spec, doc.context)
-        run_id = ("dry-" if dry_run else "") + new_run_id(task.title, index)
-        if on_task is not None:
-            on_task(index, total, task.title, run_id)
-        if dry_run:
-            reports.append(await _dry_run(session, task, run_id, routes or {}))
-            continue
-        result = await session.run(task, run_id)
-        attempts = session.ledger.attempts(run_id)
-        reports.append(run_report(result, attempts, session.pricer, session.budget_note()))
-    every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
-    return batch_report(plan_file, reports, every, session.pricer, dry_run)
+    if dry_run:
+        return await _dry_run_all(session, doc, plan_file, routes or {}, on_task)
+    start = await asyncio.to_thread(head_commit, session.repo)
+    tasks = [
+        BatchTask(run_id=new_run_id(spec.title, index), task=with_context(spec, doc.context))
+        for index, spec in enumerate(doc.tasks, start=1)
+    ]
+    record = BatchRecord(batch_id=tasks[0].run_id, plan_file=plan_file, start=start, tasks=tasks)
+    async with _holding(batch_lock(session.repo, record)):
+        save_batch(session.repo, record)
+        return await _carry_out(session, record, on_task)
 
 
-async def resume_run(session: Session, plan_file: str, run_id: str) -> BatchReport:
-    """Finish one killed run (or report the one that already finished), then the report."""
+def resume_holder_error(session: Session, run_id: str) -> RunLockedError | None:
+    """The error a resume of `run_id` would stop with because another process has it, if any:
+    asked before anything is printed, so the refusal is the only line the user sees."""
+    record = find_batch(session.repo, run_id)
+    if record is not None:
+        holder = batch_holder(session.repo, record)
+        return None if holder is None else locked_error(f"plan {record.plan_file}", holder)
+    holder = run_holder(session.repo, run_id)
+    return None if holder is None else locked_error(f"run {run_id}", holder)
+
+
+async def resume_run(
+    session: Session, plan_file: str, run_id: str, on_task: TaskStarting | None = None
+) -> BatchReport:
+    """Carry on the plan run `run_id` belongs to (every unfinished task of it), or that one run
+    when it was made alone; finished work is reported, not redone or paid again."""
+    record = find_batch(session.repo, run_id)
+    if record is not None:
+        async with _holding(batch_lock(session.repo, record)):
+            return await _carry_out(session, record, on_task)
+    if on_task is not None:
+        on_task(1, 1, "resuming", run_id)
     result = await session.resume(run_id)
     attempts = session.ledger.attempts(run_id)
     report = run_report(result, attempts, session.pricer, session.budget_note())
     return batch_report(plan_file, [report], attempts, session.pricer, False)
+
+
+async def _carry_out(
+    session: Session, record: BatchRecord, on_task: TaskStarting | None
+) -> BatchReport:
+    reports: list[TaskReport] = []
+    for index, item in enumerate(record.tasks, start=1):
+        if on_task is not None:
+            on_task(index, len(record.tasks), item.task.title, item.run_id)
+        reports.append(await _task(session, item, record.start))
+    every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
+    return batch_report(record.plan_file, reports, every, session.pricer, False)
+
+
+async def _task(session: Session, item: BatchTask, start: str) -> TaskReport:
+    """One task: resumed if its run was started, else started; its failure is its own."""
+    try:
+        if RepoFiles.of(session.repo).run(item.run_id).state.exists():
+            result = await session.resume(item.run_id)
+        else:
+            result = await session.run(item.task, item.run_id, start=start)
+    except (StorageError, RunLockedError):
+        raise  # the next task would meet the same full disk or the same other process
+    except OrchestrateError as error:
+        attempts = session.ledger.attempts(item.run_id)
+        return TaskReport(
+            task=item.task.title,
+            run_id=item.run_id,
+            status="failed",
+            cost=CostReport.from_attempts(attempts, session.pricer, item.run_id).totals,
+            detail=str(error),
+        )
+    attempts = session.ledger.attempts(item.run_id)
+    return run_report(result, attempts, session.pricer, session.budget_note())

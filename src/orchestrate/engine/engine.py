@@ -8,6 +8,8 @@ out. Everything it does is an event on the bus; it imports no UI.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +24,8 @@ from orchestrate.engine.planner import make_plan
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review, follow_up_subtasks
 from orchestrate.engine.reviewer import review_run
+from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_lock import run_lock
 from orchestrate.engine.run_state import (
     RunState,
     committed_results,
@@ -37,6 +41,7 @@ from orchestrate.events import (
     PlanReady,
     ReviewVerdict,
     RunFinished,
+    RunNotice,
     SubtaskFinished,
     SubtaskStatus,
 )
@@ -45,6 +50,7 @@ from orchestrate.exceptions import (
     NoModelAvailableError,
     OutputValidationError,
     PlanError,
+    RepoError,
 )
 from orchestrate.routing.router import Router
 
@@ -126,41 +132,94 @@ class Engine:
         self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
         return plan
 
+    def _check_agents(self) -> None:
+        for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
+            self._agent(name)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, run_id: str) -> AsyncIterator[None]:
+        """Run `run_id`'s lock for the block: no second process works on the same run."""
+        lock = run_lock(self.repo, run_id)
+        await asyncio.to_thread(lock.acquire)
+        try:
+            if lock.taken_over is not None:
+                self.events.emit(
+                    RunNotice(
+                        run_id=run_id,
+                        text=f"run {run_id}: taken over from {lock.taken_over.describe()}, "
+                        "which ended without finishing it",
+                    )
+                )
+            yield
+        finally:
+            lock.release()
+
     async def run(
-        self, task: TaskSpec, run_id: str, plan: Plan | None = None, continues: str | None = None
+        self,
+        task: TaskSpec,
+        run_id: str,
+        plan: Plan | None = None,
+        continues: str | None = None,
+        start: str | None = None,
     ) -> RunResult:
         """Carry out `task` on branch `orchestrate/<run_id>`; the user's tree is never touched.
 
         `plan` is one the user already approved (and maybe edited); without it the planner runs.
-        `continues` names an earlier run whose branch this one builds on (work sent back).
-        Progress is saved after each step, so `resume(run_id)` can finish a killed run.
+        `continues` names an earlier run whose branch this one builds on (work sent back);
+        `start` a commit to branch from instead of HEAD.
+        Progress is saved from before the branch is made and after each step, so
+        `resume(run_id)` can finish a run killed at any moment.
         """
-        for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
-            self._agent(name)
-        workspace = await asyncio.to_thread(Workspace.create, self.repo, run_id, continues)
-        run = _Run(self, workspace, RunState(run_id=run_id, task=task))
-        run.save()
-        if plan is not None:
-            run.set_plan(plan)
-            ids = [subtask.id for subtask in plan.subtasks]
-            self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
-        return await self._carry_on(run)
+        self._check_agents()
+        async with self._holding(run_id):
+            files = RepoFiles.of(self.repo).run(run_id)
+            if files.state.exists():
+                raise RepoError(
+                    f"run {run_id} was started before: finish it with "
+                    f"`orchestrate run --resume {run_id}` or pick another run id"
+                )
+            state = RunState(run_id=run_id, task=task, continues=continues, start=start)
+            save_state(files.state, state)
+            try:
+                workspace = await asyncio.to_thread(
+                    Workspace.create, self.repo, run_id, continues, start
+                )
+            except RepoError:
+                files.state.unlink()  # nothing was made: there is no run to resume
+                raise
+            run = _Run(self, workspace, state)
+            if plan is not None:
+                run.set_plan(plan)
+                ids = [subtask.id for subtask in plan.subtasks]
+                self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
+            return await self._carry_on(run)
 
     async def resume(self, run_id: str) -> RunResult:
-        """Finish a run a killed process left: finished subtasks and paid calls are not redone."""
-        for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
-            self._agent(name)
-        workspace = await asyncio.to_thread(Workspace.open, self.repo, run_id)
-        state = load_state(workspace.files.state)
-        if state.result is not None:
-            return state.result
-        await asyncio.to_thread(reset_worktree, workspace.path)
-        run = _Run(self, workspace, state)
-        await run.adopt_commits()
-        if state.plan is not None:
-            ids = [subtask.id for subtask in state.plan.subtasks]
-            self.events.emit(PlanReady(run_id=run_id, task=state.task.title, subtask_ids=ids))
-        return await self._carry_on(run)
+        """Finish a run a killed process left: finished subtasks and paid calls are not redone.
+
+        Only one process may do so at a time (`RunLockedError` names the other)."""
+        self._check_agents()
+        async with self._holding(run_id):
+            state = load_state(RepoFiles.of(self.repo).run(run_id).state)
+            if state.result is not None:
+                return state.result
+            workspace = await asyncio.to_thread(self._reopen, state)
+            await asyncio.to_thread(reset_worktree, workspace.path)
+            run = _Run(self, workspace, state)
+            await run.adopt_commits()
+            if state.plan is not None:
+                ids = [subtask.id for subtask in state.plan.subtasks]
+                self.events.emit(PlanReady(run_id=run_id, task=state.task.title, subtask_ids=ids))
+            return await self._carry_on(run)
+
+    def _reopen(self, state: RunState) -> Workspace:
+        """The run's workspace, made now if the process was killed before it was."""
+        try:
+            return Workspace.open(self.repo, state.run_id)
+        except RepoError:
+            if state.plan is not None:
+                raise  # work was done on a branch that is gone: nothing to carry on from
+            return Workspace.create(self.repo, state.run_id, state.continues, state.start)
 
     async def _carry_on(self, run: _Run) -> RunResult:
         """Plan if not yet planned, then work and review until the run is settled."""

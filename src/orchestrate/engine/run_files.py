@@ -56,6 +56,8 @@ class RunFiles:
     """Answers already paid for, replayed by a resume (JSON lines)."""
     home: Path
     """Scratch `HOME` for the run's checks, so they never see the user's."""
+    lock: Path
+    """Held (flock) by the one process carrying the run out (`run_lock`)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,13 @@ class RepoFiles:
             state=self.runs / f"{run_id}.json",
             responses=self.runs / f"{run_id}.responses.jsonl",
             home=self.root / "homes" / run_id,
+            lock=self.runs / f"{run_id}.lock",
         )
+
+    @property
+    def batches(self) -> Path:
+        """Each plan's tasks and their run ids (`batch_record`), and the plan's lock."""
+        return self.root / "batches"
 
     def saved_runs(self) -> list[RunFiles]:
         """Every run with saved progress, by id."""

@@ -29,6 +29,10 @@ class RunState(BaseModel):
     """The run's id."""
     task: TaskSpec
     """The task being carried out."""
+    continues: str | None = None
+    """The earlier run whose branch this one builds on, if any."""
+    start: str | None = None
+    """The commit to branch from, when not HEAD (a plan's tasks all start where the first did)."""
     plan: Plan | None = None
     """The plan, once made (a resume never plans again)."""
     batch: list[Subtask] = Field(default_factory=list)
@@ -45,19 +49,24 @@ class RunState(BaseModel):
     """The run's result, once it finished."""
 
 
-def save_state(path: Path, state: RunState) -> None:
-    """Write `state` atomically: the file holds the old state or the new one, never a mix."""
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that the file holds the old text or the new, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(state.model_dump_json())
+            out.write(text)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def save_state(path: Path, state: RunState) -> None:
+    """Write `state` atomically: the file holds the old state or the new one, never a mix."""
+    write_atomically(path, state.model_dump_json())
 
 
 def load_state(path: Path) -> RunState:

@@ -161,11 +161,14 @@ class Session:
         *,
         plan: Plan | None = None,
         continues: str | None = None,
+        start: str | None = None,
     ) -> RunResult:
         """Carry out one task on its own branch: with `plan`, the one the user approved; with
-        `continues`, building on that earlier run's branch (work sent back)."""
+        `continues`, building on that earlier run's branch (work sent back); with `start`,
+        branching from that commit instead of HEAD."""
         return await self._carry_out(
-            run_id, lambda engine: engine.run(task, run_id, plan=plan, continues=continues)
+            run_id,
+            lambda engine: engine.run(task, run_id, plan=plan, continues=continues, start=start),
         )
 
     async def resume(self, run_id: str) -> RunResult:

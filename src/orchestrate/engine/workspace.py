@@ -66,6 +66,15 @@ def _check_head(handle: git.Repo, repo: Path) -> str:
     return handle.head.commit.hexsha
 
 
+def head_commit(repo: Path) -> str:
+    """The commit a run made now would branch from; `RepoError` if there is none to use."""
+    handle = _open_repo(repo)
+    try:
+        return _check_head(handle, repo)
+    finally:
+        handle.close()
+
+
 def _common_dir(handle: git.Repo) -> Path:
     return Path(handle.common_dir).resolve()
 
@@ -130,16 +139,20 @@ class Workspace:
         return f"refs/orchestrate/bases/{run_id}"
 
     @classmethod
-    def create(cls, repo: Path, run_id: str, continues: str | None = None) -> Workspace:
+    def create(
+        cls, repo: Path, run_id: str, continues: str | None = None, start: str | None = None
+    ) -> Workspace:
         """Branch from HEAD and add a worktree for it; the user's checkout is left as it is.
 
         With `continues` (an earlier run's id), branch from that run's branch instead and keep its
         base, so the diff and the review cover the earlier run's work and this one's together.
+        With `start` (a commit), branch from it: a resumed plan's later tasks start where its
+        first ones did, whatever the user checked out since.
         """
         _check_run_id(run_id)
         handle = _open_repo(repo)
         try:
-            base = _check_head(handle, repo)
+            base = start or _check_head(handle, repo)
             common = _common_dir(handle)
             root = Path(handle.working_tree_dir or common)
         finally:
@@ -158,8 +171,10 @@ class Workspace:
         if path.exists():
             raise RepoError(f"{path} already exists: remove it or pick another run id")
         path.parent.mkdir(parents=True, exist_ok=True)
-        main.worktree("add", "--quiet", "-b", branch, str(path), start)
+        # The base ref first: a process killed between the two leaves a run `open` can finish
+        # making (a branch without its base could be neither opened nor made again).
         main.update_ref(cls._base_ref(run_id), base)
+        main.worktree("add", "--quiet", "-b", branch, str(path), start)
         return cls(root, files, base)
 
     @classmethod
