@@ -39,6 +39,7 @@ from tests.e2e.test_run_e2e import (
     write_agents,
 )
 
+from orchestrate.engine.run_files import RepoFiles
 from orchestrate.ledger.store import Ledger, default_ledger_path
 from orchestrate.testing.fake_server import Reply
 
@@ -174,3 +175,39 @@ def fake_env(fakes: Fakes) -> dict[str, str]:
         "ANTHROPIC_BASE_URL": fakes.claude.url,
         "OLLAMA_HOST": fakes.ollama.url,
     }
+
+
+def test_a_task_that_cannot_start_fails_alone_and_the_next_one_runs(
+    tmp_path: Path, repo: Path, fakes: Fakes
+) -> None:
+    fakes.claude.push(held(plan_for("a")))
+    agents = write_agents(tmp_path, fakes)
+    plan = tmp_path / "plan.md"
+    plan.write_text(THREE_TASKS)
+    args = (str(plan), "--agents", str(agents), "--concurrency", "1")
+    first = start(repo, fakes, *args)
+    try:
+        wait_for("task 1's planning", lambda: posts(fakes.claude) == 1, first)
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    [run_a] = run_ids(repo)
+    [record] = RepoFiles.of(repo).batches.glob("*.json")
+    run_b = json.loads(record.read_text())["tasks"][1]["run_id"]
+    # Something of the user's sits where task 2's worktree would go: task 2 cannot start.
+    blocker = RepoFiles.of(repo).run(run_b).worktree
+    blocker.mkdir(parents=True)
+    (blocker / "keep.txt").write_text("mine\n")
+    fakes.claude.push(plan_for("a"), APPROVE_REPLY, plan_for("c"), APPROVE_REPLY)
+    fakes.ollama.push(edit_for("a"), edit_for("c"))
+
+    resumed = orchestrate(repo, fakes, *args, "--json", "--resume", run_a)
+
+    assert resumed.returncode == 1, resumed.stderr
+    fakes.drained()
+    tasks = json.loads(resumed.stdout)["tasks"]
+    assert [t["status"] for t in tasks] == ["approved", "failed", "approved"]
+    assert tasks[1]["run_id"] == run_b
+    assert tasks[1]["detail"] == f"{blocker} already exists: remove it or pick another run id"
+    assert (blocker / "keep.txt").read_text() == "mine\n"
+    assert git(repo, "show", f"{tasks[2]['branch']}:c.py") == "C = 1\n"

@@ -105,9 +105,18 @@ def test_paths_are_normalised() -> None:
         ("intro\n\n## Empty\n\n## Next\nwork\n", r"^plan\.md:3: task 'Empty' has no instructions"),
         ("## \nbody\n", r"^plan\.md:1: task has no title"),
         ("- [ ]\n", r"^plan\.md:1: task has no title"),
-        ("## T\nx\n\nfiles: /etc/passwd\n", r"^plan\.md:4: file path '/etc/passwd' is absolute"),
-        ("## T\nx\nfiles: a.py, ../b.py\n", r"^plan\.md:3: file path '\.\./b\.py' leaves the repo"),
-        ("## T\nx\nfiles: C:\\w\\a.py\n", r"^plan\.md:3: file path 'C:/w/a\.py' is absolute"),
+        (
+            "## T\nx\n\nfiles: /etc/passwd\n",
+            r"^plan\.md:4: task 'T': file path '/etc/passwd' is absolute",
+        ),
+        (
+            "## T\nx\nfiles: a.py, ../b.py\n",
+            r"^plan\.md:3: task 'T': file path '\.\./b\.py' leaves the repo",
+        ),
+        (
+            "## T\nx\nfiles: C:\\w\\a.py\n",
+            r"^plan\.md:3: task 'T': file path 'C:/w/a\.py' is absolute",
+        ),
         ("## T\nx\nfiles: ,\n", r"^plan\.md:3: files: names no files"),
         ("## T\nx\ncheck: ``\n", r"^plan\.md:3: check: has no command"),
     ],
@@ -184,3 +193,23 @@ def test_any_text_gives_tasks_or_plan_error(text: str) -> None:
         assert task.title
         assert task.instructions.strip()
         assert all(not f.startswith("/") and ".." not in f.split("/") for f in task.files)
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        (".git/config", "files under .git may not be edited"),
+        (".GIT/hooks/pre-commit", "files under .git may not be edited"),
+        ("src/.git./HEAD", "files under .git may not be edited"),
+        ("~notes.py", "nor a leading '~'"),
+        ("a\x01b.py", "control character"),
+        ("notes\x7f.md", "control character"),
+    ],
+)
+def test_a_path_no_run_could_edit_is_refused_when_the_plan_is_read(raw: str, why: str) -> None:
+    text = f"# Plan\n\n## First\ndo it\nfiles: a.py\n\n## Second\nthen this\nfiles: b.py, {raw}\n"
+    with pytest.raises(PlanError) as refused:
+        parse_plan(text)
+    message = str(refused.value)
+    assert message.startswith(f"plan.md:9: task 'Second': file path {raw!r} is refused: ")
+    assert why in message and "\n" not in message

@@ -291,3 +291,22 @@ async def test_build_makes_an_ollama_model() -> None:
     assert isinstance(built, OllamaModel)
     assert built.ref == f"box:{NAME}"
     await built.aclose()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_429_carries_its_retry_after(
+    fake: FakeOllama, model: OllamaModel, stream: bool
+) -> None:
+    fake.push(Reply(status=429, error="too many requests", headers={"retry-after": "7"}))
+    streamed: list[str] = []
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the type is what is under test
+        await model.request(ask(), streamed.append if stream else None)
+    failure = model.classify(caught.value)
+
+    assert failure is not None
+    assert (failure.kind, failure.error_class, failure.retry_after) == (
+        FailureKind.RETRY,
+        "rate_limit",
+        7.0,
+    )

@@ -185,3 +185,22 @@ async def test_rate_limit_with_retry_after_then_success_on_the_cloud(
         "retry",
         "ok",
     ]
+
+
+async def test_ollamas_429_waits_as_long_as_its_retry_after_says(
+    servers: tuple[FakeOllama, FakeOpenAI, FakeAnthropic],
+) -> None:
+    ollama, vllm, claude = servers
+    ollama.push(Reply(status=429, error="too many requests", headers={"retry-after": "7"}))
+    ollama.push(Reply(text="ok", input_tokens=10, output_tokens=2))
+    sleeps = Sleeps()
+    cfg = config(ollama.url, vllm.url, claude.url)
+    router = Router(cfg, Ledger(None), run_id="wire", sleep=sleeps)
+    try:
+        routed = await router.complete(cfg.agents["coder"], REQUEST)
+    finally:
+        await router.aclose()
+
+    assert routed.model_ref == CHAIN[0]
+    [wait] = sleeps.waits
+    assert wait >= 7.0

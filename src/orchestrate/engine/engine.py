@@ -359,11 +359,14 @@ class _Run:
         return review
 
     def status(self) -> Status:
-        """Approved only on the reviewer's word AND passing checks; the reviewer's word alone
+        """Approved only on the reviewer's word AND every subtask done AND passing checks; the
+        reviewer's word alone
         (no check verified the work) counts only if the user accepted that (`accept_unchecked`)."""
         review = self.state.review
         if review is None or review.verdict != "approve":
             return "changes_requested"
+        if any(result.status != "done" for result in self.state.results):
+            return "changes_requested"  # the reviewer's word does not cover work never done
         checks = self.state.task_checks
         if checks:
             return "approved" if all(check.ok for check in checks) else "changes_requested"

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field
 
+from orchestrate.engine.edits.paths import path_problem
 from orchestrate.exceptions import PlanError
 
 MAX_PLAN_BYTES = 1024 * 1024
@@ -77,16 +78,22 @@ def _split_lines(text: str) -> list[_Line]:
     return lines
 
 
-def _clean_path(source: str, line: int, raw: str) -> str:
+def _clean_path(source: str, line: int, raw: str, title: str) -> str:
     # A backslash in a plan is a Windows separator, not part of a name.
     path = raw.strip().strip("`'\"").strip().replace("\\", "/")
+    source = f"{source}:{line}: task {title!r}"
     if path.startswith("/") or _DRIVE.match(path):
-        raise _fail(source, line, f"file path {path!r} is absolute (name it relative to the repo)")
+        raise _fail(source, None, f"file path {path!r} is absolute (name it relative to the repo)")
     parts = [p for p in PurePosixPath(path).parts if p != "."]
     if ".." in parts:
-        raise _fail(source, line, f"file path {path!r} leaves the repo (remove the '..')")
+        raise _fail(source, None, f"file path {path!r} leaves the repo (remove the '..')")
     if not parts:
-        raise _fail(source, line, f"file path {raw.strip()!r} names no file (give a file path)")
+        raise _fail(source, None, f"file path {raw.strip()!r} names no file (give a file path)")
+    # The rule every edit is held to, applied now: a path no run could edit is refused before
+    # any branch is made, not when the run that needs it starts.
+    problem = path_problem(path)
+    if problem is not None:
+        raise _fail(source, None, f"file path {path!r} is refused: {problem} (fix the line)")
     return "/".join(parts)
 
 
@@ -96,7 +103,9 @@ def _unquote_command(raw: str) -> str:
     return match.group(2).strip() if match else value
 
 
-def _take_directives(source: str, body: list[_Line]) -> tuple[list[str], list[str], list[str]]:
+def _take_directives(
+    source: str, title: str, body: list[_Line]
+) -> tuple[list[str], list[str], list[str]]:
     """Split body lines into (instruction lines, files, checks)."""
     kept: list[str] = []
     files: list[str] = []
@@ -112,7 +121,9 @@ def _take_directives(source: str, body: list[_Line]) -> tuple[list[str], list[st
                     source, line.number, "files: names no files (list paths, comma-separated)"
                 )
             files.extend(
-                p for p in (_clean_path(source, line.number, n) for n in names) if p not in files
+                p
+                for p in (_clean_path(source, line.number, n, title) for n in names)
+                if p not in files
             )
         else:
             command = _unquote_command(match.group(2))
@@ -132,7 +143,7 @@ def _make_task(source: str, title: str, line: int, body: list[_Line], own: bool)
     """`own`: a checklist item may stand as its own instruction."""
     if not title:
         raise _fail(source, line, "task has no title (write one after '## ' or '- [ ] ')")
-    kept, files, checks = _take_directives(source, _dedent(body))
+    kept, files, checks = _take_directives(source, title, _dedent(body))
     instructions = "\n".join(kept).strip("\n")
     if not instructions.strip():
         if not own:

@@ -254,7 +254,20 @@ def _classify_response(error: ollama.ResponseError) -> Failure:
     if status == 500 and _OUT_OF_MEMORY.search(text):
         # Retrying cannot free memory; a smaller model next in the chain may fit.
         return Failure(FailureKind.MOVE_ON, "out_of_memory", text)
-    return classify_status(status, text)
+    return classify_status(status, text, _retry_after(error))
+
+
+def _retry_after(error: ollama.ResponseError) -> str | None:
+    """The response's `Retry-After` (RFC 9110 section 10.2.3,
+    https://www.rfc-editor.org/rfc/rfc9110#field.retry-after), which a rate-limiting server or
+    proxy in front of Ollama sends with a 429 or 503. The SDK raises `ResponseError` inside its
+    `except httpx.HTTPStatusError` (`ollama/_client.py`, `from None`), so that error and its
+    response are still the `__context__`."""
+    context = error.__context__
+    if isinstance(context, httpx.HTTPStatusError):
+        value: str | None = context.response.headers.get("retry-after")
+        return value
+    return None
 
 
 def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:

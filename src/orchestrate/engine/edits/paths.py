@@ -29,25 +29,34 @@ def _parts(raw: str) -> list[str]:
     return [part for part in raw.strip().replace("\\", "/").split("/") if part not in ("", ".")]
 
 
-def normalise_edit_path(raw: str) -> str:
-    """`raw` as a clean posix path relative to the root, or `EditRefusedError` saying why not."""
+def path_problem(raw: str) -> str | None:
+    """Why `raw` cannot name a file a run may edit, or None when it can. The one rule for paths
+    from a plan.md `files:` line, a planner's plan and a worker's edit alike."""
     if "\x00" in raw:
-        raise _refuse(raw, "the name contains a NUL byte")
+        return "the name contains a NUL byte"
     if _CONTROL.search(raw):
-        raise _refuse(raw, "the name contains a control character")
+        return "the name contains a control character"
     text = raw.strip().replace("\\", "/")
     if not text:
-        raise _refuse(raw, "the file name is empty")
+        return "the file name is empty"
     if text.startswith(("/", "~")) or _DRIVE.match(text):
-        raise _refuse(raw, "absolute paths are not allowed; use a path relative to the repository")
+        return "absolute paths are not allowed (nor a leading '~'); use a path relative to the repository"
     parts = _parts(text)
     if not parts:
-        raise _refuse(raw, "the path names no file")
+        return "the path names no file"
     if ".." in parts:
-        raise _refuse(raw, "'..' is not allowed in paths")
+        return "'..' is not allowed in paths"
     if any(_is_git(part) for part in parts):
-        raise _refuse(raw, "files under .git may not be edited")
-    return "/".join(parts)
+        return "files under .git may not be edited"
+    return None
+
+
+def normalise_edit_path(raw: str) -> str:
+    """`raw` as a clean posix path relative to the root, or `EditRefusedError` saying why not."""
+    problem = path_problem(raw)
+    if problem is not None:
+        raise _refuse(raw, problem)
+    return "/".join(_parts(raw))
 
 
 def _check_allowed(raw: str, relative: str, allowed: Collection[str], via: str = "") -> None:
