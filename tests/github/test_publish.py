@@ -43,10 +43,12 @@ def test_a_line_further_away_goes_to_the_body_as_named() -> None:
     assert len(draft.listed) == 2
 
 
-def test_no_line_goes_to_the_body() -> None:
-    draft = draft_review(HEAD, [finding(0, body="The whole file lacks tests.")], FILES, 25)
-    assert draft.comments == []
-    assert "- `app.py`: 🟠 **warning**: The whole file lacks tests." in draft.body
+def test_no_line_goes_to_the_body_even_next_to_line_one() -> None:
+    top = [parse_patch("new.py", "added", "@@ -0,0 +1,2 @@\n+a = 1\n+b = 2", additions=2)]
+    found = [finding(0, "new.py", "The whole file lacks tests."), finding(-3, "new.py", "Odd.")]
+    draft = draft_review(HEAD, found, top, 25)
+    assert draft.comments == []  # line 1 is one away, but 0 is no line of the file
+    assert "- `new.py`: 🟠 **warning**: The whole file lacks tests." in draft.body
 
 
 def test_files_outside_the_diff_and_the_prs_own_text_go_to_the_body() -> None:
