@@ -123,7 +123,7 @@ def write_agents(agents: Path, claude_url: str, ollama_url: str) -> None:
     )
     chains = {
         "triage": "model: anthropic:claude-haiku-4-5\nfallbacks: [ollama:qwen2.5-coder:7b]\n",
-        "deep-reviewer": "model: anthropic:claude-sonnet-4-5\nfallbacks: [ollama:qwen2.5-coder:7b]\n",
+        "deep-reviewer": "model: anthropic:claude-sonnet-4-6\nfallbacks: [ollama:qwen2.5-coder:7b]\n",
         "routine-reviewer": "model: ollama:qwen2.5-coder:7b\nprivacy: local_only\n",
         "review-formatter": "model: ollama:qwen2.5-coder:7b\nprivacy: local_only\n",
     }
