@@ -35,7 +35,7 @@ class AttemptFinished(_Event):
     model: str
     tier: str
     outcome: str
-    """ok, retry, move_on, context_overflow, stop, invalid_output."""
+    """ok, retry, move_on, context_overflow, truncated, stop, invalid_output."""
     error_class: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
@@ -60,6 +60,21 @@ class ModelSkipped(_Event):
     agent: str
     model: str
     reason: str
+
+
+class PromptTruncated(_Event):
+    """A server answered after reading only part of the prompt: the answer was discarded and the
+    call moves on to a model with a larger window."""
+
+    type: Literal["prompt_truncated"] = "prompt_truncated"
+    agent: str
+    model: str
+    read_tokens: int
+    """Prompt tokens the server says it read."""
+    sent_tokens: int
+    """Prompt tokens sent, at the least."""
+    window: int
+    """The window the server ran the model with."""
 
 
 class TokenStreamed(_Event):
@@ -191,6 +206,7 @@ Event = Annotated[
     | AttemptFinished
     | ModelSwapped
     | ModelSkipped
+    | PromptTruncated
     | TokenStreamed
     | CostUpdated
     | PlanReady

@@ -31,6 +31,10 @@ class NoModelAvailableError(OrchestrateError):
     """Every model in an agent's fallback chain failed or was skipped."""
 
 
+class PromptTooLargeError(NoModelAvailableError):
+    """The prompt fits no model of the chain: the work must be given in smaller pieces."""
+
+
 class PriceUnknownError(OrchestrateError):
     """A cloud model has no price, so its cost could not be recorded honestly."""
 

@@ -98,6 +98,7 @@ class Harness:
         *,
         num_ctx: int = 8192,
         max_tokens: int = 4096,
+        cloud: dict[str, PriceEntry] | None = None,
     ) -> None:
         self.agent = AgentConfig(
             name="coder",
@@ -109,10 +110,12 @@ class Harness:
             num_ctx=num_ctx,
             max_tokens=max_tokens,
         )
+        # `scloud:<name>` models named in `cloud` are scripted cloud models at those prices.
+        endpoints = {**BUILTIN_ENDPOINTS, "scloud": EndpointConfig(kind="scripted", tier="cloud")}
         config = OrchestrateConfig(
             agents={"coder": self.agent},
-            endpoints=dict(BUILTIN_ENDPOINTS),
-            prices=packaged_prices().prices,
+            endpoints=endpoints,
+            prices={**packaged_prices().prices, **(cloud or {})},
             reference_model="anthropic:claude-sonnet-4-5",
         )
         self.events: list[Event] = []
@@ -308,7 +311,8 @@ async def test_prompt_too_large_for_num_ctx_fails_clearly_without_sending(
 
     assert result.status == "failed"
     assert result.failure == "task"
-    assert "does not fit scripted:small (num_ctx 1024)" in result.detail
+    assert "the prompt fits no model of its chain" in result.detail
+    assert "do not fit the 1,024-token window (num_ctx 1024)" in result.detail
     assert model.requests == []
 
 
@@ -338,15 +342,8 @@ async def test_a_subtask_touching_a_private_path_never_reaches_a_cloud_model(
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "notes")
     cloud = scripted("big", [])
     local = scripted("w1", [whole("calc.py", GOOD)])
-    harness = Harness(repo, ["scloud:big", "scripted:w1"])
-    harness.ctx.router.config = harness.ctx.router.config.model_copy(
-        update={
-            "endpoints": {
-                **BUILTIN_ENDPOINTS,
-                "scloud": EndpointConfig(kind="scripted", tier="cloud"),
-            },
-            "prices": {**packaged_prices().prices, "scloud:big": PriceEntry(input=3, output=15)},
-        }
+    harness = Harness(
+        repo, ["scloud:big", "scripted:w1"], cloud={"scloud:big": PriceEntry(input=3, output=15)}
     )
 
     task = sub_task(read_files=["README.md", "secrets/notes.txt"])
@@ -389,3 +386,27 @@ async def test_a_model_that_only_writes_unparseable_files_commits_nothing(
     assert "not valid Python" in result.detail
     assert harness.workspace.commits() == []
     assert (harness.workspace.path / "calc.py").read_text() == ORIGINAL
+
+
+async def test_a_prompt_too_big_for_the_first_model_goes_to_a_larger_one_in_the_chain(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    # A file the 1024-token local model cannot take with the prompt around it; the cloud model
+    # after it in the chain (200K tokens) can. The subtask moves on instead of failing.
+    padded = ORIGINAL + "# padding\n" * 400
+    (repo / "calc.py").write_text(padded)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "big")
+    small = scripted("small", [])
+    big = scripted("big", [whole("calc.py", padded + GOOD.removeprefix(ORIGINAL))])
+    cloud = {"scloud:big": PriceEntry(input=3, output=15, context_window=200_000)}
+    harness = Harness(
+        repo, ["scripted:small", "scloud:big"], num_ctx=1024, max_tokens=512, cloud=cloud
+    )
+
+    result = await Worker(harness.ctx, harness.agent, sub_task(read_files=[])).run()
+
+    assert result.status == "done", result.detail
+    assert result.model == "scloud:big"
+    assert small.requests == []
+    assert result.escalations == []  # not an escalation: the small model was never asked
+    assert len(big.requests) == 1

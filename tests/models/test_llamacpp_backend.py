@@ -242,3 +242,30 @@ def test_real_packaged_gguf_is_assembled_once_and_reused(
     assert second.path.stat().st_ino == stamp.st_ino
     assert second.path.stat().st_mtime_ns == stamp.st_mtime_ns
     assert [p.name for p in tmp_path.iterdir()] == [first.path.name]  # no partial file left
+
+
+@pytest.mark.real_model
+async def test_real_token_count_is_the_completions_own_and_decides_the_fit(gemma: Any) -> None:
+    from orchestrate.config.schema import AgentConfig, OrchestrateConfig
+    from orchestrate.ledger.prices import packaged_prices
+    from orchestrate.ledger.pricing import Pricer
+    from orchestrate.routing.fit import PromptFit, estimate_request
+    from orchestrate.routing.model_facts import ModelFacts
+
+    request = _ask("word " * 1300, num_ctx=2048, max_tokens=8)
+    # Three characters a token would refuse it; gemma's own tokenizer says it fits.
+    assert estimate_request(request) + 8 > 2048
+    agent = AgentConfig(name="coder", model="llamacpp:gemma3-270m", system_prompt="", num_ctx=2048)
+    config = OrchestrateConfig(
+        agents={"coder": agent},
+        endpoints=dict(BUILTIN_ENDPOINTS),
+        prices=packaged_prices().prices,
+        reference_model="anthropic:claude-sonnet-4-6",
+    )
+    fit = await PromptFit(ModelFacts(config, Pricer.from_config(config))).measure(
+        agent, gemma, request
+    )
+    assert fit.counted and fit.fits
+
+    response = await gemma.request(request)
+    assert fit.prompt_tokens == response.usage.input_tokens

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from orchestrate.config.schema import EndpointConfig
-from orchestrate.exceptions import ContextOverflowError, OrchestrateError, StreamInterruptedError
+from orchestrate.exceptions import OrchestrateError, StreamInterruptedError
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
 from orchestrate.models.ollama import DEFAULT_NUM_CTX, OllamaModel, build
 from orchestrate.models.registry import infer_model
@@ -173,14 +173,30 @@ async def test_model_missing_from_installed_list_gets_ollamas_404(
     assert len(fake.script) == 1  # Ollama refuses before the model is ever run
 
 
-async def test_silent_truncation_is_an_overflow(fake: FakeOllama, model: OllamaModel) -> None:
+async def test_a_silently_cut_prompt_comes_back_marked_with_its_counts(
+    fake: FakeOllama, model: OllamaModel
+) -> None:
     # Asked for 8192 but Ollama clamped the model to 2048 and read only what fitted.
     fake.loaded, fake.context_length = [NAME], 2048
-    fake.push(Reply(text="confident nonsense", prompt_tokens_reported=2040))
-    error, failure = await failure_of(model, ask("x" * 15_000, num_ctx=8192, max_tokens=512))
-    assert isinstance(error, ContextOverflowError)
-    assert "truncated" in str(error)
-    assert failure.kind is FailureKind.CONTEXT_OVERFLOW
+    fake.push(Reply(text="confident nonsense", input_tokens=9, prompt_tokens_reported=2040))
+    response = await model.request(ask("x" * 15_000, num_ctx=8192, max_tokens=512))
+    assert response.truncation is not None
+    assert (response.truncation.read_tokens, response.truncation.window) == (2040, 2048)
+    assert response.truncation.sent_tokens == 15_017 // 4.5  # system prompt and turn, at 4.5
+    assert response.usage.input_tokens == 2040  # the tokens were spent all the same
+
+
+@pytest.mark.parametrize("read", [32768, 16_500])
+async def test_a_cut_code_prompt_is_caught_though_code_has_few_characters_a_token(
+    fake: FakeOllama, model: OllamaModel, read: int
+) -> None:
+    # ~52K tokens of Python (3.3 characters a token) asked with num_ctx 131072 of a model Ollama
+    # runs at 32768: older runners kept the window's worth, newer ones the start and half of it.
+    # At 6 characters a token (the old guess) 32,768 tokens read looked like all of it.
+    fake.loaded, fake.context_length = [NAME], 32768
+    fake.push(Reply(text="an answer to half a question", prompt_tokens_reported=read))
+    response = await model.request(ask("def f(x):\n    return x\n" * 7_150, num_ctx=131_072))
+    assert response.truncation is not None and response.truncation.window == 32768
 
 
 @pytest.mark.parametrize(("reported", "running_window"), [(300, 2048), (1500, 8192)])
@@ -195,13 +211,25 @@ async def test_prompt_cache_counts_are_not_taken_for_truncation(
     assert probed is (reported >= 1024)  # too few tokens to fill any window: no need to ask
 
 
-async def test_overflow_is_refused_before_sending(fake: FakeOllama, model: OllamaModel) -> None:
-    with pytest.raises(ContextOverflowError, match="num_ctx=4096") as caught:
-        await model.request(ask("x" * 10_000, num_ctx=4096, max_tokens=1024))
-    assert model.classify(caught.value) == Failure(
-        FailureKind.CONTEXT_OVERFLOW, "context_overflow", str(caught.value)
-    )
-    assert fake.requests == []
+async def test_the_window_asked_and_the_one_the_server_runs(
+    fake: FakeOllama, model: OllamaModel
+) -> None:
+    assert model.context_asked(ModelSettings(num_ctx=131_072)) == 131_072
+    assert model.context_asked(ModelSettings()) == DEFAULT_NUM_CTX
+    assert await model.served_window() is None  # /api/show names no context length
+    fake.trained_length = 32768
+    assert await model.served_window() == 32768
+    assert [r.path for r in fake.requests] == ["/api/show", "/api/show"]
+
+
+async def test_a_server_that_cannot_shift_its_context_says_so_and_it_is_an_overflow(
+    fake: FakeOllama, model: OllamaModel
+) -> None:
+    # Models that cannot shift (deepseek2) get a 400 instead of a silent cut (llm/llama_server.go).
+    body = json.loads((ERRORS / "ollama_400_prompt_too_long.json").read_text())
+    fake.push(Reply(status=400, error=body["error"]))
+    _, failure = await failure_of(model, ask())
+    assert (failure.kind, failure.error_class) == (FailureKind.CONTEXT_OVERFLOW, "context_overflow")
 
 
 async def test_stream_cut_after_first_token_is_interrupted(

@@ -11,7 +11,8 @@ from orchestrate.routing.failures import Failure, FailureKind
 from .router_support import agent, make_config, make_router, scripted
 
 REQUEST = ModelRequest(
-    messages=(Message(role="user", content="write hello()"),), settings=ModelSettings()
+    messages=(Message(role="user", content="write hello()"),),
+    settings=ModelSettings(max_tokens=100),
 )
 
 

@@ -121,7 +121,8 @@ async def test_chain_moves_on_for_the_right_errors_and_costs_match_usage(
     )
     # claude-sonnet-4-5: $3 in, $15 out, $0.30 cache read, $3.75 cache write per Mtok.
     assert ok.cost_usd == pytest.approx((1200 * 3 + 40 * 15 + 800 * 0.3 + 100 * 3.75) / 1e6)
-    assert len(ollama.requests) == 3 and len(vllm.requests) == 1 and len(claude.requests) == 1
+    chats = [r for r in ollama.requests if r.path == "/api/chat"]
+    assert len(chats) == 3 and len(vllm.requests) == 1 and len(claude.requests) == 1
     for fake in servers:
         fake.assert_drained()
 

@@ -26,6 +26,7 @@ from orchestrate.events import (
     ModelSkipped,
     ModelSwapped,
     PlanReady,
+    PromptTruncated,
     ReviewVerdict,
     RunFinished,
     RunNotice,
@@ -92,6 +93,16 @@ def _run_line(event: Event) -> str | None:
             return f"review: {event.verdict} ({event.comments} comments)"
         case RunFinished():
             return f"run {'approved' if event.ok else 'not approved'}: {event.detail}"
+    return None
+
+
+def _warning_line(event: Event) -> str | None:
+    match event:
+        case PromptTruncated():
+            return (
+                f"{event.agent}: {event.model} read only {event.read_tokens:,} of at least "
+                f"{event.sent_tokens:,} prompt tokens (it runs {event.window:,}): answer discarded"
+            )
         case SubscriberFailed():
             return (
                 f"warning: {event.subscriber} stopped ({event.error}); the run goes on without it"
@@ -103,7 +114,7 @@ def describe(event: Event) -> str | None:
     """One line for an event worth a log line; None for the chatty ones (tokens, costs, ...)."""
     if isinstance(event, RunNotice):
         return event.text
-    return _subtask_line(event) or _run_line(event)
+    return _subtask_line(event) or _run_line(event) or _warning_line(event)
 
 
 class _Listener:
@@ -210,7 +221,7 @@ class LiveProgress(_Listener):
             if view is not None:
                 _update(view, event)
         notable = Escalated | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed
-        if isinstance(event, notable | SubscriberFailed):
+        if isinstance(event, notable | SubscriberFailed | PromptTruncated):
             self._log(event)
 
     def _render(self) -> RenderableType:

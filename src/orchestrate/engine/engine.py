@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
 from orchestrate.engine.checks import run_checks
 from orchestrate.engine.edits import FormatStats
-from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask, plan_as_written
+from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.planner import make_plan
+from orchestrate.engine.planner import plan_task
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review, follow_up_subtasks
 from orchestrate.engine.reviewer import review_run
@@ -47,7 +47,6 @@ from orchestrate.events import (
 )
 from orchestrate.exceptions import (
     ConfigError,
-    NoModelAvailableError,
     OutputValidationError,
     PlanError,
     RepoError,
@@ -56,9 +55,6 @@ from orchestrate.routing.router import Router
 
 RUN_ERRORS = (*INFRASTRUCTURE_ERRORS, OutputValidationError, PlanError)
 """Planner or reviewer failures that end a run as `failed` (the branch keeps what was done)."""
-PLAN_UNAVAILABLE = (NoModelAvailableError, OutputValidationError, PlanError)
-"""No model produced a valid plan: a task that names its files can still run as written.
-A rejected request, a privacy block or a spent budget are not papered over this way."""
 Status = Literal["approved", "changes_requested", "unchecked", "failed"]
 
 
@@ -112,21 +108,12 @@ class Engine:
 
     async def _plan(self, task: TaskSpec, root: Path, run_id: str) -> Plan:
         private = self.options.local_only
-        try:
-            plan = await make_plan(self.router, self._agent("planner"), task, root, private=private)
-        except PLAN_UNAVAILABLE as error:
-            if not task.files:
-                raise
-            # A task that names its files is already a plan of one subtask: degrade to it
-            # rather than fail, and say so (the reviewer still judges the result).
-            plan = plan_as_written(task.title, task.instructions, task.files, task.checks)
+        agent = self._agent("planner")
+        plan, said = await plan_task(self.router, agent, task, root, private=private)
+        if said:
+            # Degrading to the task as written is said where the user looks.
             self.events.emit(
-                SubtaskStatus(
-                    run_id=run_id,
-                    subtask_id="task",
-                    status="queued",
-                    detail=f"planner failed ({error}); running the task as written",
-                )
+                SubtaskStatus(run_id=run_id, subtask_id="task", status="queued", detail=said)
             )
         ids = [subtask.id for subtask in plan.subtasks]
         self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))

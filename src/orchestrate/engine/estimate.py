@@ -13,10 +13,10 @@ from pydantic import BaseModel
 
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.engine.plan import Plan, Subtask
-from orchestrate.engine.prompts import CHARS_PER_TOKEN
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.models.base import Usage
 from orchestrate.models.registry import split_ref
+from orchestrate.routing.fit import CHARS_PER_TOKEN
 
 PROMPT_OVERHEAD_CHARS = 2000
 """Instructions and framing every worker or reviewer prompt carries besides the files."""

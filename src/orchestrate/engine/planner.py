@@ -12,14 +12,22 @@ from pathlib import Path
 
 from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.edits.paths import resolve_edit_path
-from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan import Plan, plan_as_written
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.prompts import Files, render_planner
 from orchestrate.engine.repomap import repo_map
-from orchestrate.exceptions import EditRefusedError, PlanError
+from orchestrate.exceptions import (
+    EditRefusedError,
+    NoModelAvailableError,
+    OutputValidationError,
+    PlanError,
+)
 from orchestrate.models.base import Message, ModelRequest
 from orchestrate.routing.router import Router
 
+PLAN_UNAVAILABLE = (NoModelAvailableError, OutputValidationError, PlanError)
+"""No model produced a valid plan: a task that names its files can still run as written.
+A rejected request, a privacy block or a spent budget are not papered over this way."""
 REPO_MAP_TOKENS = 4000
 """Size of the repo map shown to a cloud planner."""
 FILE_CHARS = 60_000
@@ -61,3 +69,17 @@ async def make_plan(
     if routed.output is None:  # the router parses whenever an output type is given
         raise PlanError(f"planner {routed.model_ref} returned no plan; run again")
     return routed.output
+
+
+async def plan_task(
+    router: Router, agent: AgentConfig, task: TaskSpec, root: Path, *, private: bool = False
+) -> tuple[Plan, str]:
+    """A plan from the planner's chain, or, when no model of it could plan and the task names its
+    files, the task as written (a plan of one subtask): the plan and what was said about it."""
+    try:
+        return await make_plan(router, agent, task, root, private=private), ""
+    except PLAN_UNAVAILABLE as error:
+        if not task.files:
+            raise
+        plan = plan_as_written(task.title, task.instructions, task.files, task.checks)
+        return plan, f"planner failed ({error}); running the task as written"

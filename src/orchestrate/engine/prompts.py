@@ -16,20 +16,14 @@ from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import SubtaskResult
 from orchestrate.models.base import Message, ModelRequest
+from orchestrate.routing.fit import estimate_request
 
-CHARS_PER_TOKEN = 3
-"""Prompt size estimate; three characters a token overestimates code and prose alike."""
 CHECK_OUTPUT_CHARS = 4000
 """Tail of a failed check's output shown to a model."""
 OMITTED = "(content omitted: it does not fit the model's context window)"
 
 Files = Mapping[str, str | None]
 """Path → current text, or None when the file does not exist yet."""
-
-
-def estimate_tokens(text: str) -> int:
-    """Upper estimate of the tokens in `text`."""
-    return len(text) // CHARS_PER_TOKEN + 1
 
 
 def fenced(text: str, info: str = "") -> str:
@@ -138,14 +132,9 @@ def worker_request(
         request = ModelRequest(
             system=agent.system_prompt, messages=tuple(turns), settings=agent.settings()
         )
-        if budget is None or estimate_tokens_of(request) <= budget:
+        if budget is None or estimate_request(request) <= budget:
             return request, True
     return request, False
-
-
-def estimate_tokens_of(request: ModelRequest) -> int:
-    """Upper estimate of a request's prompt tokens."""
-    return request.text_size() // CHARS_PER_TOKEN + 1
 
 
 def check_feedback(results: Sequence[CheckResult]) -> str:

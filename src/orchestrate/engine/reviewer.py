@@ -8,11 +8,12 @@ from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.prompts import CHARS_PER_TOKEN, render_reviewer
+from orchestrate.engine.prompts import render_reviewer
 from orchestrate.engine.result import SubtaskResult
 from orchestrate.engine.review import Review
 from orchestrate.exceptions import OutputValidationError
 from orchestrate.models.base import Message, ModelRequest
+from orchestrate.routing.fit import CHARS_PER_TOKEN
 from orchestrate.routing.router import Router
 
 DIFF_CHARS = 150_000

@@ -12,6 +12,7 @@ see a half-finished edit. Model calls run outside the lock, concurrently.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,6 @@ from orchestrate.engine.edits.paths import resolve_edit_path
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.prompts import (
     check_feedback,
-    estimate_tokens_of,
     refused_feedback,
     syntax_feedback,
     worker_request,
@@ -52,9 +52,10 @@ from orchestrate.exceptions import (
     ModelRequestError,
     NoModelAvailableError,
     PrivacyBlockedError,
+    PromptTooLargeError,
 )
 from orchestrate.models.base import ModelRequest
-from orchestrate.models.registry import split_ref
+from orchestrate.routing.chain import Target
 from orchestrate.routing.routed import Routed
 from orchestrate.routing.router import Router
 
@@ -130,7 +131,12 @@ class Worker:
     def __init__(self, ctx: RunContext, agent: AgentConfig, subtask: Subtask) -> None:
         self.ctx, self.agent, self.subtask = ctx, agent, subtask
         self.root = ctx.workspace.path
-        self.chain = agent.chain
+        self.chain = ctx.router.chain(
+            agent,
+            private=ctx.private,
+            files=[*subtask.edit_files, *subtask.read_files],
+        )
+        """Who answers: the chain walk moves past unreachable models and past rejected ones."""
         self.rounds = 0
         self.model: str | None = None
         self.escalations: list[str] = []
@@ -138,6 +144,8 @@ class Worker:
         self.original: Snapshot = {}
         self.files: Snapshot = {}
         self.problem = ""
+        self._formats: dict[str, EditFormat] = {}
+        """The edit format each model was asked for."""
 
     async def run(self) -> SubtaskResult:
         """Do the subtask; never raises for task or model failures, only reports them."""
@@ -145,47 +153,59 @@ class Worker:
         self._status("running")
         try:
             self.original = await asyncio.to_thread(_read, self.root, self.subtask.edit_files)
-            index = 0
             while True:
                 self.files = dict(self.original)
-                commit, index = await self._with_model(index)
+                commit = await self._rounds()
                 if commit is not None:
                     return self._finish("done", commit[0] or None, commit[1])
-                if index + 1 >= len(self.chain):
-                    tried = ", ".join(self.chain[: index + 1])
+                moved = self.chain.reject()
+                if moved is None:
+                    tried = ", ".join(self.chain.tried())
                     detail = f"no model got it right ({tried}); last problem: {self.problem}"
                     return self._finish("failed", None, detail)
-                self._escalate(index)
-                index += 1
-        except (_TaskFailure, EditRefusedError) as error:
+                self._escalate(*moved)
+        except (_TaskFailure, EditRefusedError, PromptTooLargeError) as error:
             return self._finish("failed", None, str(error))
         except INFRASTRUCTURE_ERRORS as error:
             return self._finish("failed", None, str(error), failure="infrastructure")
 
-    async def _with_model(self, index: int) -> tuple[tuple[str, str] | None, int]:
-        """Rounds with `chain[index]`: ((sha or "", detail), index) on success, else (None, index)."""
+    async def _rounds(self) -> tuple[str, str] | None:
+        """Rounds with the chain's current model: (sha or "", detail) on success, else None.
+
+        The chain may move past a model that cannot be reached; the rounds carry on with the
+        next one, which sees the same feedback.
+        """
         previous: tuple[str, str] | None = None
         for _ in range(self.ctx.max_fix_rounds):
-            fmt = self.ctx.stats.effective_format(self.agent.edit_format, self.chain[index])
-            request = await self._request(index, fmt, previous)
-            routed: Routed[BaseModel] = await self.ctx.router.complete(
-                self.agent,
-                request,
-                chain=self.chain[index:],
-                private=self.ctx.private,
-                files=[*self.subtask.edit_files, *self.subtask.read_files],
-            )
+            read = await asyncio.to_thread(_read, self.root, self.subtask.read_files)
+            shape = functools.partial(self._shape, (_text(self.files), _text(read)), previous)
+            routed: Routed[BaseModel] = await self.chain.complete(shape)
             self.rounds += 1
             self.model = routed.model_ref
-            # The router may have moved past unreachable models; later rounds start from here.
-            index = self.chain.index(routed.model_ref)
             reply = routed.response.text
-            outcome = await self._step(reply, fmt)
+            outcome = await self._step(reply, self._formats[routed.model_ref])
             if isinstance(outcome, tuple):
-                return outcome, index
+                return outcome
             previous = (reply, outcome)
             self.problem = outcome.splitlines()[0]
-        return None, index
+        return None
+
+    def _shape(
+        self,
+        shown: tuple[dict[str, str | None], dict[str, str | None]],
+        previous: tuple[str, str] | None,
+        target: Target,
+    ) -> ModelRequest | str:
+        """This round's request for one model: its edit format, and what fits its window."""
+        if target.ref is None:
+            fmt = self.agent.edit_format
+        else:
+            fmt = self.ctx.stats.effective_format(self.agent.edit_format, target.ref)
+            self._formats[target.ref] = fmt
+        request, _ = worker_request(
+            self.agent, self.subtask, shown, fmt, previous=previous, budget=target.prompt_room
+        )
+        return request
 
     async def _step(self, reply: str, fmt: EditFormat) -> tuple[str, str] | str:
         """Apply one reply: (sha or "", detail) when it passed, else feedback for the model."""
@@ -247,35 +267,7 @@ class Worker:
             self.subtask.title, body, trailers, self.subtask.edit_files
         )
 
-    async def _request(
-        self, index: int, fmt: EditFormat, previous: tuple[str, str] | None
-    ) -> ModelRequest:
-        """The round's request, trimmed to the local model's context window, or `_TaskFailure`."""
-        read = await asyncio.to_thread(_read, self.root, self.subtask.read_files)
-        files = (_text(self.files), _text(read))
-        budget = self._prompt_budget(index)
-        request, fits = worker_request(
-            self.agent, self.subtask, files, fmt, previous=previous, budget=budget
-        )
-        if fits:
-            return request
-        raise _TaskFailure(
-            f"subtask {self.subtask.id!r}: its prompt (~{estimate_tokens_of(request)} tokens) "
-            f"does not fit {self.chain[index]} (num_ctx {self.agent.num_ctx}); "
-            "split the subtask or raise num_ctx"
-        )
-
-    def _prompt_budget(self, index: int) -> int | None:
-        """Prompt tokens a local model can take; None for cloud models (their windows are large)."""
-        provider, _ = split_ref(self.chain[index])
-        endpoint = self.ctx.config.endpoints.get(provider)
-        if endpoint is None or endpoint.tier != "local":
-            return None
-        # num_ctx holds prompt and answer; keep room for the answer, but never more than half.
-        return self.agent.num_ctx - min(self.agent.max_tokens, self.agent.num_ctx // 2)
-
-    def _escalate(self, index: int) -> None:
-        source, target = self.chain[index], self.chain[index + 1]
+    def _escalate(self, source: str, target: str) -> None:
         self.escalations.append(f"{source} -> {target}")
         self._emit(Escalated, from_model=source, to_model=target)
         self._status("escalated", f"{source} -> {target}")

@@ -18,7 +18,9 @@ from orchestrate.ledger import edit_replies
 from orchestrate.ledger.edit_replies import EditReplies
 from orchestrate.models.base import Tier
 
-Outcome = Literal["ok", "retry", "move_on", "context_overflow", "stop", "invalid_output", "skipped"]
+Outcome = Literal[
+    "ok", "retry", "move_on", "context_overflow", "truncated", "stop", "invalid_output", "skipped"
+]
 
 _DETAIL_MAX = 300
 # Error messages may echo request headers and the ledger is a plain file: mask anything key-like.

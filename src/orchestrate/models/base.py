@@ -90,6 +90,20 @@ class Usage(BaseModel):
         return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
 
 
+class Truncation(BaseModel):
+    """The server read only part of the prompt and answered anyway: Ollama drops the start of a
+    prompt longer than the window it runs, without an error. The answer is to another question."""
+
+    model_config = ConfigDict(frozen=True)
+
+    read_tokens: int
+    """Prompt tokens the server says it read."""
+    sent_tokens: int
+    """Prompt tokens sent, at the least (a low estimate, so the cut is certain)."""
+    window: int
+    """The context window the server ran the model with."""
+
+
 class ModelResponse(BaseModel):
     """A backend's answer: the text (JSON text when a schema was asked for) and what it cost in tokens."""
 
@@ -103,6 +117,9 @@ class ModelResponse(BaseModel):
     """The model that actually answered, as the provider reported it."""
     latency_s: float
     """Wall time of the call."""
+    truncation: Truncation | None = None
+    """Set when the server reported reading less of the prompt than was sent; the router then
+    records the call (it was paid for in time and tokens), discards the answer and moves on."""
 
 
 class Model(abc.ABC):
@@ -129,6 +146,23 @@ class Model(abc.ABC):
     @abc.abstractmethod
     def classify(self, error: BaseException) -> Failure | None:
         """Say what an error raised by `request` means for routing; None if it is not ours to judge."""
+
+    def context_asked(self, settings: ModelSettings) -> int | None:
+        """The context size this backend asks its server for (Ollama `num_ctx`, llama.cpp
+        `n_ctx`); None when the server alone decides (cloud APIs, OpenAI-compatible servers)."""
+        del settings
+        return None
+
+    async def served_window(self) -> int | None:
+        """The largest context the server says it runs this model with (Ollama cuts a larger
+        `num_ctx` down to the model's trained length); None when it cannot say."""
+        return None
+
+    async def count_tokens(self, request: ModelRequest) -> int | None:
+        """The prompt's tokens in the model's own tokenizer, when one is at hand without a model
+        call (llama.cpp's); None otherwise, and callers estimate."""
+        del request
+        return None
 
     async def check(self) -> str:
         """Check that the endpoint answers and the model is there; return a short detail, raise if not."""

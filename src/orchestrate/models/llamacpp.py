@@ -26,7 +26,14 @@ from llama_cpp import Llama, llama_chat_format, llama_types
 
 from orchestrate.config.schema import EndpointConfig
 from orchestrate.exceptions import ConfigError, ContextOverflowError, MissingDependencyError
-from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
+from orchestrate.models.base import (
+    Model,
+    ModelRequest,
+    ModelResponse,
+    ModelSettings,
+    TokenCallback,
+    Usage,
+)
 from orchestrate.routing.failures import Failure, FailureKind, says_context_overflow
 
 PACKAGED_MODEL = "gemma3-270m"
@@ -162,6 +169,19 @@ def _load(path: Path, n_ctx: int) -> _Loaded:
         return loaded
 
 
+_VOCABS: dict[Path, _Loaded] = {}
+
+
+def _vocab(path: Path) -> _Loaded:
+    """The file's tokenizer alone (no weights: quick), to count a prompt before any call."""
+    with _LOADING:
+        loaded = _VOCABS.get(path)
+        if loaded is None:
+            llama = _CountingLlama(model_path=str(path), vocab_only=True, verbose=False)
+            loaded = _VOCABS[path] = _Loaded(llama, threading.Lock())
+        return loaded
+
+
 def _chat_messages(request: ModelRequest) -> list[llama_types.ChatCompletionRequestMessage]:
     """Gemma has no system role, so the system prompt opens the first user turn (Google's advice)."""
     messages: list[llama_types.ChatCompletionRequestMessage] = []
@@ -205,6 +225,21 @@ class LlamaCppModel(Model):
         self.tier = "local"
         self.path = path
         """The GGUF file."""
+
+    def context_asked(self, settings: ModelSettings) -> int:
+        """The `n_ctx` the model is loaded with."""
+        return settings.num_ctx or DEFAULT_N_CTX
+
+    async def count_tokens(self, request: ModelRequest) -> int:
+        """The prompt's tokens exactly as the completion will count them (the model's own
+        tokenizer and chat format); tokenizing is CPU work, done in a worker thread."""
+
+        def count() -> int:
+            loaded = _vocab(self.path)
+            with loaded.lock:
+                return _prompt_tokens(loaded.llama, _chat_messages(request))
+
+        return await asyncio.to_thread(count)
 
     async def request(
         self, request: ModelRequest, on_token: TokenCallback | None = None

@@ -15,14 +15,23 @@ import ollama
 import pydantic
 
 from orchestrate.config.schema import EndpointConfig
-from orchestrate.exceptions import ContextOverflowError, OrchestrateError, StreamInterruptedError
-from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
+from orchestrate.exceptions import OrchestrateError, StreamInterruptedError
+from orchestrate.models.base import (
+    Model,
+    ModelRequest,
+    ModelResponse,
+    ModelSettings,
+    TokenCallback,
+    Truncation,
+    Usage,
+)
 from orchestrate.routing.failures import (
     Failure,
     FailureKind,
     classify_status,
     classify_transport,
 )
+from orchestrate.routing.fit import SMALLEST_WINDOW, least_tokens
 
 DEFAULT_NUM_CTX = 8192
 """Context asked for when the settings name none: Ollama's own default (2048-4096) is too small."""
@@ -30,12 +39,6 @@ CONNECT_TIMEOUT_S = 10.0
 """Connecting is quick on a local endpoint; whole-call deadlines come from the request settings."""
 PROBE_TIMEOUT_S = 10.0
 """Deadline for the listing calls of `check()` and the truncation probe."""
-PESSIMISTIC_CHARS_PER_TOKEN = 3
-"""Few characters per token: over-estimates a prompt, to refuse before sending."""
-OPTIMISTIC_CHARS_PER_TOKEN = 6
-"""Many characters per token: under-estimates a prompt, to suspect truncation afterwards."""
-SMALLEST_WINDOW = 2048
-"""No model Ollama serves runs with less context, so a truncated prompt counts at least half."""
 
 _OUT_OF_MEMORY = re.compile(r"requires more system memory|out of memory", re.IGNORECASE)
 _SDK_RESPONSE_TYPES = {"ChatResponse", "ListResponse", "ProcessResponse", "ProgressResponse"}
@@ -93,10 +96,9 @@ class OllamaModel(Model):
     async def request(
         self, request: ModelRequest, on_token: TokenCallback | None = None
     ) -> ModelResponse:
-        """Stream one chat; refuse prompts that cannot fit, and answers Ollama silently truncated."""
+        """Stream one chat; an answer to a prompt Ollama silently cut comes back marked so."""
         settings = request.settings
-        num_ctx = settings.num_ctx or DEFAULT_NUM_CTX
-        self._refuse_if_too_long(request, num_ctx)
+        num_ctx = self.context_asked(settings)
         stream = _Stream(on_token)
         started = time.monotonic()
         try:
@@ -115,13 +117,29 @@ class OllamaModel(Model):
                 f"{self.ref} ended its stream without a final line; its output was discarded"
             )
         prompt_tokens = final.prompt_eval_count or 0
-        await self._refuse_if_truncated(request, prompt_tokens, num_ctx)
         return ModelResponse(
             text="".join(stream.pieces),
             usage=Usage(input_tokens=prompt_tokens, output_tokens=final.eval_count or 0),
             model=final.model or self.name,
             latency_s=time.monotonic() - started,
+            truncation=await self._truncation(request, prompt_tokens, num_ctx),
         )
+
+    def context_asked(self, settings: ModelSettings) -> int:
+        """The `num_ctx` every chat sends (ours when the agent names none)."""
+        return settings.num_ctx or DEFAULT_NUM_CTX
+
+    async def served_window(self) -> int | None:
+        """The model's trained context length, per `/api/show`: Ollama cuts a larger `num_ctx`
+        down to it (llm/server.go, "requested context size too large for model")."""
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT_S):
+                shown = await self._client.show(self.name)
+        except (ollama.ResponseError, httpx.HTTPError, ConnectionError, TimeoutError):
+            return None  # the window is then the one asked and declared; the chat will tell
+        info = shown.modelinfo or {}
+        length = info.get(f"{info.get('general.architecture')}.context_length")
+        return length if isinstance(length, int) and length > 0 else None
 
     async def _consume(self, request: ModelRequest, num_ctx: int, stream: _Stream) -> None:
         settings = request.settings
@@ -145,35 +163,25 @@ class OllamaModel(Model):
         async for chunk in chunks:
             stream.add(chunk)
 
-    def _refuse_if_too_long(self, request: ModelRequest, num_ctx: int) -> None:
-        estimate = request.text_size() // PESSIMISTIC_CHARS_PER_TOKEN
-        if estimate + request.settings.max_tokens > num_ctx:
-            raise ContextOverflowError(
-                f"{self.ref}: a prompt of about {estimate} tokens plus {request.settings.max_tokens} "
-                f"output tokens exceeds num_ctx={num_ctx}; raise num_ctx if the model allows it, "
-                "or use a larger-context model"
-            )
-
-    async def _refuse_if_truncated(
+    async def _truncation(
         self, request: ModelRequest, prompt_tokens: int, num_ctx: int
-    ) -> None:
-        # Ollama drops whatever does not fit its window without any error, so a too-long prompt
-        # comes back as a confident answer to half a question. The tell is a prompt count below
-        # the least we can have sent. A low count alone is not enough: after a prompt-cache hit
-        # Ollama counts only the newly evaluated tokens. A truncated prompt, though, fills the
-        # window, so it counts at least half of it. Our own pre-send check already keeps prompts
-        # within num_ctx, so what is caught here is a server running a smaller window than asked
-        # (Ollama clamps num_ctx to the model's trained length): ask it which window it runs,
-        # and only when the count is suspect.
-        sent_at_least = request.text_size() // OPTIMISTIC_CHARS_PER_TOKEN
+    ) -> Truncation | None:
+        # Ollama drops whatever does not fit its window without any error (keeping the start and
+        # about half the window: llm/llama_server.go), so a too-long prompt comes back as a
+        # confident answer to half a question. The tell is a prompt count below the least we
+        # can have sent. A low count alone is not enough: after a prompt-cache hit older Ollama
+        # counts only the newly evaluated tokens. A cut prompt, though, fills at least half the
+        # window it ran in, so only a count that does is a cut. The router checks that prompts
+        # fit before sending, so what is caught here is a server running a smaller window than
+        # asked and declared: ask it which window it runs, and only when the count is suspect.
+        sent_at_least = least_tokens(request.text_size())
         if prompt_tokens >= sent_at_least or prompt_tokens < SMALLEST_WINDOW // 2:
-            return
-        window = min(num_ctx, await self._running_context() or num_ctx)
-        if prompt_tokens >= window // 2:
-            raise ContextOverflowError(
-                f"{self.ref} silently truncated the prompt: it read {prompt_tokens} tokens of at "
-                f"least {sent_at_least} sent (window {window}); use a larger-context model"
-            )
+            return None
+        running = [num_ctx, await self._running_context(), await self.served_window()]
+        window = min(size for size in running if size)
+        if prompt_tokens < window // 2:
+            return None
+        return Truncation(read_tokens=prompt_tokens, sent_tokens=sent_at_least, window=window)
 
     async def _running_context(self) -> int | None:
         """The window the loaded model runs with, per `/api/ps`; None if it cannot be told."""
@@ -189,8 +197,6 @@ class OllamaModel(Model):
 
     def classify(self, error: BaseException) -> Failure | None:
         """Routing meaning of what `request` raised; Ollama's own quirks first."""
-        if isinstance(error, ContextOverflowError):
-            return Failure(FailureKind.CONTEXT_OVERFLOW, "context_overflow", str(error))
         if isinstance(error, StreamInterruptedError):
             return Failure(FailureKind.RETRY, "cut_stream", str(error))
         if isinstance(error, ollama.ResponseError):

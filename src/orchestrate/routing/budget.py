@@ -151,13 +151,19 @@ class Budget:
                 cap.spent_usd = 0.0
         self.hit = None
 
-    def reserve(self, worst_case_usd: float) -> Reservation | None:
-        """Hold the worst case of a call; None if it would pass a cap (the call must not be sent)."""
+    def allows(self, worst_case_usd: float) -> bool:
+        """Whether a call of this worst case fits under every cap; notes the hit if not."""
         left = self.left_usd
         if left is not None and worst_case_usd > left:
             cap = self.binding
             assert cap is not None
             self.hit = BudgetHit(cap.label, cap.limit_usd, cap.spent_usd, self.on_cap)
+            return False
+        return True
+
+    def reserve(self, worst_case_usd: float) -> Reservation | None:
+        """Hold the worst case of a call; None if it would pass a cap (the call must not be sent)."""
+        if not self.allows(worst_case_usd):
             return None
         self.reserved_usd += worst_case_usd
         return Reservation(worst_case_usd)

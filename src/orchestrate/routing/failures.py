@@ -37,7 +37,9 @@ class Failure:
 # Providers say some things only in prose; each pattern here has a recorded-fixture test.
 _CONTEXT_PATTERNS = re.compile(
     r"prompt is too long|context_length_exceeded|maximum context length|context window|"
-    r"too many tokens|exceeds the context|exceeds the available context size|exceed_context_size",
+    r"too many tokens|exceeds the context|exceeds the available context size|exceed_context_size|"
+    # Ollama, for a model that cannot shift its context (llm/llama_server.go):
+    r"longer than the context length",
     re.IGNORECASE,
 )
 _SPEND_CAP_PATTERNS = re.compile(

@@ -21,16 +21,21 @@ class ModelFacts:
         endpoint = self.config.endpoints.get(provider)
         return endpoint.tier if endpoint else "cloud"
 
-    def window(self, agent: AgentConfig, ref: str) -> int | None:
-        """Tokens the model accepts: declared, else the agent's `num_ctx` (local), else priced."""
+    def declared_window(self, ref: str) -> int | None:
+        """Tokens the model accepts as declared: providers.yaml `models:`, else the price table."""
         provider, name = split_ref(ref)
-        endpoint = self.config.endpoints[provider]
-        info = endpoint.models.get(name)
+        info = self.config.endpoints[provider].models.get(name)
         if info is not None and info.context_window:
             return info.context_window
-        if endpoint.tier == "local":
-            return agent.num_ctx
         return self.pricer.context_window(ref)
+
+    def window(self, agent: AgentConfig, ref: str) -> int | None:
+        """Tokens the model accepts: declared, else the agent's `num_ctx` (local), else priced."""
+        provider, _ = split_ref(ref)
+        declared = self.declared_window(ref)
+        if declared is None and self.config.endpoints[provider].tier == "local":
+            return agent.num_ctx
+        return declared
 
     def capped(self, ref: str, request: ModelRequest) -> ModelRequest:
         """The request with its output limit cut to the model's own cap, if it has one."""

@@ -13,11 +13,8 @@ from orchestrate.privacy.guard import PrivacyDecision
 from orchestrate.privacy.masking import mask_keys
 from orchestrate.routing.budget import Budget, Reservation
 from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.fit import estimate_request
 from orchestrate.routing.replay import replayed_record
-
-# Prompts are estimated before sending; three characters a token overestimates for prose and code
-# alike, which is the safe side for a budget reservation.
-CHARS_PER_TOKEN_UPPER = 3
 
 _OUTCOMES: dict[FailureKind, Outcome] = {
     FailureKind.RETRY: "retry",
@@ -42,13 +39,19 @@ class AttemptRecorder:
         self.local_tokens = 0
         self.counterfactual_usd = 0.0
 
+    def affordable(self, model: Model, request: ModelRequest) -> bool:
+        """Whether the budget left covers the call's worst case (local calls always pass)."""
+        return model.tier == "local" or self.budget.allows(self._worst_case(model, request))
+
     def reserve(self, model: Model, request: ModelRequest) -> Reservation | None:
         """Hold the call's worst case against the budget; local calls hold nothing and always pass."""
         if model.tier == "local":
             return Reservation(0.0)
-        estimate = request.text_size() // CHARS_PER_TOKEN_UPPER + 1
-        worst = self.pricer.worst_case(model.ref, model.tier, estimate, request.settings.max_tokens)
-        return self.budget.reserve(worst)
+        return self.budget.reserve(self._worst_case(model, request))
+
+    def _worst_case(self, model: Model, request: ModelRequest) -> float:
+        estimate = estimate_request(request)
+        return self.pricer.worst_case(model.ref, model.tier, estimate, request.settings.max_tokens)
 
     def release(self, reservation: Reservation) -> None:
         """Give back a reservation whose call failed (providers do not bill failed calls)."""
@@ -63,6 +66,7 @@ class AttemptRecorder:
         outcome: Outcome,
         reservation: Reservation | None,
         attempt: int,
+        detail: str | None = None,
     ) -> None:
         """Record a call that came back with an answer (valid or not: either way it was paid for).
 
@@ -80,7 +84,16 @@ class AttemptRecorder:
         cost = self.pricer.cost(model.ref, model.tier, usage)
         self.budget.settle(reservation, cost)
         counterfactual = cost if model.tier == "cloud" else self.pricer.counterfactual(usage)
-        row = _row(self.run_id, agent, model.ref, model.tier, outcome=outcome, attempt=attempt)
+        row = _row(
+            self.run_id,
+            agent,
+            model.ref,
+            model.tier,
+            outcome=outcome,
+            attempt=attempt,
+            error_class=None if outcome in ("ok", "invalid_output") else outcome,
+            detail=detail,
+        )
         self._write(
             row.model_copy(
                 update={

@@ -1,5 +1,6 @@
-"""Every model call goes through `Router.complete`: one loop owns retries, fallbacks and cooldowns,
-and every attempt becomes an event and a ledger row."""
+"""Every model call goes through the router: the chain walk (`routing/chain.py`) decides which
+model answers next; the router runs each model's turn (retries, backoff, the repair round, a cut
+prompt) and turns every attempt into an event and a ledger row."""
 
 from __future__ import annotations
 
@@ -12,26 +13,24 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
-from orchestrate.events import AttemptStarted, EventBus, ModelSkipped, ModelSwapped, TokenStreamed
+from orchestrate.events import AttemptStarted, EventBus, PromptTruncated, TokenStreamed
 from orchestrate.exceptions import (
-    BudgetExceededError,
     ConfigError,
     MissingCredentialsError,
     MissingDependencyError,
-    ModelRequestError,
-    NoModelAvailableError,
-    PrivacyBlockedError,
 )
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, Outcome
 from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback
 from orchestrate.models.registry import infer_model
 from orchestrate.privacy.guard import PrivacyGuard
-from orchestrate.privacy.masking import mask_keys, watch_key_envs
+from orchestrate.privacy.masking import watch_key_envs
 from orchestrate.routing.backoff import retry_delay
 from orchestrate.routing.budget import Budget, Reservation
+from orchestrate.routing.chain import BUDGET_REASON, Chain, Shaper
 from orchestrate.routing.cooldown import Cooldowns
 from orchestrate.routing.failures import Failure, FailureKind
+from orchestrate.routing.fit import PromptFit
 from orchestrate.routing.model_facts import ModelFacts
 from orchestrate.routing.recorder import AttemptRecorder
 from orchestrate.routing.repair import parse_output, repair_request
@@ -68,6 +67,7 @@ class Router:
         self.cooldowns = cooldowns or Cooldowns()
         self.pricer = Pricer.from_config(config)
         self.facts = ModelFacts(config, self.pricer)
+        self.fit = PromptFit(self.facts)
         self.recorder = AttemptRecorder(ledger, self.pricer, self.events, self.budget, run_id)
         self.screen = PrivacyScreen(self.guard, self.recorder, self.facts)
         self._stream_tokens = stream_tokens
@@ -81,7 +81,7 @@ class Router:
     async def complete(
         self,
         agent: AgentConfig,
-        request: ModelRequest,
+        request: ModelRequest | Shaper,
         output_type: type[T] | None = None,
         *,
         chain: Sequence[str] | None = None,
@@ -92,100 +92,30 @@ class Router:
 
         The privacy guard reads the request (and the paths in `files`) first: a private one goes
         to local models only, or to cloud models redacted if the agent says `privacy: redact`.
+        Who answers is decided by the chain walk (`routing/chain.py`); a caller that keeps
+        asking the same agent (a worker) holds its own `Chain` instead.
         """
-        if output_type is not None and request.output_schema is None:
-            request = request.model_copy(
-                update={
-                    "output_schema": output_type.model_json_schema(),
-                    "schema_name": output_type.__name__,
-                }
-            )
-        refs = list(chain or agent.chain)
-        cloud_request, private_reason = self.screen.check(
-            agent, request, refs, files=files, private=private
-        )
-        reasons: list[str] = []
-        candidates = self._candidates(agent, refs, private_reason, reasons)
-        overflow_window: int | None = None
-        previous: tuple[str, str] | None = None
-        for ref in candidates:
-            skip = self._skip_reason(agent, ref, overflow_window)
-            model = None if skip else self._model(agent, ref, reasons)
-            if skip or model is None:
-                if skip:
-                    self._skipped(agent, ref, skip, reasons)
-                continue
-            if previous is not None:
-                self.events.emit(
-                    ModelSwapped(
-                        run_id=self.recorder.run_id,
-                        agent=agent.name,
-                        from_model=previous[0],
-                        to_model=ref,
-                        reason=previous[1],
-                    )
-                )
-            sent = request if model.tier == "local" else cloud_request
-            outcome = await self._try_model(agent, model, sent, output_type)
-            if outcome.routed is not None:
-                return outcome.routed
-            failure = outcome.failure
-            assert failure is not None
-            reasons.append(f"{ref}: {failure.error_class}")
-            if failure.kind is FailureKind.STOP:
-                raise ModelRequestError(
-                    f"{ref} rejected the request ({mask_keys(failure.message)}); fix the request"
-                )
-            if failure.kind is FailureKind.CONTEXT_OVERFLOW:
-                overflow_window = self.facts.window(agent, ref) or request.text_size() // 4
-            previous = (ref, failure.error_class)
-        raise NoModelAvailableError(
-            f"agent '{agent.name}': no model could answer ({'; '.join(reasons) or 'empty chain'}); "
-            "run `orchestrate doctor` to see what is missing"
-        )
+        walk = self.chain(agent, chain, private=private, files=files)
+        return await walk.complete(request, output_type)
 
-    def _candidates(
-        self, agent: AgentConfig, chain: list[str], private: str | None, reasons: list[str]
-    ) -> list[str]:
-        if private is None:
-            return chain
-        local = [ref for ref in chain if self.facts.tier(ref) == "local"]
-        for ref in chain:
-            if ref not in local:
-                self._skipped(agent, ref, f"{private}: cloud models are never used", reasons)
-        if not local:
-            raise PrivacyBlockedError(
-                f"agent '{agent.name}' has private input ({private}) and no local model in its "
-                "chain; add a local fallback such as llamacpp:gemma3-270m"
-            )
-        return local
+    def chain(
+        self,
+        agent: AgentConfig,
+        refs: Sequence[str] | None = None,
+        *,
+        private: bool = False,
+        files: Sequence[str] = (),
+    ) -> Chain:
+        """The agent's chain, walked through this router."""
+        return Chain(self, agent, refs, private=private, files=files)
 
-    def _skip_reason(self, agent: AgentConfig, ref: str, overflow_window: int | None) -> str | None:
-        left = self.cooldowns.cooling(ref)
-        if left > 0:
-            return f"cooling down for {left:.0f}s after recent failures"
-        if overflow_window is not None:
-            window = self.facts.window(agent, ref)
-            if window is not None and window <= overflow_window:
-                return f"context window {window} is not larger than the one that overflowed"
-        return None
-
-    def _skipped(self, agent: AgentConfig, ref: str, reason: str, reasons: list[str]) -> None:
-        reasons.append(f"{ref}: {reason}")
-        self.events.emit(
-            ModelSkipped(
-                run_id=self.recorder.run_id, agent=agent.name, model=ref, reason=mask_keys(reason)
-            )
-        )
-        self.recorder.skipped(agent.name, ref, self.facts.tier(ref), reason)
-
-    def _model(self, agent: AgentConfig, ref: str, reasons: list[str]) -> Model | None:
+    def model(self, ref: str) -> Model | str:
+        """The model behind `ref`, made once; or why it cannot be used (no key, not installed)."""
         if ref not in self._models:
             try:
                 self._models[ref] = infer_model(ref, self.config.endpoints)
             except (MissingCredentialsError, MissingDependencyError, ConfigError) as error:
-                self._skipped(agent, ref, str(error), reasons)
-                return None
+                return str(error)
         return self._models[ref]
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
@@ -213,12 +143,8 @@ class Router:
                 return stored, None
         reservation = self.recorder.reserve(model, request)
         if reservation is None:
-            reason = "cloud budget left is less than this call's worst case"
-            self._skipped(agent, model.ref, reason, [])
-            hit = self.budget.hit
-            if hit is not None and hit.on_cap == "stop":
-                raise BudgetExceededError(hit.message())
-            return Failure(FailureKind.MOVE_ON, "budget", reason)
+            # Others spent while this turn waited to retry: the chain walk decides what follows.
+            return Failure(FailureKind.MOVE_ON, "budget", BUDGET_REASON)
         started = time.perf_counter()
         try:
             async with self._limit(model.provider):
@@ -239,10 +165,10 @@ class Router:
             self.replay.put(agent.name, model.ref, request, response)
         return response, reservation
 
-    async def _try_model(
+    async def take_turn(
         self, agent: AgentConfig, model: Model, request: ModelRequest, output_type: type[T] | None
     ) -> Turn[T]:
-        request = self.facts.capped(model.ref, request)
+        """One model's turn: attempts with retries and backoff, and one repair round."""
         repair_left = 1
         retry = 0
         while True:
@@ -267,6 +193,8 @@ class Router:
                 await self._sleep(delay)
                 continue
             response, reservation = result
+            if response.truncation is not None:
+                return Turn(failure=self._truncated(agent, model, response, reservation, retry))
             output, error = parse_output(output_type, response.text)
             outcome: Outcome = "ok" if error is None else "invalid_output"
             self.cooldowns.record(model.ref, ok=error is None)
@@ -284,6 +212,44 @@ class Router:
                 return Turn(failure=Failure(FailureKind.MOVE_ON, "invalid_output", str(error)))
             repair_left -= 1
             request = repair_request(request, response.text, error)
+
+    def _truncated(
+        self,
+        agent: AgentConfig,
+        model: Model,
+        response: ModelResponse,
+        reservation: Reservation | None,
+        retry: int,
+    ) -> Failure:
+        """The server answered a cut prompt: the call is recorded (its tokens were spent), the
+        answer discarded, and only a model with a larger window may be tried."""
+        cut = response.truncation
+        assert cut is not None
+        message = (
+            f"{model.ref} read only {cut.read_tokens:,} of at least {cut.sent_tokens:,} prompt "
+            f"tokens (it runs a {cut.window:,}-token window); its answer was discarded"
+        )
+        self.recorder.answered(
+            agent.name,
+            model,
+            response,
+            outcome="truncated",
+            reservation=reservation,
+            attempt=retry + 1,
+            detail=message,
+        )
+        self.fit.learn(model.ref, cut.window)
+        self.events.emit(
+            PromptTruncated(
+                run_id=self.recorder.run_id,
+                agent=agent.name,
+                model=model.ref,
+                read_tokens=cut.read_tokens,
+                sent_tokens=cut.sent_tokens,
+                window=cut.window,
+            )
+        )
+        return Failure(FailureKind.CONTEXT_OVERFLOW, "truncated", message)
 
     def _judge(
         self, model: Model, request: ModelRequest, failure: Failure, retries_spent: bool

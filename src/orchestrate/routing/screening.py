@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from orchestrate.config.schema import AgentConfig
+from orchestrate.exceptions import PrivacyBlockedError
 from orchestrate.models.base import ModelRequest
 from orchestrate.privacy.guard import PrivacyGuard
 from orchestrate.routing.model_facts import ModelFacts
@@ -42,3 +43,28 @@ class PrivacyScreen:
             return decision.redacted_request, None
         self.recorder.privacy(agent.name, decision, "local_only" if local else "blocked")
         return request, f"private request ({decision.summary()})"
+
+    def for_cloud(
+        self,
+        agent: AgentConfig,
+        request: ModelRequest,
+        whole: tuple[ModelRequest, ModelRequest],
+        files: Sequence[str],
+    ) -> ModelRequest:
+        """What a cloud model is sent of `request`, a part of the screened `whole` request: as
+        is, or redacted as `whole` was (`whole` is the request and what `check` let cloud have)."""
+        full, for_cloud = whole
+        if for_cloud is full:
+            return request
+        if (request.system, request.messages) == (full.system, full.messages):
+            return request.model_copy(
+                update={"system": for_cloud.system, "messages": for_cloud.messages}
+            )
+        # Shaped for this model (some content left out): redact what is left of it.
+        decision = self.guard.inspect(request, files)
+        if decision.private and decision.redacted_request is None:
+            raise PrivacyBlockedError(
+                f"agent '{agent.name}': private input that cannot be redacted ({decision.summary()})"
+                "; set privacy: local_only for it"
+            )
+        return decision.redacted_request or request

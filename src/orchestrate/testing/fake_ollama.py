@@ -1,7 +1,8 @@
 """A loopback stand-in for Ollama's native API that the real `ollama` SDK can talk to.
 
 Serves `POST /api/chat` (one JSON object, or NDJSON lines when the body asks to stream),
-`GET /api/tags` (installed models), `GET /api/ps` (loaded models) and `POST /api/pull`.
+`GET /api/tags` (installed models), `GET /api/ps` (loaded models), `POST /api/show` (a model's
+facts, its trained context length among them) and `POST /api/pull`.
 A stream sends one line per word, each its own chunk, then a final `done: true` line carrying the
 counts, so `Reply.cut_after_chunks=1` cuts the stream after its first token.
 Errors are `{"error": "..."}` with the status, as Ollama sends them; a 200 reply with `error` set
@@ -43,6 +44,9 @@ class FakeOllama(FakeServer):
         """Models `/api/ps` reports as loaded."""
         self.context_length: int | None = None
         """Context window `/api/ps` reports for each loaded model (newer Ollama sends it)."""
+        self.trained_length: int | None = None
+        """`<arch>.context_length` in `/api/show`'s `model_info`: Ollama cuts a larger `num_ctx`
+        down to it. None leaves it out."""
 
     def reset(self) -> None:
         """Forget requests, script and model lists, so one server can serve many tests."""
@@ -52,6 +56,7 @@ class FakeOllama(FakeServer):
             self.unscripted.clear()
         self.default = None
         self.installed, self.loaded, self.context_length = None, [], None
+        self.trained_length = None
 
     def handle(self, request: RecordedRequest) -> Response:
         """Route one request to the endpoint it names."""
@@ -64,6 +69,8 @@ class FakeOllama(FakeServer):
             return Response.json({"models": [self._running(name) for name in self.loaded]})
         if route == ("POST", "/api/pull"):
             return self._pull(request)
+        if route == ("POST", "/api/show"):
+            return self._show(request)
         return Response(
             status=404, body=b"404 page not found", headers={"content-type": "text/plain"}
         )
@@ -113,6 +120,30 @@ class FakeOllama(FakeServer):
             return Response.json({"status": "success"})
         lines = [json.dumps({"status": step}).encode() + b"\n" for step in steps]
         return Response(headers={"content-type": "application/x-ndjson"}, chunks=lines)
+
+    def _show(self, request: RecordedRequest) -> Response:
+        """`/api/show` as Ollama documents it (docs/api.md), with the facts tests need."""
+        model = str(request.json().get("model", ""))
+        if not self.is_installed(model):
+            return Response.json({"error": f"model '{model}' not found"}, status=404)
+        info: dict[str, Any] = {
+            "general.architecture": "qwen2",
+            "general.parameter_count": 7_615_616_512,
+        }
+        if self.trained_length is not None:
+            info["qwen2.context_length"] = self.trained_length
+        listed = _listed(model)
+        return Response.json(
+            {
+                "modelfile": f"FROM {tagged(model)}\n",
+                "parameters": "",
+                "template": "{{ .Prompt }}",
+                "details": listed["details"],
+                "model_info": info,
+                "capabilities": ["completion"],
+                "modified_at": _CREATED_AT,
+            }
+        )
 
     def _running(self, name: str) -> dict[str, Any]:
         entry = {**_listed(name), "expires_at": "2099-01-01T00:00:00Z", "size_vram": 4_000_000_000}
