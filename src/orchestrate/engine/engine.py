@@ -347,8 +347,8 @@ class _Run:
 
     def status(self) -> Status:
         """Approved only on the reviewer's word AND every subtask done AND passing checks; the
-        reviewer's word alone
-        (no check verified the work) counts only if the user accepted that (`accept_unchecked`)."""
+        reviewer's word alone (no check verified the work) counts only if the user accepted that
+        (`accept_unchecked`)."""
         review = self.state.review
         if review is None or review.verdict != "approve":
             return "changes_requested"
