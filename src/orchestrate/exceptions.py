@@ -57,7 +57,20 @@ class RunLockedError(RepoError):
 
 class StorageError(OrchestrateError):
     """A file could not be read or written (disk full, read-only, a lock): the message names the
-    file and what to do."""
+    file, the fix, and what to do once it is fixed."""
+
+    def __init__(self, problem: str, then: str = "then run the same command again") -> None:
+        super().__init__(f"{problem}; {then}")
+        self.problem = problem
+        """What went wrong and how to fix it."""
+        self.then = then
+        """What to do once fixed."""
+
+    def then_resume(self, run_id: str) -> StorageError:
+        """The same problem, saying how to finish the run it stopped."""
+        return StorageError(
+            self.problem, f"run {run_id} is saved: `orchestrate run --resume {run_id}` finishes it"
+        )
 
 
 class EditRefusedError(OrchestrateError):

@@ -219,6 +219,16 @@ def test_killed_during_a_check_replays_the_paid_edit(
     with Ledger(default_ledger_path(repo)) as ledger:
         replayed = [r for r in ledger.attempts(run_id) if r.detail == "replayed"]
     assert [(r.model, r.cost_usd) for r in replayed] == [(OLLAMA, 0.0)]
+    # `orchestrate cost` tells the calls the providers served from the answer read back.
+    cost = subprocess.run(
+        [sys.executable, "-m", "orchestrate", "cost", "--run", run_id, "--json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    totals = json.loads(cost.stdout)["totals"]
+    assert (totals["calls"], totals["replayed"]) == (posts(fakes.claude) + posts(fakes.ollama), 1)
 
 
 def test_killed_during_review_reviews_again_without_redoing_work(

@@ -192,3 +192,17 @@ def test_cli_unknown_run_is_an_error(tmp_path: Path) -> None:
     result = _run_cli("--ledger", str(path), "--run", "zzz", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("error: no attempts recorded for run 'zzz'")
+
+
+def test_replayed_answers_are_counted_apart_from_calls_sent() -> None:
+    # Two calls served, then one of the answers read back by a resumed run: 2 sent, 1 replayed.
+    attempts = [
+        _attempt("planner", SONNET, "cloud", input_tokens=1_000, cost_usd=0.006),
+        _attempt("coder", "ollama:qwen", "local", input_tokens=400),
+        _attempt("coder", "ollama:qwen", "local", replayed=True, detail="replayed"),
+    ]
+    report = CostReport.from_attempts(attempts, Pricer.packaged(), run_id="r1")
+    coder = next(r for r in report.rows if r.agent == "coder")
+    assert (coder.calls, coder.replayed, coder.failed) == (1, 1, 0)
+    assert (report.totals.calls, report.totals.replayed) == (2, 1)
+    assert json.loads(render_json(report))["totals"]["replayed"] == 1

@@ -171,3 +171,28 @@ def test_edit_reply_counts_add_up_across_connections_and_runs(tmp_path: Path) ->
             (r.model, r.edit_format): (r.well_formed, r.malformed) for r in ledger.edit_replies()
         }
     assert rows == {("ollama:qwen", "search_replace"): (1, 1), ("ollama:qwen", "whole"): (1, 0)}
+
+
+def test_rows_replayed_before_the_replayed_column_existed_are_marked_replayed(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ledger.sqlite"
+    db = sqlite3.connect(path)
+    for statements in MIGRATIONS[:3]:
+        for statement in statements:
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 3")
+    columns = "run_id, at, agent, provider, model, answered_by, tier, attempt, input_tokens, "
+    columns += "output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, "
+    columns += "counterfactual_usd, latency_s, outcome, error_class, detail"
+    for detail in ("replayed", None):
+        db.execute(
+            f"INSERT INTO attempts ({columns}) VALUES "
+            "('r1', 1.0, 'coder', 'ollama', 'ollama:q', 'q', 'local', 1, 0, 0, 0, 0, 0, 0, 0, "
+            "'ok', NULL, ?)",
+            (detail,),
+        )
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        assert [r.replayed for r in ledger.attempts("r1")] == [True, False]

@@ -244,10 +244,20 @@ def main() -> None:
     except Exception as error:  # the last boundary: a bug still gets one line, not a traceback
         if os.environ.get("ORCHESTRATE_DEBUG"):
             raise
-        first = (str(error).splitlines() or [""])[0]
-        print(
-            f"error: unexpected {type(error).__name__}: {first} "
-            "(a bug in orchestrate: rerun with --debug and report the traceback)",
-            file=sys.stderr,
-        )
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         sys.exit(2)
+
+
+def _one_line(error: Exception) -> str:
+    """A full disk, a read-only file or a git lock says so and what to do; anything else is a
+    bug and says that."""
+    from orchestrate.os_errors import storage_error  # imports git: only when something failed
+
+    storage = storage_error(error)
+    if storage is not None:
+        return str(storage)
+    first = (str(error).splitlines() or [""])[0]
+    return (
+        f"unexpected {type(error).__name__}: {first} "
+        "(a bug in orchestrate: rerun with --debug and report the traceback)"
+    )

@@ -26,9 +26,10 @@ from orchestrate.engine.result import RunResult
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import EventBus
-from orchestrate.exceptions import RepoError
+from orchestrate.exceptions import RepoError, StorageError
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, default_ledger_path
+from orchestrate.os_errors import storage_error
 from orchestrate.routing.budget import Budget
 from orchestrate.routing.cooldown import Cooldowns
 from orchestrate.routing.replay import ReplayStore
@@ -179,13 +180,22 @@ class Session:
         self, run_id: str, step: Callable[[Engine], Awaitable[RunResult]]
     ) -> RunResult:
         self._begin(run_id)
-        replay = ReplayStore(RepoFiles.of(self.repo).run(run_id).responses)
-        router = self.router(run_id, replay)
-        engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
+        files = RepoFiles.of(self.repo).run(run_id)
         try:
-            return await step(engine)
-        finally:
-            await router.aclose()
+            router = self.router(run_id, ReplayStore(files.responses))
+            engine = Engine(
+                self.config, router, self.repo, events=self.events, options=self.options
+            )
+            try:
+                return await step(engine)
+            finally:
+                await router.aclose()
+        except (StorageError, OSError, git.GitCommandError) as error:
+            storage = storage_error(error)
+            if storage is None:
+                raise
+            # A full disk or a read-only file stops the run where it is; once fixed, it resumes.
+            raise (storage.then_resume(run_id) if files.state.exists() else storage) from None
 
     async def plan(self, task: TaskSpec, run_id: str, continues: str | None = None) -> Plan:
         """The planner's plan for `task`, editing nothing; what it cost is in the ledger under

@@ -25,7 +25,9 @@ class CostRow(BaseModel):
     tier: Tier
     """`cloud` or `local`."""
     calls: int
-    """Attempts sent (skipped models are not calls)."""
+    """Attempts sent (skipped models and replayed answers are not calls)."""
+    replayed: int = 0
+    """Answers a resumed run read back from what it had already paid for, instead of calling."""
     failed: int
     """Of those, attempts that did not end `ok`."""
     input_tokens: int
@@ -66,6 +68,10 @@ class CostTotals(BaseModel):
     """Counterfactual minus actual (cloud plus local) spend."""
     savings_pct: float
     """Savings as a percentage of the counterfactual; 0 when it is 0."""
+    calls: int = 0
+    """Calls sent to a model (answered or not)."""
+    replayed: int = 0
+    """Answers read back by resumed runs instead of calling: already counted when first paid."""
 
 
 class CostReport(BaseModel):
@@ -122,8 +128,9 @@ def _rows(attempts: Iterable[AttemptRecord]) -> list[CostRow]:
             agent=agent,
             model=model,
             tier=recs[0].tier,
-            calls=len(recs),
-            failed=sum(r.outcome != "ok" for r in recs),
+            calls=sum(not r.replayed for r in recs),
+            replayed=sum(r.replayed for r in recs),
+            failed=sum(r.outcome != "ok" and not r.replayed for r in recs),
             input_tokens=sum(r.input_tokens for r in recs),
             output_tokens=sum(r.output_tokens for r in recs),
             cache_read_tokens=sum(r.cache_read_tokens for r in recs),
@@ -149,6 +156,8 @@ def _totals(rows: list[CostRow], pricer: Pricer) -> CostTotals:
         counterfactual_usd=counterfactual,
         savings_usd=savings,
         savings_pct=100 * savings / counterfactual if counterfactual else 0.0,
+        calls=sum(r.calls for r in rows),
+        replayed=sum(r.replayed for r in rows),
     )
 
 
@@ -181,6 +190,8 @@ def render_table(report: CostReport) -> Table:
     t = report.totals
     table.add_section()
     totals = [("cloud spend", f"${t.cloud_usd:.4f}"), ("local tokens", f"{t.local_tokens:,}")]
+    if t.replayed:
+        totals.append(("replayed, not sent", f"{t.replayed:,} answers"))
     if t.local_usd:
         totals.append(("local spend", f"${t.local_usd:.4f}"))
     totals.append(("all-cloud", f"${t.counterfactual_usd:.4f}"))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -16,7 +18,9 @@ from orchestrate.config.schema import EditFormat
 from orchestrate.exceptions import LedgerError
 from orchestrate.ledger import edit_replies
 from orchestrate.ledger.edit_replies import EditReplies
+from orchestrate.ledger.failures import ledger_error
 from orchestrate.models.base import Tier
+from orchestrate.os_errors import os_storage_error
 
 Outcome = Literal[
     "ok", "retry", "move_on", "context_overflow", "truncated", "stop", "invalid_output", "skipped"
@@ -64,6 +68,8 @@ class AttemptRecord(BaseModel):
     """Wall time of the attempt."""
     outcome: Outcome = "ok"
     """What came of it; `skipped` means the model was passed over without a call."""
+    replayed: bool = False
+    """The answer was one a resumed run already paid for, read back instead of sent: no call."""
     error_class: str | None = None
     """Short stable failure label (rate_limit, timeout, ...)."""
     detail: str | None = None
@@ -143,6 +149,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX privacy_decisions_run ON privacy_decisions (run_id, at)",
     ),
     edit_replies.MIGRATION,
+    (
+        "ALTER TABLE attempts ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0",
+        # Rows written before the column existed said so only in their detail.
+        "UPDATE attempts SET replayed = 1 WHERE detail = 'replayed'",
+    ),
 )
 """Schema steps in order; `PRAGMA user_version` counts those applied. Only ever append."""
 
@@ -171,27 +182,43 @@ class Ledger:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: each INSERT is its own transaction; migrations open theirs explicitly.
-        self._db = sqlite3.connect(
-            ":memory:" if path is None else str(path),
-            isolation_level=None,
-            check_same_thread=False,
-        )
         self._lock = threading.Lock()
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                storage = os_storage_error(error, f"the ledger's folder {path.parent}")
+                if storage is None:
+                    raise
+                raise storage from None
+        try:
+            # Autocommit: each INSERT is its own transaction; migrations open theirs explicitly.
+            self._db = sqlite3.connect(
+                ":memory:" if path is None else str(path),
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise ledger_error(path, error) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: commits skip fsync, so a record costs microseconds; a crash loses at
-            # most the last few rows, never the file.
+            # WAL + NORMAL: commits skip fsync, so a record costs microseconds; a killed process
+            # loses nothing committed, a power cut at most the last few rows, never the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._migrate()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             self._db.close()
-            raise LedgerError(
-                f"{path} is not a usable ledger ({error}); move it aside and a new one is made"
-            ) from None
+            raise ledger_error(path, error) from None
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; a SQLite failure becomes one line with its fix."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as error:
+                raise ledger_error(self.path, error) from None
 
     def _migrate(self) -> None:
         if self._version() == len(MIGRATIONS):
@@ -222,66 +249,64 @@ class Ledger:
     @property
     def schema_version(self) -> int:
         """Migrations applied to this file."""
-        with self._lock:
+        with self._using():
             return self._version()
 
     def record(self, rec: AttemptRecord) -> None:
         """Append one attempt and commit it."""
         values = tuple(getattr(rec, name) for name in _COLUMNS)
-        with self._lock:
-            self._db.execute(_INSERT, values)
+        with self._using() as db:
+            db.execute(_INSERT, values)
 
     def attempts(self, run_id: str | None = None) -> list[AttemptRecord]:
         """Attempts in the order recorded, of one run or of all."""
-        with self._lock:
+        with self._using() as db:
             if run_id is None:
-                rows = self._db.execute(f"{_SELECT} ORDER BY id").fetchall()
+                rows = db.execute(f"{_SELECT} ORDER BY id").fetchall()
             else:
-                rows = self._db.execute(
-                    f"{_SELECT} WHERE run_id = ? ORDER BY id", (run_id,)
-                ).fetchall()
+                rows = db.execute(f"{_SELECT} WHERE run_id = ? ORDER BY id", (run_id,)).fetchall()
         return [AttemptRecord(**dict(zip(_COLUMNS, row, strict=True))) for row in rows]
 
     def record_privacy(self, rec: PrivacyRecord) -> None:
         """Append one privacy decision and commit it."""
         values = tuple(getattr(rec, name) for name in _PRIVACY_COLUMNS)
-        with self._lock:
-            self._db.execute(_INSERT_PRIVACY, values)
+        with self._using() as db:
+            db.execute(_INSERT_PRIVACY, values)
 
     def privacy_decisions(self, run_id: str | None = None) -> list[PrivacyRecord]:
         """Privacy decisions in the order recorded, of one run or of all."""
         where, args = ("", ()) if run_id is None else (" WHERE run_id = ?", (run_id,))
-        with self._lock:
-            rows = self._db.execute(f"{_SELECT_PRIVACY}{where} ORDER BY id", args).fetchall()
+        with self._using() as db:
+            rows = db.execute(f"{_SELECT_PRIVACY}{where} ORDER BY id", args).fetchall()
         return [PrivacyRecord(**dict(zip(_PRIVACY_COLUMNS, row, strict=True))) for row in rows]
 
     def count_edit_reply(self, model: str, edit_format: EditFormat, well_formed: bool) -> None:
         """Count one worker reply of `model` in `edit_format`, parsed or not."""
-        with self._lock:
-            self._db.execute(
+        with self._using() as db:
+            db.execute(
                 edit_replies.UPSERT, (model, edit_format, int(well_formed), int(not well_formed))
             )
 
     def edit_replies(self) -> list[EditReplies]:
         """Every model's reply counts per edit format, over all runs."""
-        with self._lock:
-            rows = self._db.execute(edit_replies.SELECT).fetchall()
+        with self._using() as db:
+            rows = db.execute(edit_replies.SELECT).fetchall()
         return [
             EditReplies(model=m, edit_format=f, well_formed=w, malformed=b) for m, f, w, b in rows
         ]
 
     def cloud_spend_since(self, since: float) -> float:
         """USD spent on cloud models in attempts recorded at or after Unix time `since`."""
-        with self._lock:
-            row = self._db.execute(
+        with self._using() as db:
+            row = db.execute(
                 "SELECT TOTAL(cost_usd) FROM attempts WHERE tier = 'cloud' AND at >= ?", (since,)
             ).fetchone()
         return float(row[0])
 
     def runs(self) -> list[RunSummary]:
         """Every run with its first and last time, cloud spend and local tokens, oldest first."""
-        with self._lock:
-            rows = self._db.execute(_RUNS).fetchall()
+        with self._using() as db:
+            rows = db.execute(_RUNS).fetchall()
         return [
             RunSummary(
                 run_id=run_id,

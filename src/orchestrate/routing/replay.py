@@ -1,8 +1,9 @@
 """Answers a run already paid for, kept so a resumed run never pays for them twice.
 
-Each successful response is appended to `<run_id>.responses.jsonl` (flushed and synced) as soon
-as it arrives, under a key naming the agent, the model and the exact request. A resumed run's
-router asks here first: the n-th identical request gets the n-th stored answer.
+Each successful response is appended to the run's responses file (flushed and synced) once its
+ledger row is written, under a key naming the agent, the model and the exact request: a kill
+between the two means paying again, never an answer replayed that the ledger never recorded.
+A resumed run's router asks here first: the n-th identical request gets the n-th stored answer.
 """
 
 from __future__ import annotations
@@ -90,5 +91,6 @@ def replayed_record(
         tier=model.tier,
         attempt=attempt,
         outcome=outcome,
+        replayed=True,
         detail="replayed",
     )

@@ -161,8 +161,6 @@ class Router:
                 agent.name, model, failure, latency_s=time.perf_counter() - started, attempt=attempt
             )
             return failure
-        if self.replay is not None:
-            self.replay.put(agent.name, model.ref, request, response)
         return response, reservation
 
     async def take_turn(
@@ -206,6 +204,9 @@ class Router:
                 reservation=reservation,
                 attempt=retry + 1,
             )
+            if reservation is not None and self.replay is not None:
+                # Only once its ledger row is written: a replayed answer was always recorded.
+                self.replay.put(agent.name, model.ref, request, response)
             if error is None:
                 return Turn(Routed(response, model.ref, output))
             if repair_left == 0:
