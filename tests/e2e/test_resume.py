@@ -119,6 +119,9 @@ def killed_then_resumed(
     on_kill: Callable[[], None] = lambda: None,
 ) -> tuple[str, dict[str, object], subprocess.CompletedProcess[str]]:
     agents = write_agents(tmp_path, fakes)
+    # The checks here signal through files in tmp_path: outside any sandbox's writable folders.
+    with (agents / "providers.yaml").open("a") as providers:
+        providers.write("checks: {sandbox: none}\n")
     plan = tmp_path / "plan.md"
     plan.write_text(plan_md)
     args = (str(plan), "--agents", str(agents), "--concurrency", "1")

@@ -11,6 +11,13 @@ from pathlib import Path
 import pytest
 
 from orchestrate.engine.checks import OUTPUT_LIMIT, run_check, run_checks
+from orchestrate.sandbox.check_env import check_environ
+from orchestrate.sandbox.environments import LocalEnvironment
+
+
+def here(folder: Path) -> LocalEnvironment:
+    """A plain local environment in `folder`, with the checks' minimal variables."""
+    return LocalEnvironment(folder, check_environ(folder, folder))
 
 
 def alive(pid: int) -> bool:
@@ -46,29 +53,23 @@ async def read_pid(path: Path) -> int:
 
 async def test_pass_and_fail(tmp_path: Path) -> None:
     (tmp_path / "marker.txt").write_text("here")
-    good = await run_check("cat marker.txt; echo oops >&2; echo after", tmp_path, timeout=10)
+    good = await run_check("cat marker.txt; echo oops >&2; echo after", here(tmp_path), timeout=10)
     assert good.ok
     assert good.exit_code == 0
     assert good.output == "here" + "oops\nafter\n"
     assert not good.timed_out
     assert good.cut_bytes == 0
 
-    bad = await run_check("echo failing; exit 3", tmp_path, timeout=10)
+    bad = await run_check("echo failing; exit 3", here(tmp_path), timeout=10)
     assert not bad.ok
     assert bad.exit_code == 3
     assert bad.output == "failing\n"
 
 
-async def test_env_adds_to_environment(tmp_path: Path) -> None:
-    result = await run_check('echo "$CHECK_VAR"; command -v sh', tmp_path, 10, {"CHECK_VAR": "v1"})
-    assert result.ok
-    assert result.output.splitlines()[0] == "v1"
-
-
 async def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "child.pid"
     started = time.monotonic()
-    result = await run_check(f"sleep 30 & echo $! > {pidfile}; wait", tmp_path, timeout=0.5)
+    result = await run_check(f"sleep 30 & echo $! > {pidfile}; wait", here(tmp_path), timeout=0.5)
     assert time.monotonic() - started < 5
     assert result.timed_out
     assert not result.ok
@@ -77,14 +78,14 @@ async def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
 
 
 async def test_plain_sleep_times_out(tmp_path: Path) -> None:
-    result = await run_check("sleep 30", tmp_path, timeout=0.5)
+    result = await run_check("sleep 30", here(tmp_path), timeout=0.5)
     assert result.timed_out
     assert 0.5 <= result.duration_s < 5
 
 
 async def test_background_leftovers_are_killed_after_success(tmp_path: Path) -> None:
     pidfile = tmp_path / "bg.pid"
-    result = await run_check(f"sleep 30 & echo $! > {pidfile}; echo done", tmp_path, 10)
+    result = await run_check(f"sleep 30 & echo $! > {pidfile}; echo done", here(tmp_path), 10)
     assert result.ok
     assert result.output == "done\n"
     assert await wait_gone(int(pidfile.read_text()))
@@ -92,7 +93,9 @@ async def test_background_leftovers_are_killed_after_success(tmp_path: Path) -> 
 
 async def test_cancellation_kills_the_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "c.pid"
-    task = asyncio.create_task(run_check(f"sleep 30 & echo $! > {pidfile}; wait", tmp_path, 60))
+    task = asyncio.create_task(
+        run_check(f"sleep 30 & echo $! > {pidfile}; wait", here(tmp_path), 60)
+    )
     pid = await read_pid(pidfile)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -103,7 +106,7 @@ async def test_cancellation_kills_the_group(tmp_path: Path) -> None:
 async def test_output_keeps_only_the_end(tmp_path: Path) -> None:
     script = "import sys; sys.stdout.write('x' * 20000 + 'END\\n')"
     command = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"
-    result = await run_check(command, tmp_path, timeout=10)
+    result = await run_check(command, here(tmp_path), timeout=10)
     total = 20004
     assert result.cut_bytes == total - OUTPUT_LIMIT
     assert result.output.startswith(f"[… {total - OUTPUT_LIMIT} earlier bytes cut …]\n")
@@ -112,11 +115,11 @@ async def test_output_keeps_only_the_end(tmp_path: Path) -> None:
 
 
 async def test_run_checks_stops_at_first_failure(tmp_path: Path) -> None:
-    results = await run_checks(["echo one", "exit 1", "touch never"], tmp_path, 10)
+    results = await run_checks(["echo one", "exit 1", "touch never"], here(tmp_path), 10)
     assert [(r.command, r.ok) for r in results] == [("echo one", True), ("exit 1", False)]
     assert not (tmp_path / "never").exists()
 
 
 async def test_bad_timeout(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="positive"):
-        await run_check("true", tmp_path, 0)
+        await run_check("true", here(tmp_path), 0)

@@ -24,6 +24,7 @@ from orchestrate.events import (
     PlanReady,
     ReviewVerdict,
     RunFinished,
+    RunNotice,
     SubtaskFinished,
     SubtaskStarted,
     SubtaskStatus,
@@ -243,10 +244,10 @@ async def test_full_run_with_fix_round_escalation_and_one_review_round(
     assert result.review is not None and result.review.verdict == "approve"
     assert result.local_tokens > 0 and result.cloud_usd == 0.0
 
-    # Events in a sensible order.
-    assert isinstance(
-        events[index(events, lambda e: not e.type.startswith(("attempt", "cost")))], PlanReady
-    )
+    # Events in a sensible order: first what the run says of its checks, then the plan.
+    assert isinstance(events[0], RunNotice) and events[0].text.startswith("checks: ")
+    chatty = ("attempt", "cost", "run_notice")
+    assert isinstance(events[index(events, lambda e: not e.type.startswith(chatty))], PlanReady)
     assert isinstance(events[-1], RunFinished) and events[-1].ok
     for sid in ("sub", "tests", "readme", "docstring"):
         queued = index(

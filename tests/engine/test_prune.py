@@ -59,7 +59,7 @@ async def test_finished_runs_go_unfinished_and_dirty_ones_stay_and_branches_are_
     files = RepoFiles.of(repo)
     save_state(files.run("open-1").state, RunState(run_id="open-1", task=TASK))
     files.run("done-1").responses.write_text("")
-    files.run("done-1").home.mkdir(parents=True)
+    assert files.run("done-1").home.is_dir()  # the checks' scratch HOME
     done_tree = Workspace.open(repo, "done-1").path
 
     result = _prune_cli(repo)

@@ -43,6 +43,7 @@ from orchestrate.models.scripted import (
 )
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.router import Router
+from orchestrate.sandbox.setup import CheckSetup
 
 E = TypeVar("E")
 CHECK = (
@@ -123,7 +124,10 @@ class Harness:
         bus.subscribe(self.events.append)
         self.workspace = Workspace.create(repo, "run-w")
         router = Router(config, Ledger(None), events=bus, run_id="run-w")
-        self.ctx = RunContext(config, router, self.workspace, bus, "run-w", check_timeout=30)
+        environment = CheckSetup(config.checks, repo).environment(self.workspace.files)
+        self.ctx = RunContext(
+            config, router, self.workspace, environment, bus, "run-w", check_timeout=30
+        )
 
     def of(self, kind: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, kind)]

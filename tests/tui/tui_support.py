@@ -17,6 +17,7 @@ from orchestrate.config.schema import (
     BUILTIN_ENDPOINTS,
     AgentConfig,
     BudgetConfig,
+    ChecksSettings,
     EndpointConfig,
     OrchestrateConfig,
     PriceEntry,
@@ -137,6 +138,8 @@ def make_session(
         prices={**packaged_prices().prices, **cloud},
         reference_model="anthropic:claude-sonnet-4-5",
         budget=budget or BudgetConfig(),
+        # The same on every machine, with or without bubblewrap (the run screen says which).
+        checks=ChecksSettings(sandbox="none"),
     )
     ledger = Ledger(None)
     options = EngineOptions(concurrency=1, check_timeout=60, max_fix_rounds=2)

@@ -221,7 +221,7 @@ class LiveProgress(_Listener):
             if view is not None:
                 _update(view, event)
         notable = Escalated | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed
-        if isinstance(event, notable | SubscriberFailed | PromptTruncated):
+        if isinstance(event, notable | SubscriberFailed | PromptTruncated | RunNotice):
             self._log(event)
 
     def _render(self) -> RenderableType:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from orchestrate.config.agent_file import LoadedAgent, load_agent_file
 from orchestrate.config.defaults import default_agents_dir
@@ -13,6 +16,7 @@ from orchestrate.config.refs import RefChecker
 from orchestrate.config.schema import (
     BUILTIN_ENDPOINTS,
     BudgetConfig,
+    ChecksSettings,
     EndpointConfig,
     OrchestrateConfig,
     PriceEntry,
@@ -21,6 +25,8 @@ from orchestrate.config.schema import (
 )
 from orchestrate.exceptions import ConfigError
 from orchestrate.ledger.prices import packaged_prices
+from orchestrate.privacy.masking import watch_key_envs
+from orchestrate.sandbox.check_env import refuse_key_envs
 
 __all__ = ["ConfigError", "agent_layers", "default_agents_dir", "load_config"]
 
@@ -77,6 +83,14 @@ def _load_directory(directory: Path) -> list[LoadedAgent]:
     return list(by_name.values())
 
 
+_S = TypeVar("_S", bound=BaseModel)
+
+
+def _overlay(base: _S, given: _S) -> _S:
+    """`base` with the fields `given` sets itself (not its defaults)."""
+    return base.model_copy(update={name: getattr(given, name) for name in given.model_fields_set})
+
+
 _DEFAULT_REFERENCE: str = ProvidersFile.model_fields["reference_model"].default
 
 
@@ -93,6 +107,7 @@ class _Merged:
     local_cost_per_mtok: float = 0.0
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    checks: ChecksSettings = field(default_factory=ChecksSettings)
 
     def add_providers(self, loaded: LoadedProviders) -> None:
         self.endpoints.update(loaded.file.endpoints)
@@ -107,17 +122,17 @@ class _Merged:
             update = {name: getattr(given, name) for name in given.model_fields_set}
             self.budget = self.budget.model_copy(update=update)
         if loaded.sets("privacy"):
-            given_privacy = loaded.file.privacy
-            changed = {
-                name: getattr(given_privacy, name) for name in given_privacy.model_fields_set
-            }
-            self.privacy = self.privacy.model_copy(update=changed)
+            self.privacy = _overlay(self.privacy, loaded.file.privacy)
+        if loaded.sets("checks"):
+            self.checks = _overlay(self.checks, loaded.file.checks)
 
     def add_agent(self, agent: LoadedAgent) -> None:
         self.agents[agent.config.name] = agent
         self.loaded.append(agent)
 
     def resolve(self) -> OrchestrateConfig:
+        watch_key_envs(self.endpoints.values())
+        refuse_key_envs(self.checks.env, "checks.env")
         checker = RefChecker(self.endpoints, self.prices)
         # Every file is checked, even one a later layer overrides: it is still broken on disk.
         for agent in self.loaded:
@@ -133,5 +148,6 @@ class _Merged:
             local_cost_per_mtok=self.local_cost_per_mtok,
             budget=self.budget,
             privacy=self.privacy,
+            checks=self.checks,
             sources={name: display_path(agent.path) for name, agent in self.agents.items()},
         )

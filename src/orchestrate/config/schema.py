@@ -100,6 +100,25 @@ class PrivacySettings(_Strict):
     """Bits a character above which a quoted random-looking string counts as a secret."""
 
 
+SandboxMode = Literal["auto", "bubblewrap", "none"]
+
+
+class ChecksSettings(_Strict):
+    """How check commands run, and which commands a model proposes may run without asking."""
+
+    sandbox: SandboxMode = "auto"
+    """`auto`: bubblewrap where `bwrap` is installed, else unsandboxed (said at the start of a
+    run); `bubblewrap`: refuse to run checks without it; `none`: never sandbox."""
+    network: bool = False
+    """Whether checks may reach the network (enforced only inside the sandbox)."""
+    env: tuple[str, ...] = ()
+    """Names of variables passed to checks besides PATH and the locale (never our API keys)."""
+    allow: tuple[str, ...] = ()
+    """Commands models may propose that run without asking: a proposed command runs when it is
+    one simple command (no `;`, `|`, `&`, `$`, backticks or redirections) whose words begin with
+    an entry's words (`python -m pytest` allows `python -m pytest tests/test_x.py -q`)."""
+
+
 class ProvidersFile(_Strict):
     """`providers.yaml`: endpoints by name, price overrides, and the savings reference model."""
 
@@ -112,8 +131,11 @@ class ProvidersFile(_Strict):
     local_cost_per_mtok: float = Field(default=0.0, ge=0)
     """Optional electricity/amortisation cost of local tokens, USD per million."""
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
-    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     """Cloud spending caps; later files override the caps they set."""
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    """What counts as private; later files override the fields they set."""
+    checks: ChecksSettings = Field(default_factory=ChecksSettings)
+    """How checks run; later files override the fields they set."""
 
 
 class AgentConfig(_Strict):
@@ -180,6 +202,8 @@ class OrchestrateConfig(_Strict):
     """Cloud spending caps (the command line's `--budget` adds one more)."""
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     """What the privacy guard treats as private."""
+    checks: ChecksSettings = Field(default_factory=ChecksSettings)
+    """How check commands run and which proposed ones need no asking."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Which file each agent came from, for messages."""
 

@@ -1,7 +1,9 @@
 """Run a task's check commands (tests, linters) in the worktree, with a hard time limit.
 
-Each command runs in a shell in its own process group; when it ends, times out or the caller
-is cancelled, the whole group is killed so no test runner or server outlives its check.
+Each command runs in a shell, inside the run's check environment (a sandbox where one is
+available, always with a minimal set of variables), in its own process group; when it ends,
+times out or the caller is cancelled, the whole group is killed so no test runner or server
+outlives its check.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable
 
 from pydantic import BaseModel
+
+from orchestrate.sandbox.environments import CheckEnvironment
 
 OUTPUT_LIMIT = 8 * 1024
 """Bytes of output kept per check: the end, where failures are reported."""
@@ -105,20 +108,18 @@ async def _stop(proc: asyncio.subprocess.Process, graceful: bool) -> None:
 # The time limit is ours, not a cancel scope: on expiry the group is killed and a result returned.
 async def run_check(
     command: str,
-    cwd: Path,
+    environment: CheckEnvironment,
     timeout: float,  # noqa: ASYNC109
-    env: Mapping[str, str] | None = None,
 ) -> CheckResult:
-    """Run one shell command; `env` adds to (and overrides) the current environment."""
+    """Run one shell command in `environment`, with its variables and nothing else."""
     if timeout <= 0:
         raise ValueError(f"check timeout must be positive, got {timeout}")
-    merged = {**os.environ, **env} if env is not None else None
     started = time.monotonic()
     spawn = asyncio.ensure_future(
-        asyncio.create_subprocess_shell(
-            command,
-            cwd=cwd,
-            env=merged,
+        asyncio.create_subprocess_exec(
+            *environment.argv(command),
+            cwd=environment.cwd,
+            env=environment.env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -158,14 +159,13 @@ async def run_check(
 
 async def run_checks(
     commands: Iterable[str],
-    cwd: Path,
+    environment: CheckEnvironment,
     timeout: float,  # noqa: ASYNC109
-    env: Mapping[str, str] | None = None,
 ) -> list[CheckResult]:
     """Run commands in order, stopping after the first that fails; `timeout` is per command."""
     results: list[CheckResult] = []
     for command in commands:
-        result = await run_check(command, cwd, timeout, env)
+        result = await run_check(command, environment, timeout)
         results.append(result)
         if not result.ok:
             break

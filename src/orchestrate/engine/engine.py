@@ -52,6 +52,8 @@ from orchestrate.exceptions import (
     RepoError,
 )
 from orchestrate.routing.router import Router
+from orchestrate.sandbox.environments import CheckEnvironment
+from orchestrate.sandbox.setup import CheckSetup
 
 RUN_ERRORS = (*INFRASTRUCTURE_ERRORS, OutputValidationError, PlanError)
 """Planner or reviewer failures that end a run as `failed` (the branch keeps what was done)."""
@@ -88,9 +90,12 @@ class Engine:
         *,
         events: EventBus,
         options: EngineOptions = EngineOptions(),  # noqa: B008 - frozen defaults, never mutated
+        checks: CheckSetup | None = None,
     ) -> None:
         self.config, self.router, self.repo = config, router, repo
         self.events, self.options = events, options
+        self.checks = checks or CheckSetup(config.checks, repo)
+        """How this engine's runs run their check commands."""
         self.format_stats = FormatStats.from_ledger(router.recorder.ledger)
         """How well each model keeps to its edit format, over this and earlier runs."""
 
@@ -174,7 +179,7 @@ class Engine:
             except RepoError:
                 files.state.unlink()  # nothing was made: there is no run to resume
                 raise
-            run = _Run(self, workspace, state)
+            run = _Run(self, workspace, state, await self._environment(workspace))
             if plan is not None:
                 run.set_plan(plan)
                 ids = [subtask.id for subtask in plan.subtasks]
@@ -192,7 +197,7 @@ class Engine:
                 return state.result
             workspace = await asyncio.to_thread(self._reopen, state)
             await asyncio.to_thread(reset_worktree, workspace.path)
-            run = _Run(self, workspace, state)
+            run = _Run(self, workspace, state, await self._environment(workspace))
             await run.adopt_commits()
             if state.plan is not None:
                 ids = [subtask.id for subtask in state.plan.subtasks]
@@ -207,6 +212,13 @@ class Engine:
             if state.plan is not None:
                 raise  # work was done on a branch that is gone: nothing to carry on from
             return Workspace.create(self.repo, state.run_id, state.continues, state.start)
+
+    async def _environment(self, workspace: Workspace) -> CheckEnvironment:
+        """The run's check environment; how checks will run is said at the run's start."""
+        environment = await asyncio.to_thread(self.checks.environment, workspace.files)
+        for line in await asyncio.to_thread(self.checks.notes):
+            self.events.emit(RunNotice(run_id=workspace.run_id, text=line))
+        return environment
 
     async def _carry_on(self, run: _Run) -> RunResult:
         """Plan if not yet planned, then work and review until the run is settled."""
@@ -254,7 +266,13 @@ def _settled(state: RunState, max_reviews: int) -> bool:
 class _Run:
     """The state of one run, and its steps."""
 
-    def __init__(self, engine: Engine, workspace: Workspace, state: RunState) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        workspace: Workspace,
+        state: RunState,
+        environment: CheckEnvironment,
+    ) -> None:
         self.engine, self.workspace, self.state = engine, workspace, state
         self.task = state.task
         self.state_file = workspace.files.state
@@ -263,6 +281,7 @@ class _Run:
             config=engine.config,
             router=engine.router,
             workspace=workspace,
+            environment=environment,
             events=engine.events,
             run_id=workspace.run_id,
             stats=engine.format_stats,
@@ -324,7 +343,7 @@ class _Run:
         assert self.state.plan is not None
         async with self.ctx.lock:
             self.state.task_checks = await run_checks(
-                self.task.checks, self.workspace.path, self.engine.options.check_timeout
+                self.task.checks, self.ctx.environment, self.engine.options.check_timeout
             )
         diff = await asyncio.to_thread(self.workspace.diff)
         review = await review_run(

@@ -34,6 +34,7 @@ from orchestrate.routing.budget import Budget
 from orchestrate.routing.cooldown import Cooldowns
 from orchestrate.routing.replay import ReplayStore
 from orchestrate.routing.router import Router
+from orchestrate.sandbox.setup import CheckSetup
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 _SLUG_MAX = 40
@@ -107,6 +108,8 @@ class Session:
         self.stream_tokens = stream_tokens
         """Routers emit what models write as they write it (the TUI's log panes show it)."""
         self._budget_run: str | None = None
+        self.checks = CheckSetup(config.checks, repo)
+        """How every run of this session runs its checks."""
 
     @classmethod
     def open(
@@ -150,6 +153,17 @@ class Session:
             self.budget.start_run()
             self._budget_run = run_id
 
+    def engine(self, router: Router) -> Engine:
+        """An engine for one run, over `router`, sharing this session's settings."""
+        return Engine(
+            self.config,
+            router,
+            self.repo,
+            events=self.events,
+            options=self.options,
+            checks=self.checks,
+        )
+
     def budget_note(self) -> str:
         """What the budget did in the last run, if a cap refused a call; else empty."""
         hit = self.budget.hit
@@ -183,9 +197,7 @@ class Session:
         files = RepoFiles.of(self.repo).run(run_id)
         try:
             router = self.router(run_id, ReplayStore(files.responses))
-            engine = Engine(
-                self.config, router, self.repo, events=self.events, options=self.options
-            )
+            engine = self.engine(router)
             try:
                 return await step(engine)
             finally:
@@ -207,7 +219,7 @@ class Session:
             earlier = await asyncio.to_thread(Workspace.open, self.repo, continues)
             root = earlier.path
         router = self.router(run_id)
-        engine = Engine(self.config, router, self.repo, events=self.events, options=self.options)
+        engine = self.engine(router)
         try:
             return await engine.plan(task, root, run_id=run_id)
         finally:

@@ -58,6 +58,7 @@ from orchestrate.models.base import ModelRequest
 from orchestrate.routing.chain import Target
 from orchestrate.routing.routed import Routed
 from orchestrate.routing.router import Router
+from orchestrate.sandbox.environments import CheckEnvironment
 
 Snapshot = dict[str, bytes | None]
 """Bytes of each of a subtask's files; None when the file does not exist."""
@@ -77,6 +78,8 @@ class RunContext:
     config: OrchestrateConfig
     router: Router
     workspace: Workspace
+    environment: CheckEnvironment
+    """Where this run's checks run (sandboxed where possible, always with a minimal env)."""
     events: EventBus
     run_id: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -241,7 +244,9 @@ class Worker:
         if broken:
             self._status("running", broken[0])
             return syntax_feedback(broken)
-        self.checks = await run_checks(self.subtask.checks, self.root, self.ctx.check_timeout)
+        self.checks = await run_checks(
+            self.subtask.checks, self.ctx.environment, self.ctx.check_timeout
+        )
         failed = [result for result in self.checks if not result.ok]
         for result in failed:
             self._emit(CheckFailed, command=result.command, output=result.output)

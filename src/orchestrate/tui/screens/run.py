@@ -25,6 +25,7 @@ from orchestrate.events import (
     ModelSkipped,
     ModelSwapped,
     ReviewVerdict,
+    RunNotice,
     SubtaskFinished,
     SubtaskStarted,
     SubtaskStatus,
@@ -85,6 +86,7 @@ class RunScreen(Screen[None]):
                 f"✗ {e.subtask_id}: {e.path} refused: {e.reason}"
             ),
             ReviewVerdict: self._verdict,
+            RunNotice: lambda e: self._activity(f"ℹ {e.text}"),
         }
 
     def compose(self) -> ComposeResult:
