@@ -124,6 +124,9 @@ def test_a_second_resume_at_once_says_who_holds_the_run_and_pays_nothing(
     plan["subtasks"][1]["checks"] = [waiting]
     fakes.claude.push(held(PLAN_REPLY))
     agents = write_agents(tmp_path, fakes)
+    # The check signals through files in tmp_path: outside any sandbox's writable folders.
+    with (agents / "providers.yaml").open("a") as providers:
+        providers.write("checks: {sandbox: none}\n")
     (tmp_path / "plan.md").write_text(PLAN_MD)
     args = (str(tmp_path / "plan.md"), "--agents", str(agents), "--concurrency", "1")
     killed = start(repo, fakes, *args)
