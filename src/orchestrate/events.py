@@ -77,6 +77,18 @@ class PromptTruncated(_Event):
     """The window the server ran the model with."""
 
 
+class ContentOmitted(_Event):
+    """A model was not shown something it would have been (a file in part or not at all, the
+    end of a diff, symbols of the repo map): said, never silent. Also a line in the report."""
+
+    type: Literal["content_omitted"] = "content_omitted"
+    agent: str
+    subtask_id: str = ""
+    """The subtask whose worker was not shown it; empty for the planner and the reviewer."""
+    what: str
+    """What was left out and why, in one line."""
+
+
 class TokenStreamed(_Event):
     """Text a model is writing, for live log panes."""
 
@@ -207,6 +219,7 @@ Event = Annotated[
     | ModelSwapped
     | ModelSkipped
     | PromptTruncated
+    | ContentOmitted
     | TokenStreamed
     | CostUpdated
     | PlanReady

@@ -16,8 +16,11 @@ import pytest
 from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
 from orchestrate.engine.engine import Engine, EngineOptions
 from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.report import batch_report, run_report
+from orchestrate.engine.report_markdown import render_markdown
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
+    ContentOmitted,
     Escalated,
     Event,
     EventBus,
@@ -31,6 +34,7 @@ from orchestrate.events import (
 )
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.prices import packaged_prices
+from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import ModelRequest, ModelResponse, TokenCallback
 from orchestrate.models.scripted import (
@@ -43,7 +47,10 @@ from orchestrate.models.scripted import (
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.router import Router
 
+from .big_module import big_module, function
+
 PY = shlex.quote(sys.executable)
+PRICER = Pricer(packaged_prices().prices, "anthropic:claude-sonnet-4-6")
 CALC = "def add(a, b):\n    return a + b\n"
 CALC_SUB_BAD = CALC + "\n\ndef sub(a, b):\n    return b - a\n"
 CALC_SUB = CALC + "\n\ndef sub(a, b):\n    return a - b\n"
@@ -558,3 +565,39 @@ async def test_without_task_checks_every_done_subtask_must_have_passed_its_own(
 
     assert result.status == "approved"
     assert "every subtask's own checks passed" in result.detail
+
+
+async def test_the_planner_sees_a_large_named_file_around_what_the_task_names_and_it_is_reported(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    text = big_module()  # 5,590 lines, ~108K characters
+    (repo / "pipeline.py").write_text(text)
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pipeline")
+    plan = {"summary": "note it", "subtasks": [step("doc", "format", ["README.md"], [])]}
+    models["planner"] = ScriptedModel([json.dumps(plan)], name="planner")
+    models["formatter"] = ScriptedModel([whole("README.md", README)], name="formatter")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, events = make_engine(repo, models, CHAINS, accept_unchecked=True)
+    task = TaskSpec(
+        title="Speed up the pipeline",
+        instructions="func_100 and func_250 in pipeline.py repeat work; document why in README.",
+        files=["pipeline.py"],
+        line=1,
+    )
+
+    result = await engine.run(task, "big-plan")
+
+    seen = models["planner"].requests[0].messages[0].content
+    assert function(100).rstrip("\n") in seen and function(250).rstrip("\n") in seen
+    assert "def func_101" not in seen.replace("⋯   def func_101", "")
+    assert "⋯ lines" in seen and len(seen) < len(text)
+    notes = [e.what for e in events if isinstance(e, ContentOmitted) and e.agent == "planner"]
+    assert (
+        notes and notes[0].startswith("pipeline.py: ") and "around func_100, func_250" in notes[0]
+    )
+    assert f"planner: {notes[0]}" in result.omissions
+    report = render_markdown(
+        batch_report("plan.md", [run_report(result, [], PRICER)], [], PRICER, False)
+    )
+    assert f"- not shown to a model: planner: {notes[0]}" in report

@@ -24,11 +24,13 @@ from orchestrate.engine.worker import RunContext, Worker
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
     CheckFailed,
+    ContentOmitted,
     EditApplied,
     EditRefused,
     Escalated,
     Event,
     EventBus,
+    ModelSkipped,
     SubtaskFinished,
     SubtaskStatus,
 )
@@ -44,6 +46,8 @@ from orchestrate.models.scripted import (
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.router import Router
 from orchestrate.sandbox.setup import CheckSetup
+
+from .big_module import big_module, function
 
 E = TypeVar("E")
 CHECK = (
@@ -100,6 +104,7 @@ class Harness:
         num_ctx: int = 8192,
         max_tokens: int = 4096,
         cloud: dict[str, PriceEntry] | None = None,
+        run_id: str = "run-w",
     ) -> None:
         self.agent = AgentConfig(
             name="coder",
@@ -122,11 +127,11 @@ class Harness:
         self.events: list[Event] = []
         bus = EventBus()
         bus.subscribe(self.events.append)
-        self.workspace = Workspace.create(repo, "run-w")
-        router = Router(config, Ledger(None), events=bus, run_id="run-w")
+        self.workspace = Workspace.create(repo, run_id)
+        router = Router(config, Ledger(None), events=bus, run_id=run_id)
         environment = CheckSetup(config.checks, repo).environment(self.workspace.files)
         self.ctx = RunContext(
-            config, router, self.workspace, environment, bus, "run-w", check_timeout=30
+            config, router, self.workspace, environment, bus, run_id, check_timeout=30
         )
 
     def of(self, kind: type[E]) -> list[E]:
@@ -309,18 +314,18 @@ async def test_prompt_too_large_for_num_ctx_fails_clearly_without_sending(
     (repo / "calc.py").write_text(ORIGINAL + "# padding\n" * 400)
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "big")
     model = scripted("small", [whole("calc.py", GOOD)])
-    harness = Harness(repo, ["scripted:small"], num_ctx=1024, max_tokens=512)
+    harness = Harness(repo, ["scripted:small"], num_ctx=512, max_tokens=256)
 
     result = await Worker(harness.ctx, harness.agent, sub_task()).run()
 
     assert result.status == "failed"
     assert result.failure == "task"
     assert "the prompt fits no model of its chain" in result.detail
-    assert "do not fit the 1,024-token window (num_ctx 1024)" in result.detail
+    assert "do not fit the 512-token window (num_ctx 512)" in result.detail
     assert model.requests == []
 
 
-async def test_reference_files_are_dropped_before_giving_up_on_context(
+async def test_reference_files_are_cut_before_giving_up_on_context(
     repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
 ) -> None:
     (repo / "README.md").write_text("lore\n" * 2000)
@@ -332,8 +337,11 @@ async def test_reference_files_are_dropped_before_giving_up_on_context(
 
     assert result.status == "done"
     prompt = model.requests[0].messages[0].content
-    assert "lore" not in prompt and "content omitted" in prompt
     assert "def add(a, b):" in prompt
+    assert "⋯ lines 26-2,000 not shown" in prompt
+    [note] = result.omissions
+    assert note.startswith("README.md: 25 of 2,000 lines shown")
+    assert "no symbol the task names was found" in note
 
 
 async def test_a_subtask_touching_a_private_path_never_reaches_a_cloud_model(
@@ -395,7 +403,7 @@ async def test_a_model_that_only_writes_unparseable_files_commits_nothing(
 async def test_a_prompt_too_big_for_the_first_model_goes_to_a_larger_one_in_the_chain(
     repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
 ) -> None:
-    # A file the 1024-token local model cannot take with the prompt around it; the cloud model
+    # A local model whose 4096-token window the output alone fills; the cloud model
     # after it in the chain (200K tokens) can. The subtask moves on instead of failing.
     padded = ORIGINAL + "# padding\n" * 400
     (repo / "calc.py").write_text(padded)
@@ -404,7 +412,7 @@ async def test_a_prompt_too_big_for_the_first_model_goes_to_a_larger_one_in_the_
     big = scripted("big", [whole("calc.py", padded + GOOD.removeprefix(ORIGINAL))])
     cloud = {"scloud:big": PriceEntry(input=3, output=15, context_window=200_000)}
     harness = Harness(
-        repo, ["scripted:small", "scloud:big"], num_ctx=1024, max_tokens=512, cloud=cloud
+        repo, ["scripted:small", "scloud:big"], num_ctx=4096, max_tokens=4096, cloud=cloud
     )
 
     result = await Worker(harness.ctx, harness.agent, sub_task(read_files=[])).run()
@@ -414,3 +422,97 @@ async def test_a_prompt_too_big_for_the_first_model_goes_to_a_larger_one_in_the_
     assert small.requests == []
     assert result.escalations == []  # not an escalation: the small model was never asked
     assert len(big.requests) == 1
+
+
+BIG_SPEC = "In `func_123`, return total + 1 instead of total. Change nothing else."
+BIG_CHECK = (
+    f"{shlex.quote(sys.executable)} -c 'import pipeline; assert pipeline.func_123(0) == 4429'"
+)
+BIG_EDIT = (
+    "pipeline.py\n<<<<<<< SEARCH\n    total += 123 * 8\n    return total\n=======\n"
+    "    total += 123 * 8\n    return total + 1\n>>>>>>> REPLACE\n"
+)
+
+
+def big_repo(repo: Path) -> str:
+    text = big_module()
+    (repo / "pipeline.py").write_text(text)
+    git(repo, "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pipeline")
+    return text
+
+
+def big_task(**overrides: object) -> Subtask:
+    fields: dict[str, object] = {
+        "spec": BIG_SPEC,
+        "edit_files": ["pipeline.py"],
+        "read_files": [],
+        "checks": [BIG_CHECK],
+    }
+    return sub_task(**(fields | overrides))
+
+
+async def test_a_file_too_large_to_come_back_whole_is_edited_in_place_around_what_the_spec_names(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    text = big_repo(repo)  # 5,590 lines: ~36K tokens whole, against 4,096 output tokens
+    model = scripted("w", [BIG_EDIT])
+    harness = Harness(repo, ["scripted:w"], num_ctx=16384, max_tokens=4096)
+
+    result = await Worker(harness.ctx, harness.agent, big_task()).run()
+
+    assert result.status == "done", result.detail
+    [asked] = model.requests  # asked once, in a format its output can hold
+    prompt = asked.messages[0].content
+    assert "SEARCH/REPLACE blocks" in prompt and "COMPLETE new content" not in prompt
+    assert function(123) in prompt  # the named function, byte for byte
+    assert "⋯ lines" in prompt and "Copy SEARCH lines only from the lines shown" in prompt
+    assert len(prompt) < len(text) // 4
+    switched, shown = result.omissions
+    assert "(~36," in switched and "cannot fit scripted:w's 4,096 output tokens" in switched
+    assert shown.startswith("pipeline.py: ") and "of 5,590 lines shown (around func_123)" in shown
+    said = [e.what for e in harness.of(ContentOmitted)]
+    assert said == result.omissions
+    committed = git(harness.workspace.path, "show", "HEAD:pipeline.py")
+    assert committed == text.replace(
+        "    total += 123 * 8\n    return total\n", "    total += 123 * 8\n    return total + 1\n"
+    )
+
+
+async def test_a_model_that_botches_blocks_is_passed_over_before_any_call_for_such_a_file(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    big_repo(repo)
+    botcher = scripted("botcher", [])
+    able = scripted("able", [BIG_EDIT])
+    harness = Harness(repo, ["scripted:botcher", "scripted:able"], num_ctx=16384, max_tokens=4096)
+    for _ in range(3):
+        harness.ctx.stats.record("scripted:botcher", "search_replace", well_formed=False)
+
+    result = await Worker(harness.ctx, harness.agent, big_task()).run()
+
+    assert result.status == "done", result.detail
+    assert botcher.requests == [] and len(able.requests) == 1
+    [skip] = harness.of(ModelSkipped)
+    assert skip.model == "scripted:botcher"
+    assert "cannot fit its 4,096 output tokens, and it keeps botching SEARCH/REPLACE" in skip.reason
+
+
+async def test_a_large_reference_file_is_shown_around_what_the_spec_names_and_that_is_said(
+    repo: Path, scripted: Callable[[str, Sequence[Step]], ScriptedModel]
+) -> None:
+    big_repo(repo)
+    model = scripted("w", [whole("calc.py", GOOD)])
+    harness = Harness(repo, ["scripted:w"], num_ctx=8192, max_tokens=1024)
+    spec = "Add `sub(a, b)` to calc.py, written the way `func_007` in pipeline.py is."
+
+    result = await Worker(
+        harness.ctx, harness.agent, sub_task(spec=spec, read_files=["pipeline.py"])
+    ).run()
+
+    assert result.status == "done", result.detail
+    prompt = model.requests[0].messages[0].content
+    assert function(7) in prompt and "COMPLETE new content" in prompt
+    [note] = result.omissions
+    assert "pipeline.py: " in note and "(around func_007)" in note
+    assert [e.what for e in harness.of(ContentOmitted)] == [note]

@@ -19,6 +19,7 @@ from rich.text import Text
 from orchestrate.events import (
     AttemptFinished,
     CheckFailed,
+    ContentOmitted,
     CostUpdated,
     EditRefused,
     Escalated,
@@ -103,6 +104,9 @@ def _warning_line(event: Event) -> str | None:
                 f"{event.agent}: {event.model} read only {event.read_tokens:,} of at least "
                 f"{event.sent_tokens:,} prompt tokens (it runs {event.window:,}): answer discarded"
             )
+        case ContentOmitted():
+            who = event.subtask_id or event.agent
+            return f"{who}: not shown to the model: {event.what}"
         case SubscriberFailed():
             return (
                 f"warning: {event.subscriber} stopped ({event.error}); the run goes on without it"

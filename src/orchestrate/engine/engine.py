@@ -37,6 +37,7 @@ from orchestrate.engine.scheduler import run_batch
 from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext, Worker
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
+    ContentOmitted,
     EventBus,
     PlanReady,
     ReviewVerdict,
@@ -111,10 +112,17 @@ class Engine:
         """Plan `task` without editing anything (a dry run); emits `PlanReady` under `run_id`."""
         return await self._plan(task, workspace_root or self.repo, run_id=run_id)
 
-    async def _plan(self, task: TaskSpec, root: Path, run_id: str) -> Plan:
+    async def _plan(
+        self, task: TaskSpec, root: Path, run_id: str, omitted: list[str] | None = None
+    ) -> Plan:
+        """Plan `task`; what the planner was not shown is an event each, added to `omitted`."""
         private = self.options.local_only
         agent = self._agent("planner")
-        plan, said = await plan_task(self.router, agent, task, root, private=private)
+        plan, said, notes = await plan_task(self.router, agent, task, root, private=private)
+        for note in notes:
+            self.events.emit(ContentOmitted(run_id=run_id, agent="planner", what=note))
+            if omitted is not None:
+                omitted.append(f"planner: {note}")
         if said:
             # Degrading to the task as written is said where the user looks.
             self.events.emit(
@@ -225,7 +233,10 @@ class Engine:
         state = run.state
         if state.plan is None:
             try:
-                run.set_plan(await self._plan(state.task, run.workspace.path, state.run_id))
+                plan = await self._plan(
+                    state.task, run.workspace.path, state.run_id, state.omissions
+                )
+                run.set_plan(plan)
             except RUN_ERRORS as error:
                 return await run.finish("failed", f"planning failed: {error}")
         while True:
@@ -355,6 +366,7 @@ class _Run:
             results=self.state.results,
             checks=self.state.task_checks,
             private=self.engine.options.local_only,
+            omitted=self.state.omissions,
         )
         self.state.review = review
         self.ctx.emit(
@@ -422,6 +434,10 @@ class _Run:
             counterfactual_usd=recorder.counterfactual_usd - counterfactual,
             detail=detail,
             task_checks=self.state.task_checks,
+            omissions=[
+                *self.state.omissions,
+                *(f"{r.id}: {note}" for r in self.state.results for note in r.omissions),
+            ],
         )
         self.state.result = result
         self.save()

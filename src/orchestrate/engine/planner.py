@@ -12,10 +12,11 @@ from pathlib import Path
 
 from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.edits.paths import resolve_edit_path
+from orchestrate.engine.excerpts import excerpt
 from orchestrate.engine.plan import Plan, plan_as_written
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.prompts import Files, render_planner
-from orchestrate.engine.repomap import repo_map
+from orchestrate.engine.repomap import map_omissions, repo_map
 from orchestrate.exceptions import (
     EditRefusedError,
     NoModelAvailableError,
@@ -31,12 +32,16 @@ A rejected request, a privacy block or a spent budget are not papered over this 
 REPO_MAP_TOKENS = 4000
 """Size of the repo map shown to a cloud planner."""
 FILE_CHARS = 60_000
-"""Most characters shown of one file the task names; the rest is cut with a note."""
+"""Most characters shown of one file the task names; a larger one is shown as the regions
+around the symbols the task names, the rest outlined (`excerpts`)."""
 
 
-def read_task_files(root: Path, paths: Sequence[str]) -> Files:
-    """Current text of each named file (None when it does not exist yet), cut to `FILE_CHARS`."""
+def read_task_files(root: Path, paths: Sequence[str], wanted: str) -> tuple[Files, list[str]]:
+    """Current text of each named file (None when it does not exist yet); a file over
+    `FILE_CHARS` is shown as the regions around the symbols `wanted` names, the rest outlined,
+    and a note says so."""
     found: dict[str, str | None] = {}
+    notes: list[str] = []
     for path in paths:
         try:
             target = resolve_edit_path(root, path, None)
@@ -45,21 +50,24 @@ def read_task_files(root: Path, paths: Sequence[str]) -> Files:
         if not target.is_file():
             found[path] = None
             continue
-        text = target.read_bytes().decode("utf-8", "replace")
-        if len(text) > FILE_CHARS:
-            text = f"{text[:FILE_CHARS]}\n[… {len(text) - FILE_CHARS} more characters cut …]"
-        found[path] = text
-    return found
+        shown = excerpt(path, target.read_bytes().decode("utf-8", "replace"), wanted, FILE_CHARS)
+        found[path] = shown.text
+        if shown.note:
+            notes.append(shown.note)
+    return found, notes
 
 
 async def make_plan(
     router: Router, agent: AgentConfig, task: TaskSpec, root: Path, *, private: bool = False
-) -> Plan:
-    """Ask the planner agent for a plan of `task` in the tree at `root`."""
-    files = await asyncio.to_thread(read_task_files, root, task.files)
+) -> tuple[Plan, list[str]]:
+    """Ask the planner agent for a plan of `task` in the tree at `root`; with the plan, what
+    the planner was not shown (files in part, map symbols left out), one line each."""
+    wanted = f"{task.title}\n{task.instructions}"
+    files, notes = await asyncio.to_thread(read_task_files, root, task.files, wanted)
     # A local planner (private runs) has a small window: the map gets a quarter of it at most.
     tokens = min(REPO_MAP_TOKENS, agent.num_ctx // 4) if private else REPO_MAP_TOKENS
     overview = await asyncio.to_thread(repo_map, root, tokens, list(task.files))
+    notes += [f"repo map: {note}" for note in map_omissions(overview)]
     request = ModelRequest(
         system=agent.system_prompt,
         messages=(Message(role="user", content=render_planner(task, overview, files)),),
@@ -68,18 +76,20 @@ async def make_plan(
     routed = await router.complete(agent, request, Plan, private=private, files=list(files))
     if routed.output is None:  # the router parses whenever an output type is given
         raise PlanError(f"planner {routed.model_ref} returned no plan; run again")
-    return routed.output
+    return routed.output, notes
 
 
 async def plan_task(
     router: Router, agent: AgentConfig, task: TaskSpec, root: Path, *, private: bool = False
-) -> tuple[Plan, str]:
+) -> tuple[Plan, str, list[str]]:
     """A plan from the planner's chain, or, when no model of it could plan and the task names its
-    files, the task as written (a plan of one subtask): the plan and what was said about it."""
+    files, the task as written (a plan of one subtask): the plan, what was said about it, and
+    what the planner was not shown."""
     try:
-        return await make_plan(router, agent, task, root, private=private), ""
+        plan, notes = await make_plan(router, agent, task, root, private=private)
+        return plan, "", notes
     except PLAN_UNAVAILABLE as error:
         if not task.files:
             raise
         plan = plan_as_written(task.title, task.instructions, task.files, task.checks)
-        return plan, f"planner failed ({error}); running the task as written"
+        return plan, f"planner failed ({error}); running the task as written", []

@@ -10,17 +10,16 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 
-from orchestrate.config.schema import AgentConfig, EditFormat
+from orchestrate.config.schema import EditFormat
 from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import SubtaskResult
-from orchestrate.models.base import Message, ModelRequest
-from orchestrate.routing.fit import estimate_request
 
 CHECK_OUTPUT_CHARS = 4000
 """Tail of a failed check's output shown to a model."""
 OMITTED = "(content omitted: it does not fit the model's context window)"
+"""Stands for a reference file's content when not even its outline fits."""
 
 Files = Mapping[str, str | None]
 """Path → current text, or None when the file does not exist yet."""
@@ -91,8 +90,23 @@ def worker_instructions(edit_format: EditFormat, edit_files: Sequence[str]) -> s
     return f"{how}\nYou may change only these files: {allowed}. Do not wrap code in JSON."
 
 
-def render_worker(subtask: Subtask, edit_files: Files, read_files: Files, fmt: EditFormat) -> str:
-    """A worker's message: the spec, the files as they are now, and the edit format."""
+PARTIAL_FILES = (
+    "Some files above are shown in part: each line starting with ⋯ stands for lines not shown "
+    "and outlines what they define. Copy SEARCH lines only from the lines shown, and never "
+    "write a ⋯ line."
+)
+
+
+def render_worker(
+    subtask: Subtask,
+    edit_files: Files,
+    read_files: Files,
+    fmt: EditFormat,
+    *,
+    partial: bool = False,
+) -> str:
+    """A worker's message: the spec, the files as they are now (`partial`: some only in part),
+    and the edit format."""
     sections = [
         f"# Subtask: {subtask.title}\n\n{subtask.spec}",
         _file_section("## Files you may edit (current content)", edit_files),
@@ -101,40 +115,9 @@ def render_worker(subtask: Subtask, edit_files: Files, read_files: Files, fmt: E
     if subtask.checks:
         listed = "\n".join(f"- `{command}`" for command in subtask.checks)
         sections.append(f"## These checks must pass afterwards\n{listed}")
-    sections.append(f"## How to answer\n{worker_instructions(fmt, subtask.edit_files)}")
+    how = worker_instructions(fmt, subtask.edit_files)
+    sections.append(f"## How to answer\n{how}" + (f"\n{PARTIAL_FILES}" if partial else ""))
     return "\n\n".join(section for section in sections if section)
-
-
-def worker_request(
-    agent: AgentConfig,
-    subtask: Subtask,
-    files: tuple[Files, Files],
-    fmt: EditFormat,
-    *,
-    previous: tuple[str, str] | None,
-    budget: int | None,
-) -> tuple[ModelRequest, bool]:
-    """A worker round's request, and whether it fits `budget` prompt tokens (None: no limit).
-
-    `files` are the editable and the reference files; `previous` is the last reply and its
-    feedback. To fit, reference contents go first, then the previous reply; editable files never.
-    """
-    edit_files, reference = files
-    for attempt in range(3):
-        if attempt >= 1:
-            reference = dict.fromkeys(reference, OMITTED)
-        if attempt == 2 and previous is not None:
-            previous = ("(your previous reply, omitted for space)", previous[1])
-        turns = [Message(role="user", content=render_worker(subtask, edit_files, reference, fmt))]
-        if previous is not None:
-            turns.append(Message(role="assistant", content=previous[0]))
-            turns.append(Message(role="user", content=previous[1]))
-        request = ModelRequest(
-            system=agent.system_prompt, messages=tuple(turns), settings=agent.settings()
-        )
-        if budget is None or estimate_request(request) <= budget:
-            return request, True
-    return request, False
 
 
 def check_feedback(results: Sequence[CheckResult]) -> str:

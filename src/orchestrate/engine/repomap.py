@@ -7,21 +7,17 @@ always said.
 
 from __future__ import annotations
 
-import ast
 import os
 import posixpath
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import git
 
+from orchestrate.engine.symbols import SOURCE_SUFFIXES, file_symbols
+
 CHARS_PER_TOKEN = 4
-MAX_PARSE_BYTES = 256 * 1024
-"""Larger files are listed but not parsed for symbols."""
-MAX_SYMBOLS = 40
-MAX_SYMBOL_CHARS = 120
 _NOTE_RESERVE = 160
 
 SKIP_DIRS = frozenset(  # when walking a directory that is not a git repo
@@ -37,18 +33,6 @@ BINARY_SUFFIXES = frozenset(
      ".o", ".a", ".pyc", ".pyo", ".class", ".jar", ".woff", ".woff2", ".ttf", ".otf", ".mp3",
      ".mp4", ".wav", ".mov", ".sqlite", ".db", ".gguf", ".pt", ".onnx", ".npy", ".parquet"}
 )  # fmt: skip
-_PYTHON = frozenset({".py", ".pyi"})
-_REGEX_LANGS = frozenset(
-    {".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".go", ".rs", ".rb", ".java", ".kt",
-     ".swift", ".cs", ".php", ".scala", ".c", ".h", ".cc", ".cpp", ".hpp", ".lua"}
-)  # fmt: skip
-_SOURCE = _PYTHON | _REGEX_LANGS
-_DECL = re.compile(
-    r"^(?:export\s+(?:default\s+)?)?(?:(?:pub(?:\([^)]*\))?|public|private|protected|internal|"
-    r"static|final|abstract|sealed|data|async|unsafe|extern)\s+)*"
-    r"(?:def|class|function\*?|fn|func|struct|enum|trait|interface|module|impl|object)(?=[\s<])"
-    r"|^(?:export\s+)?(?:const|let)\s+[\w$]+\s*=\s*(?:async\s*)?(?:\([^)]*\)|[\w$]+)\s*=>"
-)
 
 
 @dataclass
@@ -97,76 +81,6 @@ def list_files(root: Path) -> list[str]:
     if listed is None:
         listed = _walk_files(root)
     return sorted(p for p in listed if not _binary(p) and not _vendored(p))
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_SYMBOL_CHARS else text[: MAX_SYMBOL_CHARS - 1] + "…"
-
-
-def _public(name: str) -> bool:
-    return not name.startswith("_") or name == "__init__"
-
-
-def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
-    prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
-    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
-    return _clip(f"{prefix} {node.name}({ast.unparse(node.args)}){returns}")
-
-
-def _class_line(node: ast.ClassDef) -> str:
-    bases = ", ".join(ast.unparse(b) for b in node.bases)
-    head = f"class {node.name}({bases})" if bases else f"class {node.name}"
-    methods = [
-        n.name
-        for n in node.body
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and _public(n.name)
-    ]
-    return _clip(f"{head}: {', '.join(methods)}" if methods else head)
-
-
-def python_symbols(source: str) -> list[str]:
-    """Public top-level classes (with method names) and functions (with signatures)."""
-    try:
-        tree = ast.parse(source)
-        symbols = []
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and _public(node.name):
-                symbols.append(_class_line(node))
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name):
-                symbols.append(_signature(node))
-    except (SyntaxError, ValueError, RecursionError):
-        return []
-    return symbols
-
-
-def regex_symbols(source: str) -> list[str]:
-    """Top-level declaration lines (def/class/function/fn/func/...) in other languages."""
-    found = []
-    for line in source.splitlines():
-        if _DECL.match(line):
-            found.append(_clip(line.rstrip().rstrip("{").rstrip()))
-    return found
-
-
-def file_symbols(root: Path, rel: str) -> list[str]:
-    """Symbols of one file, or [] for unknown languages, binaries and very large files."""
-    suffix = posixpath.splitext(rel)[1].lower()
-    if suffix not in _SOURCE:
-        return []
-    path = root / rel
-    try:
-        if path.is_symlink() or path.stat().st_size > MAX_PARSE_BYTES:
-            return []
-        data = path.read_bytes()
-    except OSError:
-        return []
-    if b"\0" in data[:8192]:
-        return []
-    text = data.decode("utf-8", errors="replace")
-    found = python_symbols(text) if suffix in _PYTHON else regex_symbols(text)
-    if len(found) > MAX_SYMBOLS:
-        found = [*found[:MAX_SYMBOLS], f"… {len(found) - MAX_SYMBOLS} more"]
-    return found
 
 
 def _build(paths: list[str]) -> _Dir:
@@ -254,7 +168,9 @@ def _add_symbols(root: Path, ranked: list[str], room: int) -> tuple[dict[str, li
         cost = sum(pad + len(s) + 1 for s in found)
         if cost > room:
             rest = ranked[index:]
-            return chosen, sum(1 for r in rest if posixpath.splitext(r)[1].lower() in _SOURCE)
+            return chosen, sum(
+                1 for r in rest if posixpath.splitext(r)[1].lower() in SOURCE_SUFFIXES
+            )
         if found:
             chosen[rel] = found
             room -= cost
@@ -271,6 +187,11 @@ def _truncated(lines: list[tuple[str, int]], room: int, total: int) -> str:
         shown += count
         room -= len(line) + 1
     return "\n".join([*kept, f"… {total - shown} more files"])
+
+
+def map_omissions(text: str) -> list[str]:
+    """What a map says it left out (its closing `… ` lines), without the ellipsis."""
+    return [line[2:] for line in text.splitlines() if line.startswith("… ")]
 
 
 def repo_map(root: Path, max_tokens: int = 2000, files: list[str] | None = None) -> str:

@@ -92,6 +92,8 @@ class TaskReport(BaseModel):
     """One line summing up the outcome."""
     budget_note: str = ""
     """Set when a spending cap refused a cloud call during this run, saying what followed."""
+    omissions: list[str] = []
+    """What a model was not shown (files in part, a cut diff, map symbols), one line each."""
 
 
 class BatchTotals(BaseModel):
@@ -169,6 +171,7 @@ def run_report(
         cost=_costs(attempts, pricer, result.run_id),
         detail=result.detail,
         budget_note=budget_note,
+        omissions=list(result.omissions),
     )
 
 

@@ -40,6 +40,8 @@ class SubtaskResult(BaseModel):
     """On failure: the work was wrong (`task`) or no model could be reached (`infrastructure`)."""
     checks: list[CheckResult] = Field(default_factory=list)
     """Results of the last run of its acceptance checks."""
+    omissions: list[str] = Field(default_factory=list)
+    """What its worker's models were not shown (files in part or left out), one line each."""
 
     @classmethod
     def skipped(cls, subtask: Subtask, reason: str) -> SubtaskResult:
@@ -92,3 +94,5 @@ class RunResult(BaseModel):
     """One line summing up the outcome."""
     task_checks: list[CheckResult] = Field(default_factory=list)
     """The task-level checks (from plan.md) as last run."""
+    omissions: list[str] = Field(default_factory=list)
+    """Everything a model was not shown, one line each: `planner: ...`, `<subtask id>: ...`."""

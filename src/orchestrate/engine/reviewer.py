@@ -11,6 +11,7 @@ from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.prompts import render_reviewer
 from orchestrate.engine.result import SubtaskResult
 from orchestrate.engine.review import Review
+from orchestrate.events import ContentOmitted
 from orchestrate.exceptions import OutputValidationError
 from orchestrate.models.base import Message, ModelRequest
 from orchestrate.routing.fit import CHARS_PER_TOKEN
@@ -30,10 +31,18 @@ async def review_run(
     results: Sequence[SubtaskResult],
     checks: Sequence[CheckResult],
     private: bool = False,
+    omitted: list[str] | None = None,
 ) -> Review:
-    """Ask the reviewer agent for a verdict on `diff` (the combined diff, read from git)."""
+    """Ask the reviewer agent for a verdict on `diff` (the combined diff, read from git). A
+    diff cut to fit is said: an event, and a line added to `omitted`."""
     # A local reviewer (private runs) must get the diff within half its context window.
     limit = min(DIFF_CHARS, agent.num_ctx // 2 * CHARS_PER_TOKEN) if private else DIFF_CHARS
+    if len(diff) > limit:
+        note = f"the combined diff: its first {limit:,} of {len(diff):,} characters shown"
+        run_id = router.recorder.run_id
+        router.events.emit(ContentOmitted(run_id=run_id, agent=agent.name, what=note))
+        if omitted is not None:
+            omitted.append(f"{agent.name}: {note}")
     content = render_reviewer(
         task, plan, diff=diff, results=results, task_checks=checks, diff_limit=limit
     )

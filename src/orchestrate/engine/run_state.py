@@ -45,6 +45,8 @@ class RunState(BaseModel):
     """The last review."""
     task_checks: list[CheckResult] = Field(default_factory=list)
     """The task checks run before the last review."""
+    omissions: list[str] = Field(default_factory=list)
+    """What the planner and the reviewer were not shown, `planner: ...` / `reviewer: ...`."""
     result: RunResult | None = None
     """The run's result, once it finished."""
 

@@ -26,17 +26,14 @@ from orchestrate.engine.edits import FormatStats, apply_edits_async, mismatch_fe
 from orchestrate.engine.edits.model import Edit
 from orchestrate.engine.edits.paths import resolve_edit_path
 from orchestrate.engine.plan import Subtask
-from orchestrate.engine.prompts import (
-    check_feedback,
-    refused_feedback,
-    syntax_feedback,
-    worker_request,
-)
+from orchestrate.engine.prompts import check_feedback, refused_feedback, syntax_feedback
 from orchestrate.engine.result import FailureSide, SubtaskResult
 from orchestrate.engine.syntax import SYNTAX_CHECK, broken_files
+from orchestrate.engine.worker_prompt import WorkerPrompt, shape_worker
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
     CheckFailed,
+    ContentOmitted,
     EditApplied,
     EditRefused,
     Escalated,
@@ -147,8 +144,10 @@ class Worker:
         self.original: Snapshot = {}
         self.files: Snapshot = {}
         self.problem = ""
-        self._formats: dict[str, EditFormat] = {}
-        """The edit format each model was asked for."""
+        self.omissions: list[str] = []
+        """What the models were not shown, each said once (an event and a report line)."""
+        self._prompts: dict[str, WorkerPrompt] = {}
+        """This round's request for each model the chain walk considered."""
 
     async def run(self) -> SubtaskResult:
         """Do the subtask; never raises for task or model failures, only reports them."""
@@ -185,8 +184,10 @@ class Worker:
             routed: Routed[BaseModel] = await self.chain.complete(shape)
             self.rounds += 1
             self.model = routed.model_ref
+            prompt = self._prompts[routed.model_ref]
+            self._said_omitted(prompt.omitted)
             reply = routed.response.text
-            outcome = await self._step(reply, self._formats[routed.model_ref])
+            outcome = await self._step(reply, prompt.fmt)
             if isinstance(outcome, tuple):
                 return outcome
             previous = (reply, outcome)
@@ -199,16 +200,24 @@ class Worker:
         previous: tuple[str, str] | None,
         target: Target,
     ) -> ModelRequest | str:
-        """This round's request for one model: its edit format, and what fits its window."""
-        if target.ref is None:
-            fmt = self.agent.edit_format
-        else:
-            fmt = self.ctx.stats.effective_format(self.agent.edit_format, target.ref)
-            self._formats[target.ref] = fmt
-        request, _ = worker_request(
-            self.agent, self.subtask, shown, fmt, previous=previous, budget=target.prompt_room
-        )
-        return request
+        """This round's request for one model: an edit format its output can hold, and what
+        fits its window (see `worker_prompt`); or why it cannot be asked."""
+        stats, wanted = self.ctx.stats, self.agent.edit_format
+        fmt = wanted if target.ref is None else stats.effective_format(wanted, target.ref)
+        blocks_ok = target.ref is None or not stats.botches_blocks(target.ref)
+        view = (shown[0], shown[1], previous)
+        shaped = shape_worker(self.agent, self.subtask, view, target, fmt, blocks_ok=blocks_ok)
+        if isinstance(shaped, str):
+            return shaped
+        if target.ref is not None:
+            self._prompts[target.ref] = shaped
+        return shaped.request
+
+    def _said_omitted(self, notes: Sequence[str]) -> None:
+        for note in notes:
+            if note not in self.omissions:
+                self.omissions.append(note)
+                self._emit(ContentOmitted, agent=self.agent.name, what=note)
 
     async def _step(self, reply: str, fmt: EditFormat) -> tuple[str, str] | str:
         """Apply one reply: (sha or "", detail) when it passed, else feedback for the model."""
@@ -306,4 +315,5 @@ class Worker:
             detail=detail,
             failure=None if ok else failure,
             checks=self.checks,
+            omissions=self.omissions,
         )

@@ -52,11 +52,14 @@ class FormatStats:
         found = self._counts.get((model_ref, edit_format))
         return found.model_copy() if found is not None else FormatCount()
 
+    def botches_blocks(self, model_ref: str) -> bool:
+        """Whether `model_ref` has shown, over enough replies, that it mostly cannot write
+        SEARCH/REPLACE blocks."""
+        count = self.count(model_ref, "search_replace")
+        return count.total >= MIN_REPLIES_TO_JUDGE and count.share < MIN_WELL_FORMED_SHARE
+
     def effective_format(self, agent_format: EditFormat, model_ref: str) -> EditFormat:
         """The format to ask `model_ref` for, given the agent's configured one."""
-        if agent_format != "search_replace":
-            return agent_format
-        count = self.count(model_ref, "search_replace")
-        if count.total >= MIN_REPLIES_TO_JUDGE and count.share < MIN_WELL_FORMED_SHARE:
+        if agent_format == "search_replace" and self.botches_blocks(model_ref):
             return "whole"
         return agent_format
