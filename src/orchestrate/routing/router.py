@@ -192,7 +192,11 @@ class Router:
                 continue
             response, reservation = result
             if response.truncation is not None:
-                return Turn(failure=self._truncated(agent, model, response, reservation, retry))
+                failure = self._truncated(agent, model, response, reservation, retry)
+                if reservation is not None and self.replay is not None:
+                    # Paid for like any answer: a resumed run replays it (and discards it again).
+                    self.replay.put(agent.name, model.ref, request, response)
+                return Turn(failure=failure)
             output, error = parse_output(output_type, response.text)
             outcome: Outcome = "ok" if error is None else "invalid_output"
             self.cooldowns.record(model.ref, ok=error is None)
