@@ -130,6 +130,21 @@ def run(
             help="Approve a task with no check: lines on the reviewer's word alone.",
         ),
     ] = False,
+    repos: Annotated[
+        Path | None,
+        typer.Option(
+            "--repos", help="File listing repositories (folders or owner/name), one a line."
+        ),
+    ] = None,
+    max_repos: Annotated[
+        int, typer.Option("--max-repos", help="With --repos: repositories worked on at once.")
+    ] = 2,
+    open_prs: Annotated[
+        bool,
+        typer.Option(
+            "--open-prs", help="With --repos: push approved branches and open pull requests."
+        ),
+    ] = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -149,6 +164,9 @@ def run(
         as_json=as_json,
         log=log,
         resume=resume,
+        repos=repos,
+        max_repos=max_repos,
+        open_prs=open_prs,
     )
     raise typer.Exit(run_plan(args))
 

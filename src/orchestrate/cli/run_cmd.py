@@ -7,6 +7,7 @@ usage errors raise `OrchestrateError`, which `main` turns into one `error:` line
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class RunArgs:
     as_json: bool = False
     log: Path | None = None
     resume: str | None = None
+    repos: Path | None = None
+    max_repos: int = 2
+    open_prs: bool = False
 
 
 def _check(args: RunArgs) -> None:
@@ -104,16 +108,61 @@ def _opening_line(session: Session, doc: PlanDoc | None, args: RunArgs) -> str:
     return f"{len(doc.tasks)} task(s) from {args.plan}; {where}"
 
 
+def _run_repos(args: RunArgs, options: EngineOptions) -> int:
+    """`--repos`: the plan in every listed repository, one report."""
+    from orchestrate.cli.repos_cmd import github_access, render, run_repos
+    from orchestrate.fleet.runner import FleetOptions
+
+    assert args.repos is not None
+    if args.log is not None:
+        raise ConfigError("--log records one repository's events; drop it with --repos")
+    fleet = FleetOptions(
+        engine=options,
+        max_repos=args.max_repos,
+        agents=args.agents,
+        ledger=args.ledger,
+        budget=args.budget,
+        dry_run=args.dry_run,
+        github=github_access(os.environ),
+    )
+    report = run_repos(
+        args.plan,
+        args.repos,
+        fleet,
+        open_prs=args.open_prs,
+        resume=args.resume,
+        local_only=args.local_only,
+    )
+    printed, markdown = render(report, args.as_json)
+    print(printed)
+    _write_report(args.report, markdown)
+    return 0 if report.ok else 1
+
+
+def _write_report(path: Path | None, markdown: str) -> None:
+    if path is None:
+        return
+    try:
+        path.write_text(markdown, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"--report: cannot write {path} ({error.strerror})") from None
+
+
 def run(args: RunArgs) -> int:
     """Run the plan; print the report; return the exit status."""
     _check(args)
+    from orchestrate.cli.repos_cmd import check_repos_args
+
+    check_repos_args(args.max_repos, args.open_prs, args.repos)
     # A resume carries on the tasks saved when the plan started, whatever the file says now.
-    doc = load_plan(args.plan) if args.resume is None else None
+    doc = load_plan(args.plan) if args.resume is None and args.repos is None else None
     options = EngineOptions(
         concurrency=args.concurrency,
         local_only=args.local_only,
         accept_unchecked=args.accept_unchecked,
     )
+    if args.repos is not None:
+        return _run_repos(args, options)
     console = Console(stderr=True, highlight=False)
     with Session.open(
         args.repo,
@@ -129,9 +178,5 @@ def run(args: RunArgs) -> int:
         report = asyncio.run(_run(session, doc, args, console))
     markdown = render_markdown(report)  # masked: reports quote errors that can echo a key
     print(render_json(report) if args.as_json else markdown.rstrip("\n"))
-    if args.report is not None:
-        try:
-            args.report.write_text(markdown, encoding="utf-8")
-        except OSError as error:
-            raise ConfigError(f"--report: cannot write {args.report} ({error.strerror})") from None
+    _write_report(args.report, markdown)
     return 0 if report.ok else 1

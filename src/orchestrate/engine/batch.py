@@ -9,7 +9,7 @@ runs carries on the whole plan, and one process at a time holds it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from orchestrate.engine.batch_record import (
@@ -93,15 +93,21 @@ async def run_plan(
     dry_run: bool = False,
     routes: Mapping[str, str | None] | None = None,
     on_task: TaskStarting | None = None,
+    run_ids: Sequence[str] | None = None,
 ) -> BatchReport:
     """Run (or, with `dry_run`, only plan) each task; `routes` maps agents to the model they
-    will get, for the dry run's estimate."""
+    will get, for the dry run's estimate. `run_ids` names each task's run (one per task, in plan
+    order) when the caller fixed them beforehand (a `--repos` run uses one set in every
+    repository); by default they are made now."""
     if dry_run:
         return await _dry_run_all(session, doc, plan_file, routes or {}, on_task)
     start = await asyncio.to_thread(head_commit, session.repo)
+    ids = list(run_ids or [new_run_id(spec.title, i) for i, spec in enumerate(doc.tasks, 1)])
+    if len(ids) != len(doc.tasks):
+        raise ValueError(f"{len(ids)} run ids for {len(doc.tasks)} tasks")
     tasks = [
-        BatchTask(run_id=new_run_id(spec.title, index), task=with_context(spec, doc.context))
-        for index, spec in enumerate(doc.tasks, start=1)
+        BatchTask(run_id=run_id, task=with_context(spec, doc.context))
+        for run_id, spec in zip(ids, doc.tasks, strict=True)
     ]
     record = BatchRecord(batch_id=tasks[0].run_id, plan_file=plan_file, start=start, tasks=tasks)
     async with _holding(batch_lock(session.repo, record)):

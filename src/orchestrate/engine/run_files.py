@@ -104,3 +104,15 @@ class RepoFiles:
     def saved_runs(self) -> list[RunFiles]:
         """Every run with saved progress, by id."""
         return [self.run(path.stem) for path in sorted(self.runs.glob("*.json"))]
+
+
+def fleets_root() -> Path:
+    """Each `--repos` run's record and lock (`fleet.record`): one plan over many repositories."""
+    return state_root() / "fleets"
+
+
+def clone_path(full_name: str) -> Path:
+    """Where `--repos` keeps its own clone of GitHub repository `owner/name`: a checkout the run
+    branches from (its worktrees and progress live under `RepoFiles` like any repository's)."""
+    owner, _, name = full_name.partition("/")
+    return state_root() / "clones" / _UNSAFE.sub("-", owner) / _UNSAFE.sub("-", name)

@@ -16,6 +16,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from orchestrate.testing.fake_github_repos import HostedRepo, HostedRepos
 from orchestrate.testing.fake_github_state import (
     COMPARE_FILE_CAP,
     INTEGRATION_DENIED,
@@ -37,7 +38,7 @@ from orchestrate.testing.fake_github_state import (
 )
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Response
 
-__all__ = ["FakeFile", "FakeGitHub", "FakePull", "FakeToken", "unprocessable"]
+__all__ = ["FakeFile", "FakeGitHub", "FakePull", "FakeToken", "HostedRepo", "unprocessable"]
 
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -58,6 +59,8 @@ class FakeGitHub(FakeServer):
         self.per_page = 30
         self.store = Store()
         self.payloads = Payloads(self.url, repo)
+        self.hosted = HostedRepos(self.url)
+        """Repositories a `--repos` run clones, pushes to and opens pull requests in."""
         self._ids = itertools.count(1001)
 
     # --- test-side API ---------------------------------------------------------------------
@@ -143,6 +146,11 @@ class FakeGitHub(FakeServer):
         """Conversation comments stored for a pull request."""
         return self.store.issue_comments.get(number, [])
 
+    def host(self, hosted: HostedRepo) -> HostedRepo:
+        """Serve `hosted` (its repository and pull request routes) alongside the review repo."""
+        self.hosted.repos[hosted.full_name] = hosted
+        return hosted
+
     # --- HTTP side -------------------------------------------------------------------------
 
     def handle(self, request: RecordedRequest) -> Response:
@@ -156,11 +164,15 @@ class FakeGitHub(FakeServer):
         if token.read_only and request.method in _WRITES:
             return error(403, INTEGRATION_DENIED, docs=write_docs(request.path))
         login = token.login
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        named = re.match(r"/repos/([^/]+/[^/]+)(.*)", url.path)
+        if named and named.group(1) in self.hosted.repos:
+            hosted = self.hosted.repos[named.group(1)]
+            return self.hosted.handle(request, login, named.group(2), query, hosted)
         prefix = f"/repos/{self.repo}"
         if url.path != prefix and not url.path.startswith(prefix + "/"):
             return error(404, "Not Found")
         route = url.path[len(prefix) :]
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
         for method, pattern, handler in self._routes():
             match = re.fullmatch(pattern, route)
             if match and method == request.method:
