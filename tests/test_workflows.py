@@ -88,7 +88,7 @@ def actionlint(*files: Path) -> list[dict[str, Any]]:
 
 
 def test_the_expected_workflows_exist() -> None:
-    assert [path.name for path in WORKFLOWS] == ["pr-review.yml", "tests.yml"]
+    assert [path.name for path in WORKFLOWS] == ["batch-refactor.yml", "pr-review.yml", "tests.yml"]
 
 
 def test_workflows_match_githubs_schema() -> None:

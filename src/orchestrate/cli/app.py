@@ -73,13 +73,34 @@ def doctor(agents: AgentsOpt = None, repo: RepoOpt = Path(".")) -> None:
 def cost(
     run: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="Ledger file.")] = None,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print Markdown (for a job summary).")
+    ] = False,
+    ledger: Annotated[
+        list[Path] | None,
+        typer.Option("--ledger", help="Ledger file; repeat it to report several together."),
+    ] = None,
     repo: RepoOpt = Path("."),
 ) -> None:
     """Spend by agent and model, and savings against sending everything to the cloud."""
     from orchestrate.cli.cost_cmd import cost as show_cost
 
-    show_cost(repo, run, as_json, ledger)
+    show_cost(repo, run, as_json, ledger, markdown)
+
+
+@app.command("merge-reports")
+def merge_reports(
+    reports: Annotated[
+        list[Path], typer.Argument(help="report.json files of `orchestrate run --repos --json`.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of Markdown.")
+    ] = False,
+) -> None:
+    """One report with a row per repository from several runs' reports (a workflow matrix)."""
+    from orchestrate.cli.merge_cmd import merge_reports as merge
+
+    merge(reports, as_json)
 
 
 @app.command()

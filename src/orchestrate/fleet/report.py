@@ -41,7 +41,7 @@ class FleetReport(BaseModel):
     """What `orchestrate run --repos` prints at the end."""
 
     fleet_id: str
-    """The id `--resume` takes."""
+    """The id `--resume` takes; empty for reports merged from several runs."""
     plan_file: str
     """The plan that was run everywhere."""
     dry_run: bool
@@ -126,11 +126,16 @@ def render_fleet_markdown(report: FleetReport) -> str:
     kind = "dry run" if report.dry_run else "run"
     good = sum(row.status == ("planned" if report.dry_run else "approved") for row in report.rows)
     cost = report.cost
+    resume = (
+        [f"- resume with: `orchestrate run {report.plan_file} --repos ... --resume "
+         f"{report.fleet_id}`"]
+        if report.fleet_id
+        else []
+    )  # fmt: skip
     lines = [
         f"# orchestrate {kind} over {len(report.rows)} repositories: {report.plan_file}",
         "",
-        f"- resume with: `orchestrate run {report.plan_file} --repos ... --resume "
-        f"{report.fleet_id}`",
+        *resume,
         f"- repositories {'planned' if report.dry_run else 'approved'}: {good} of "
         f"{len(report.rows)}",
         f"- cloud ${cost.cloud_usd:.4f} · local tokens {cost.local_tokens:,} · all-cloud "
@@ -156,3 +161,17 @@ def _nested(markdown: str) -> list[str]:
 def render_fleet_json(report: FleetReport) -> str:
     """The report as indented JSON, masked."""
     return mask_keys(report.model_dump_json(indent=2))
+
+
+def merge_fleet_reports(reports: Sequence[FleetReport]) -> FleetReport:
+    """One report from several runs' (a workflow's matrix jobs, one repository each): every
+    row, in the order given, and the costs summed."""
+    rows = [row for report in reports for row in report.rows]
+    plans = sorted({report.plan_file for report in reports})
+    return FleetReport(
+        fleet_id="",
+        plan_file=", ".join(plans),
+        dry_run=all(report.dry_run for report in reports),
+        rows=rows,
+        cost=sum_costs([row.cost for row in rows]),
+    )
