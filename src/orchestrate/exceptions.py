@@ -30,6 +30,12 @@ class OutputValidationError(OrchestrateError):
 class NoModelAvailableError(OrchestrateError):
     """Every model in an agent's fallback chain failed or was skipped."""
 
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
+        """Some model did answer, unusably (e.g. output that failed the schema twice): trying
+        again later, with the same answers replayed, would fail the same way."""
+
 
 class PromptTooLargeError(NoModelAvailableError):
     """The prompt fits no model of the chain: the work must be given in smaller pieces."""

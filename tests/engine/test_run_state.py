@@ -20,8 +20,9 @@ from tests.engine.test_engine_scripted import (
 )
 from tests.engine.test_engine_scripted import TASK as SCRIPTED_TASK
 
-from orchestrate.engine.plan import Plan, plan_as_written
+from orchestrate.engine.plan import Plan, Subtask, plan_as_written
 from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_state import (
     RunState,
@@ -215,3 +216,61 @@ async def test_resume_of_a_continued_run_does_not_adopt_the_earlier_runs_commits
     assert len(models["coder"].requests) == 1
     runs = [c.trailers["Orchestrate-Run"] for c in Workspace.open(repo, "run-2").commits()]
     assert runs == ["run-1", "run-2"]
+
+
+def test_a_run_stopped_from_outside_reopens_its_unreached_subtasks_only() -> None:
+    def result(sid: str, status: str, failure: str | None, rounds: int) -> SubtaskResult:
+        return SubtaskResult.model_validate(
+            {
+                "id": sid,
+                "title": sid,
+                "kind": "code",
+                "agent": "coder",
+                "status": status,
+                "commit": "abc" if status == "done" else None,
+                "model": None,
+                "rounds": rounds,
+                "detail": "",
+                "failure": failure,
+            }
+        )
+
+    skipped = SubtaskResult.skipped(
+        Subtask(id="after", title="t", kind="code", spec="s", edit_files=["a.py"]),
+        "skipped: it depends on down, which failed",
+    )
+    state = RunState(
+        run_id="r1",
+        task=TASK,
+        results=[
+            result("done", "done", None, 1),
+            result("wrong", "failed", "task", 3),
+            result("down", "failed", "infrastructure", 0),
+            skipped,
+        ],
+    )
+    base = {
+        "run_id": "r1",
+        "task": "t",
+        "branch": "b",
+        "worktree": "w",
+        "base_sha": "s",
+        "status": "failed",
+        "plan": None,
+        "subtasks": [],
+        "review": None,
+        "commits": [],
+        "cloud_usd": 0,
+        "local_tokens": 0,
+        "counterfactual_usd": 0,
+        "detail": "",
+    }
+    state.result = RunResult.model_validate(base)
+    assert not state.unfinished  # failed on its own terms: nothing for a resume to do
+    state.result = RunResult.model_validate(base | {"resumable": True})
+    assert state.unfinished
+
+    state.reopen()
+
+    assert state.result is None
+    assert [r.id for r in state.results] == ["done", "wrong"]

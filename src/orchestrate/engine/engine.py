@@ -8,8 +8,6 @@ out. Everything it does is an event on the bus; it imports no UI.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
@@ -21,16 +19,15 @@ from orchestrate.engine.edits import FormatStats
 from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.planner import plan_task
+from orchestrate.engine.recovery import holding_run, reopen_workspace
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review, follow_up_subtasks
 from orchestrate.engine.reviewer import review_run
 from orchestrate.engine.run_files import RepoFiles
-from orchestrate.engine.run_lock import run_lock
 from orchestrate.engine.run_state import (
     RunState,
     committed_results,
     load_state,
-    reset_worktree,
     save_state,
 )
 from orchestrate.engine.scheduler import run_batch
@@ -47,9 +44,12 @@ from orchestrate.events import (
     SubtaskStatus,
 )
 from orchestrate.exceptions import (
+    BudgetExceededError,
     ConfigError,
+    NoModelAvailableError,
     OutputValidationError,
     PlanError,
+    PromptTooLargeError,
     RepoError,
 )
 from orchestrate.routing.router import Router
@@ -58,6 +58,9 @@ from orchestrate.sandbox.setup import CheckSetup
 
 RUN_ERRORS = (*INFRASTRUCTURE_ERRORS, OutputValidationError, PlanError)
 """Planner or reviewer failures that end a run as `failed` (the branch keeps what was done)."""
+OUTSIDE = (NoModelAvailableError, BudgetExceededError)
+"""Those of them from outside the task (servers down, the budget spent): the run can be carried
+on once they are fixed. A rejected request or a garbled plan would only fail again."""
 Status = Literal["approved", "changes_requested", "unchecked", "failed"]
 
 
@@ -136,24 +139,6 @@ class Engine:
         for name in ("planner", "reviewer", *AGENT_FOR_KIND.values()):
             self._agent(name)
 
-    @contextlib.asynccontextmanager
-    async def _holding(self, run_id: str) -> AsyncIterator[None]:
-        """Run `run_id`'s lock for the block: no second process works on the same run."""
-        lock = run_lock(self.repo, run_id)
-        await asyncio.to_thread(lock.acquire)
-        try:
-            if lock.taken_over is not None:
-                self.events.emit(
-                    RunNotice(
-                        run_id=run_id,
-                        text=f"run {run_id}: taken over from {lock.taken_over.describe()}, "
-                        "which ended without finishing it",
-                    )
-                )
-            yield
-        finally:
-            lock.release()
-
     async def run(
         self,
         task: TaskSpec,
@@ -171,7 +156,7 @@ class Engine:
         `resume(run_id)` can finish a run killed at any moment.
         """
         self._check_agents()
-        async with self._holding(run_id):
+        async with holding_run(self.repo, run_id, self.events):
             files = RepoFiles.of(self.repo).run(run_id)
             if files.state.exists():
                 raise RepoError(
@@ -179,6 +164,8 @@ class Engine:
                     f"`orchestrate run --resume {run_id}` or pick another run id"
                 )
             state = RunState(run_id=run_id, task=task, continues=continues, start=start)
+            if plan is not None:  # approved already: a resume must never plan it again
+                state.plan, state.batch = plan, list(plan.subtasks)
             save_state(files.state, state)
             try:
                 workspace = await asyncio.to_thread(
@@ -189,7 +176,6 @@ class Engine:
                 raise
             run = _Run(self, workspace, state, await self._environment(workspace))
             if plan is not None:
-                run.set_plan(plan)
                 ids = [subtask.id for subtask in plan.subtasks]
                 self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
             return await self._carry_on(run)
@@ -199,27 +185,19 @@ class Engine:
 
         Only one process may do so at a time (`RunLockedError` names the other)."""
         self._check_agents()
-        async with self._holding(run_id):
+        async with holding_run(self.repo, run_id, self.events):
             state = load_state(RepoFiles.of(self.repo).run(run_id).state)
             if state.result is not None:
-                return state.result
-            workspace = await asyncio.to_thread(self._reopen, state)
-            await asyncio.to_thread(reset_worktree, workspace.path)
+                if not state.result.resumable:
+                    return state.result
+                state.reopen()
+            workspace = await reopen_workspace(self.repo, state, self.events)
             run = _Run(self, workspace, state, await self._environment(workspace))
             await run.adopt_commits()
             if state.plan is not None:
                 ids = [subtask.id for subtask in state.plan.subtasks]
                 self.events.emit(PlanReady(run_id=run_id, task=state.task.title, subtask_ids=ids))
             return await self._carry_on(run)
-
-    def _reopen(self, state: RunState) -> Workspace:
-        """The run's workspace, made now if the process was killed before it was."""
-        try:
-            return Workspace.open(self.repo, state.run_id)
-        except RepoError:
-            if state.plan is not None:
-                raise  # work was done on a branch that is gone: nothing to carry on from
-            return Workspace.create(self.repo, state.run_id, state.continues, state.start)
 
     async def _environment(self, workspace: Workspace) -> CheckEnvironment:
         """The run's check environment; how checks will run is said at the run's start."""
@@ -238,26 +216,33 @@ class Engine:
                 )
                 run.set_plan(plan)
             except RUN_ERRORS as error:
-                return await run.finish("failed", f"planning failed: {error}")
+                return await run.fail(f"planning failed: {error}", _outside(error))
         while True:
             await run.execute()
             if _settled(state, self.options.max_review_rounds):
                 break
             broken = [r for r in state.results if r.failure == "infrastructure"]
             if broken:
-                return await run.finish(
-                    "failed", f"a worker could not reach a model: {broken[0].detail}"
-                )
+                return await run.fail(f"a worker could not reach a model: {broken[0].detail}")
             try:
                 review = await run.review()
             except RUN_ERRORS as error:
-                return await run.finish("failed", f"review failed: {error}")
+                return await run.fail(f"review failed: {error}", _outside(error))
             state.reviews += 1
             if not _settled(state, self.options.max_review_rounds):
                 taken = {result.id for result in state.results}
                 state.batch = follow_up_subtasks(review, taken, f"r{state.reviews}")
             run.save()
         return await run.finish(run.status(), run.summary())
+
+
+def _outside(error: Exception) -> bool:
+    """Whether a planner or reviewer failure came from outside the task (see `OUTSIDE`)."""
+    if isinstance(error, PromptTooLargeError):
+        return False  # the prompt will not shrink by waiting
+    if isinstance(error, NoModelAvailableError):
+        return not error.answered  # replayed, the same unusable answers would fail again
+    return isinstance(error, OUTSIDE)
 
 
 def _checked_subtasks(results: list[SubtaskResult]) -> bool:
@@ -405,7 +390,17 @@ class _Run:
         verdict = self.state.review.verdict if self.state.review else "no review"
         return f"{done}/{len(results)} subtasks done; {said}; reviewer: {verdict}"
 
-    async def finish(self, status: Status, detail: str) -> RunResult:
+    async def fail(self, detail: str, resumable: bool = True) -> RunResult:
+        """End the run `failed`; when the cause is outside the task, say how to carry it on."""
+        if resumable:
+            run_id = self.ctx.run_id
+            detail += (
+                f"; once that is fixed, `orchestrate run --resume {run_id}` carries the run on "
+                "without planning again or paying twice"
+            )
+        return await self.finish("failed", detail, resumable)
+
+    async def finish(self, status: Status, detail: str, resumable: bool = False) -> RunResult:
         """Build the result and emit `RunFinished`."""
         commits = await asyncio.to_thread(self.workspace.commits)
         recorder = self.engine.router.recorder
@@ -438,6 +433,7 @@ class _Run:
                 *self.state.omissions,
                 *(f"{r.id}: {note}" for r in self.state.results for note in r.omissions),
             ],
+            resumable=resumable,
         )
         self.state.result = result
         self.save()

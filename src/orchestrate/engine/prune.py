@@ -25,7 +25,7 @@ class Pruned(BaseModel):
     kept_dirty: list[str] = []
     """Finished runs left alone: git would not remove their worktree (uncommitted changes)."""
     unfinished: list[str] = []
-    """Runs with no result yet, kept so they can be resumed."""
+    """Runs with no result yet, or stopped by a server down, kept so they can be resumed."""
 
 
 def prune_finished(repo: Path) -> Pruned:
@@ -36,7 +36,7 @@ def prune_finished(repo: Path) -> Pruned:
             state = load_state(files.state)
         except RepoError:
             continue  # unreadable: left for the user to look at, never deleted blind
-        if state.result is None:
+        if state.unfinished:
             done.unfinished.append(state.run_id)
         elif _remove_worktree(repo, files.worktree):
             files.state.unlink()

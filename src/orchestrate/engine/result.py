@@ -96,3 +96,6 @@ class RunResult(BaseModel):
     """The task-level checks (from plan.md) as last run."""
     omissions: list[str] = Field(default_factory=list)
     """Everything a model was not shown, one line each: `planner: ...`, `<subtask id>: ...`."""
+    resumable: bool = False
+    """It failed for a reason outside the task (no model reachable, the budget spent): once that
+    is fixed, `--resume` carries it on without planning again or paying twice."""

@@ -50,6 +50,24 @@ class RunState(BaseModel):
     result: RunResult | None = None
     """The run's result, once it finished."""
 
+    @property
+    def unfinished(self) -> bool:
+        """A resume has work to do: the run never finished, or stopped for a reason outside
+        the task (a server down) that may be fixed by now."""
+        return self.result is None or self.result.resumable
+
+    def reopen(self) -> None:
+        """Carry on a run that stopped for a reason outside the task: its result goes, and so
+        do the subtasks that could not reach a model or never started, to be tried again.
+        Work done stays done; answers already paid for are replayed, not bought again."""
+        self.result = None
+        self.results = [r for r in self.results if not _to_retry(r)]
+
+
+def _to_retry(result: SubtaskResult) -> bool:
+    never_started = result.status == "failed" and result.rounds == 0
+    return result.failure == "infrastructure" or never_started
+
 
 def write_atomically(path: Path, text: str) -> None:
     """Write `text` to `path` so that the file holds the old text or the new, never a mix."""

@@ -215,6 +215,10 @@ class Workspace:
             main.worktree("add", "--quiet", str(files.worktree), branch)
         return cls(root, files, base)
 
+    def own_refs(self) -> list[str]:
+        """The refs only this run writes: its branch and its base."""
+        return [f"refs/heads/{self.branch}", self._base_ref(self.run_id)]
+
     def head(self) -> str:
         """The branch's current commit."""
         return str(self._git.rev_parse("HEAD"))

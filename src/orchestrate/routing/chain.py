@@ -74,6 +74,8 @@ class _Walk:
     """Some model was passed over (or overflowed) because this prompt is too large for it."""
     other: bool = False
     """Some model was passed over or failed for another reason."""
+    answered: bool = False
+    """Some model answered, but unusably (its output failed the schema even after repair)."""
 
 
 class Chain:
@@ -203,6 +205,7 @@ class Chain:
             self._over_budget(ref, walk)
             return
         walk.reasons.append(f"{ref}: {failure.error_class}")
+        walk.answered = walk.answered or failure.error_class == "invalid_output"
         if failure.kind is FailureKind.STOP:
             raise ModelRequestError(
                 f"{ref} rejected the request ({mask_keys(failure.message)}); fix the request"
@@ -258,7 +261,8 @@ class Chain:
             )
         return NoModelAvailableError(
             f"agent '{self.agent.name}': no model could answer ({said}); "
-            "run `orchestrate doctor` to see what is missing"
+            "run `orchestrate doctor` to see what is missing",
+            answered=walk.answered,
         )
 
     @staticmethod

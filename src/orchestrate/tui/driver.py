@@ -49,7 +49,8 @@ class Driver:
         return load_state(RepoFiles.of(self.session.repo).run(run_id).state)
 
     def resumable(self, run_ids: list[str]) -> set[str]:
-        """Those of `run_ids` with saved progress and no result yet."""
+        """Those of `run_ids` a resume has work for: never finished, or stopped by a cause
+        outside the task (a server down)."""
         files = RepoFiles.of(self.session.repo)
         found: set[str] = set()
         for run_id in run_ids:
@@ -57,7 +58,7 @@ class Driver:
             if not path.exists():
                 continue
             try:
-                if load_state(path).result is None:
+                if load_state(path).unfinished:
                     found.add(run_id)
             except RepoError:
                 continue  # unreadable state: nothing to resume from
