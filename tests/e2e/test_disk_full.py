@@ -33,7 +33,7 @@ readme edit's ledger row is written (found by trying sizes; SQLite grows it a pa
 
 
 def orchestrate_without_room(
-    cwd: Path, fakes: Fakes, *args: str
+    cwd: Path, fakes: Fakes, *args: str, room: int = ROOM
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env |= {
@@ -50,7 +50,7 @@ def orchestrate_without_room(
         timeout=180,
         check=False,
         # Python ignores SIGXFSZ, so a write past the limit fails with EFBIG, as on a full disk.
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (ROOM, ROOM)),
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (room, room)),
     )
 
 
@@ -97,3 +97,18 @@ def test_a_full_disk_stops_with_one_line_and_the_resume_misses_no_paid_call(
     assert (posts(fakes.ollama), sum(r.model == OLLAMA for r in rows)) == (3, 2)
     assert len([r for r in rows if not r.replayed]) == served - 1
     assert not any(r.replayed for r in rows)
+
+
+def test_with_no_room_to_open_the_ledger_the_advice_is_to_free_space(
+    tmp_path: Path, repo: Path, fakes: Fakes
+) -> None:
+    Ledger(default_ledger_path(repo)).close()  # a good ledger, which must not be moved aside
+    (repo / ".orchestrate" / ".gitignore").write_text("*\n")
+    (tmp_path / "plan.md").write_text(PLAN_MD)
+
+    full = orchestrate_without_room(repo, fakes, "run", str(tmp_path / "plan.md"), room=1024)
+
+    assert full.returncode == 2
+    [line] = full.stderr.splitlines()
+    assert line.startswith(f"error: cannot write the ledger {default_ledger_path(repo)} (")
+    assert "free some space" in line and "move it aside" not in line
