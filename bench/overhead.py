@@ -42,7 +42,7 @@ def _config(base_url: str) -> OrchestrateConfig:
         agents={agent.name: agent},
         endpoints={"loop": endpoint},
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
 
 

@@ -51,7 +51,7 @@ def _router(base_url: str, concurrency: int, ledger: Ledger) -> tuple[Router, Ag
         agents={agent.name: agent},
         endpoints={"loop": endpoint},
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
     return Router(config, ledger, run_id="bench"), agent
 

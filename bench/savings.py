@@ -37,7 +37,7 @@ from orchestrate.ledger.store import AttemptRecord, Ledger
 from orchestrate.models.scripted import register_scripted, unregister_scripted
 from orchestrate.routing.router import Router
 
-CLOUD_MODEL = "anthropic:claude-sonnet-4-5"
+CLOUD_MODEL = "anthropic:claude-sonnet-4-6"
 """Every scripted cloud call is priced as this model (also the savings reference)."""
 REAL_LOCAL = "llamacpp:gemma3-270m"
 ALL_CLOUD = dict.fromkeys(ROLES, "cloud")

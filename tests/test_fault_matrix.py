@@ -231,7 +231,7 @@ def _config(role: str, faulted: str, fake_url: str, fault: Fault) -> Orchestrate
             ),
         },
         prices={**packaged_prices().prices, f"fake:{CLAUDE}": PRICE, f"dead:{CLAUDE}": PRICE},
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
 
 

@@ -23,7 +23,7 @@ def write_agents(root: Path, claude_url: str, ollama_url: str) -> Path:
         f"  ollama: {{kind: ollama, tier: local, base_url: '{ollama_url}'}}\n"
     )
     (agents / "planner.yaml").write_text(
-        "model: anthropic:claude-sonnet-4-5\nfallbacks: [openai:gpt-4.1]\nsystem_prompt: plan\n"
+        "model: anthropic:claude-sonnet-4-6\nfallbacks: [openai:gpt-4.1]\nsystem_prompt: plan\n"
     )
     # Every default agent is overridden, so no chain reaches the embedded model here.
     for name in (
@@ -80,7 +80,7 @@ def test_doctor_reports_each_model_with_its_fix(tmp_path: Path) -> None:
     with Ledger(default_ledger_path(tmp_path)) as ledger:
         rows = [r for r in ledger.attempts() if r.outcome == "ok"]
     assert [(r.model, r.input_tokens, r.output_tokens) for r in rows] == [
-        ("anthropic:claude-sonnet-4-5", 12, 1)
+        ("anthropic:claude-sonnet-4-6", 12, 1)
     ]
     assert rows[0].cost_usd > 0
 

@@ -45,7 +45,7 @@ from orchestrate.testing.fake_anthropic import FakeAnthropic
 from orchestrate.testing.fake_openai import FakeOpenAI
 from orchestrate.testing.fake_server import Reply, free_port
 
-CLAUDE = "anthropic:claude-sonnet-4-5"
+CLAUDE = "anthropic:claude-sonnet-4-6"
 GEMMA = "llamacpp:gemma3-270m"
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 PLAN = {

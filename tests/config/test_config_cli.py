@@ -38,7 +38,7 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     lines = out.splitlines()
-    assert lines[-1] == "config OK: 10 agents, 8 endpoints, prices 2026-11-30"
+    assert lines[-1] == "config OK: 10 agents, 8 endpoints, prices 2026-12-01"
     for ref in load_config(agents_dir=agents).agents["planner"].chain:
         assert ref in out
     docs_rows = [line for line in lines if "mine/docs.yaml" in line]
@@ -46,7 +46,7 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     assert "vllm:Qwen/Qwen2.5-Coder-32B-Instruct" in docs_rows[0]
     assert "local" in docs_rows[0]
     assert "http://127.0.0.1:8000/v1" in docs_rows[0]
-    cloud_rows = [line for line in lines if "anthropic:claude-sonnet-4-6" in line]
+    cloud_rows = [line for line in lines if "anthropic:claude-sonnet-5-5" in line]
     assert cloud_rows
     assert all("cloud" in line for line in cloud_rows)
     assert result.stderr == ""
@@ -99,3 +99,48 @@ def test_check_in_process_raises_config_error(
     with pytest.raises(ConfigError, match=r"^agents/providers.yaml:1: reference_model: no price"):
         check(tmp_path, None)
     assert capsys.readouterr().out == ""
+
+
+def write_agent(directory: Path, name: str, body: str) -> None:
+    directory.mkdir(exist_ok=True)
+    (directory / f"{name}.yaml").write_text(textwrap.dedent(body), encoding="utf-8")
+
+
+def test_a_retired_model_is_refused_naming_its_successor(tmp_path: Path) -> None:
+    # The anthropic SDK's own table says claude-sonnet-4-5 retired on 2026-11-30.
+    write_agent(tmp_path / "mine", "planner", "model: anthropic:claude-sonnet-4-5\nsystem_prompt: p\n")
+    result = run_check(tmp_path, "--agents", "mine")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: mine/planner.yaml:1: model: anthropic:claude-sonnet-4-5 was retired on "
+        "2026-11-30; use anthropic:claude-sonnet-5-5"
+    ]
+
+
+def test_settings_a_model_refuses_are_warned_once(
+    tmp_path: Path,
+) -> None:
+    write_agent(
+        tmp_path / "mine",
+        "planner",
+        """\
+        model: anthropic:claude-opus-5-5
+        fallbacks: [openai:gpt-6.2-sol, ollama:qwen3-coder:30b]
+        temperature: 0.3
+        effort: none
+        think: true
+        system_prompt: p
+        """,
+    )
+    result = run_check(tmp_path, "--agents", "mine")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning: mine/")]
+    assert warnings == [
+        "warning: mine/planner.yaml: temperature: 0.3 is not sent to anthropic:claude-opus-5-5, "
+        "openai:gpt-6.2-sol, which does not accept it (it is dropped on every call)",
+        "warning: mine/planner.yaml: effort: none is not sent to anthropic:claude-opus-5-5, "
+        "openai:gpt-6.2-sol, ollama:qwen3-coder:30b, which does not accept it (it is dropped on "
+        "every call)",
+        "warning: mine/planner.yaml: think: True is not sent to ollama:qwen3-coder:30b, which "
+        "does not accept it (it is dropped on every call)",
+    ]

@@ -15,6 +15,8 @@ from orchestrate.config.loader import agent_layers, load_config
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.exceptions import ConfigError
 from orchestrate.ledger.prices import packaged_prices
+from orchestrate.routing.capabilities import role_of
+from orchestrate.routing.model_facts import fit_chain
 
 GOOD = """\
 system_prompt: You write code.
@@ -361,7 +363,7 @@ def test_repo_agent_replaces_the_default_whole(
     assert coder.system_prompt == "mine"
     assert coder.max_tokens == 4096  # schema default, not the packaged coder's 8192
     assert config.sources["coder"] == "agents/coder.yaml"
-    assert config.agents["planner"].model == "anthropic:claude-sonnet-4-6"
+    assert config.agents["planner"].model == "anthropic:claude-sonnet-5-5"
     assert config.sources["planner"] == str(default_agents_dir() / "planner.yaml")
 
 
@@ -471,22 +473,28 @@ def test_shipped_defaults_load_and_end_in_the_bundled_model() -> None:
         "review-formatter",
     }
     for name, agent in config.agents.items():
-        assert agent.chain[-1] == "llamacpp:gemma3-270m", name
+        # Agents whose role the packaged model cannot do leave it out; the others end in it.
+        fit = fit_chain(config, agent)
+        assert fit == agent.chain, name
+        if role_of(name) == "work":
+            assert agent.chain[-1] == "llamacpp:gemma3-270m", name
+        assert config.endpoints[agent.chain[-1].split(":")[0]].tier == "local", name
         assert len(agent.system_prompt) > 500, name
         assert agent.retries == 2
     assert config.agents["planner"].chain == [
-        "anthropic:claude-sonnet-4-6",
-        "openai:gpt-4.1",
-        "ollama:qwen2.5-coder:14b",
-        "llamacpp:gemma3-270m",
+        "anthropic:claude-sonnet-5-5",
+        "openai:gpt-6.2-sol",
+        "ollama:gemma4:26b",
     ]
     assert config.agents["reviewer"].chain == config.agents["planner"].chain
     assert config.agents["coder"].chain == [
-        "ollama:qwen2.5-coder:7b",
+        "ollama:gemma4:e4b",
+        "ollama:gemma4:26b",
         "vllm:Qwen/Qwen2.5-Coder-32B-Instruct",
-        "anthropic:claude-haiku-4-5",
+        "anthropic:claude-haiku-5-5",
         "llamacpp:gemma3-270m",
     ]
+    assert config.agents["triage"].chain[:2] == ["anthropic:claude-haiku-5-5", "openai:gpt-6-luna"]
     assert config.agents["tester"].chain == config.agents["coder"].chain
 
 
@@ -508,7 +516,8 @@ def test_shipped_providers() -> None:
         endpoint = config.endpoints[name]
         assert (endpoint.kind, endpoint.tier, endpoint.base_url) == ("openai", "local", url)
         assert endpoint.models, name
-    assert config.reference_model == "anthropic:claude-sonnet-4-6"
+    # The savings reference is the frontier model a user would otherwise use.
+    assert config.reference_model == "anthropic:claude-sonnet-5-5"
 
 
 # --- nothing but ConfigError escapes -------------------------------------------------------------

@@ -30,7 +30,7 @@ from orchestrate.testing.fake_openai import FakeOpenAI
 from orchestrate.testing.fake_server import Reply
 
 PY = shlex.quote(sys.executable)
-CLAUDE = "anthropic:claude-sonnet-4-5"
+CLAUDE = "anthropic:claude-sonnet-4-6"
 OLLAMA = "ollama:qwen2.5-coder:7b"
 VLLM = "vllm:Qwen/Qwen2.5-Coder-32B-Instruct"
 CALC = "def add(a, b):\n    return a + b\n"

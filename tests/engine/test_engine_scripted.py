@@ -123,7 +123,7 @@ def make_engine(
         agents={name: agent(name, chain) for name, chain in chains.items()},
         endpoints=dict(BUILTIN_ENDPOINTS),
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
     events: list[Event] = []
     bus = EventBus()

@@ -155,7 +155,7 @@ def engine_for(models: dict[str, ScriptedModel], repo: Path, events: EventBus) -
         agents={"planner": planner},
         endpoints=dict(BUILTIN_ENDPOINTS),
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
     return Engine(config, Router(config, Ledger(None), events=events), repo, events=events)
 

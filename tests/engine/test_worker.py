@@ -122,7 +122,7 @@ class Harness:
             agents={"coder": self.agent},
             endpoints=endpoints,
             prices={**packaged_prices().prices, **(cloud or {})},
-            reference_model="anthropic:claude-sonnet-4-5",
+            reference_model="anthropic:claude-sonnet-4-6",
         )
         self.events: list[Event] = []
         bus = EventBus()

@@ -16,7 +16,7 @@ from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.report import CostReport, render_json, render_table
 from orchestrate.ledger.store import AttemptRecord, Ledger
 
-SONNET = "anthropic:claude-sonnet-4-5"
+SONNET = "anthropic:claude-sonnet-4-6"
 
 
 def _attempt(agent: str, model: str, tier: str, **fields: object) -> AttemptRecord:

@@ -120,3 +120,72 @@ def test_from_config_uses_overrides_reference_and_local_rate() -> None:
     assert pricer.cost("openai:custom", "cloud", Usage(output_tokens=1_000_000)) == 2.0
     assert pricer.counterfactual(Usage(output_tokens=1_000_000)) == pytest.approx(10.0)
     assert pricer.cost("ollama:q", "local", Usage(input_tokens=1_000_000)) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("ref", "rates"),
+    [
+        # Figures from the vendors' model pages (cited in prices.yaml): input, output.
+        ("anthropic:claude-opus-5-5", (4.0, 20.0)),
+        ("anthropic:claude-opus-5", (5.0, 25.0)),
+        ("anthropic:claude-sonnet-5-5", (2.0, 10.0)),
+        ("anthropic:claude-sonnet-5", (2.0, 10.0)),
+        ("anthropic:claude-haiku-5-5", (0.10, 0.50)),
+        ("openai:gpt-6.2-sol", (2.0, 10.0)),
+        ("openai:gpt-6.1-sol", (2.0, 10.0)),
+        ("openai:gpt-6-luna", (0.10, 0.50)),
+    ],
+)
+def test_todays_models_are_priced_as_sold(ref: str, rates: tuple[float, float]) -> None:
+    entry = packaged_prices().prices[ref]
+    assert (entry.input, entry.output) == rates
+    assert entry.batch == 0.5
+
+
+def test_each_call_pays_the_tier_its_own_prompt_fell_in() -> None:
+    pricer = Pricer(packaged_prices().prices, "anthropic:claude-sonnet-5-5")
+    haiku = "anthropic:claude-haiku-5-5"
+    short = Usage(input_tokens=60_000, cache_read_tokens=40_000, output_tokens=1_000)
+    long = Usage(input_tokens=60_000, cache_read_tokens=40_001, output_tokens=1_000)
+    # Up to 100K prompt tokens: $0.10 in, $0.01 read, $0.50 out; above: $0.50, $0.05, $2.50.
+    assert pricer.cost(haiku, "cloud", short) == pytest.approx(
+        (60_000 * 0.10 + 40_000 * 0.01 + 1_000 * 0.50) / 1e6
+    )
+    assert pricer.cost(haiku, "cloud", long) == pytest.approx(
+        (60_000 * 0.50 + 40_001 * 0.05 + 1_000 * 2.50) / 1e6
+    )
+    sol = "openai:gpt-6.2-sol"
+    big = Usage(
+        input_tokens=250_000,
+        cache_read_tokens=20_000,
+        cache_write_tokens=5_000,
+        output_tokens=2_000,
+    )
+    # Above 272K input tokens: input and cache rates double, output x1.5, for the whole call.
+    assert pricer.cost(sol, "cloud", big) == pytest.approx(
+        (250_000 * 4.0 + 20_000 * 0.2 + 5_000 * 5.0 + 2_000 * 15.0) / 1e6
+    )
+    small = big.model_copy(update={"input_tokens": 200_000})
+    assert pricer.cost(sol, "cloud", small) == pytest.approx(
+        (200_000 * 2.0 + 20_000 * 0.1 + 5_000 * 2.5 + 2_000 * 10.0) / 1e6
+    )
+    # OpenAI cache writes are priced as cache writes, not input.
+    assert packaged_prices().prices[sol].cache_write == 2.5
+
+
+def test_batch_discount_is_data() -> None:
+    pricer = Pricer(packaged_prices().prices, "anthropic:claude-sonnet-5-5")
+    usage = Usage(input_tokens=10_000, output_tokens=1_000)
+    full = pricer.cost("anthropic:claude-sonnet-5-5", "cloud", usage)
+    assert pricer.cost("anthropic:claude-sonnet-5-5", "cloud", usage, batch=True) == pytest.approx(
+        full / 2
+    )
+
+
+def test_the_savings_reference_is_priced_at_its_tier_too() -> None:
+    pricer = Pricer(packaged_prices().prices, "anthropic:claude-haiku-5-5")
+    assert pricer.counterfactual(Usage(input_tokens=200_000)) == pytest.approx(0.1)
+
+
+def test_retired_models_still_price_for_old_ledgers(pricer: Pricer) -> None:
+    assert pricer.cost(SONNET, "cloud", Usage(input_tokens=1_000_000)) == pytest.approx(3.0)

@@ -101,7 +101,7 @@ async def test_text_answer_streams_tokens_and_normalises_usage(
     assert (body["model"], body["max_tokens"]) == (MODEL, 4096)
 
 
-async def test_structured_output_round_trips_through_a_forced_tool(
+async def test_structured_output_goes_through_output_config_not_a_forced_tool(
     fake: FakeAnthropic, model: Model
 ) -> None:
     schema = {
@@ -120,8 +120,119 @@ async def test_structured_output_round_trips_through_a_forced_tool(
     assert json.loads("".join(streamed)) == {"files": ["a.py", "b/c.py"]}
     assert response.model == MODEL  # echoed when the server names no other
     body = fake.requests[0].json()
-    assert [(t["name"], t["input_schema"]) for t in body["tools"]] == [("plan", schema)]
-    assert body["tool_choice"] == {"type": "tool", "name": "plan"}
+    assert "tools" not in body
+    assert "tool_choice" not in body
+    # The SDK's own transform_schema: objects closed, strings marked as free text.
+    assert body["output_config"]["format"] == {
+        "type": "json_schema",
+        "schema": anthropic.transform_schema(schema),
+    }
+    assert body["output_config"]["format"]["schema"]["additionalProperties"] is False
+
+
+async def test_claude_5_thinking_comes_before_the_answer_and_is_never_the_answer(
+    fake: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    sonnet = build("anthropic", "claude-sonnet-5-5", endpoint(fake.url))
+    answer = json.dumps({"files": ["a.py"]})
+    fake.push(Reply(text=answer, thinking="The task names a.py { not json", output_tokens=40))
+    streamed: list[str] = []
+    schema = {"type": "object", "properties": {"files": {"type": "array"}}}
+    try:
+        response = await sonnet.request(ask(output_schema=schema), on_token=streamed.append)
+    finally:
+        await sonnet.aclose()
+
+    assert response.text == answer
+    assert "".join(streamed) == answer
+    assert response.thinking == "The task names a.py { not json"
+    # Thinking is billed as output: Anthropic's output_tokens already count it.
+    assert response.usage.output_tokens == 40
+
+
+async def test_no_sampling_parameter_is_sent_under_the_sdks_api_version(
+    fake: FakeAnthropic, model: Model
+) -> None:
+    fake.push(Reply(text="ok"))
+
+    await model.request(ask(settings=ModelSettings(temperature=0.2, effort="low")))
+
+    sent = fake.requests[0]
+    assert sent.headers["anthropic-version"] == "2026-10-21"
+    body = sent.json()
+    assert not {"temperature", "top_p", "top_k"} & body.keys()
+    assert body["output_config"] == {"effort": "low"}
+
+
+async def test_fake_refuses_sampling_under_2026_10_21_in_anthropics_error_shape(
+    fake: FakeAnthropic,
+) -> None:
+    # The SDK no longer has a temperature argument; extra_body is how old code still sent it.
+    client = anthropic.AsyncAnthropic(api_key=KEY, base_url=fake.url, max_retries=0)
+    try:
+        with pytest.raises(anthropic.BadRequestError) as caught:
+            await client.messages.create(
+                model="claude-sonnet-4-6",
+                max_tokens=10,
+                messages=[{"role": "user", "content": "hi"}],
+                extra_body={"temperature": 1.0},
+            )
+    finally:
+        await client.close()
+    assert caught.value.body == {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": "temperature: Extra inputs are not permitted",
+        },
+        "request_id": caught.value.body["request_id"],  # type: ignore[index]
+    }
+    failure = AnthropicModel.classify(object.__new__(AnthropicModel), caught.value)
+    assert failure is not None
+    assert failure.kind is FailureKind.MOVE_ON
+    assert failure.error_class == "unsupported"
+    assert failure.message.startswith("configuration problem")
+
+
+async def test_fake_refuses_forced_tools_for_families_that_do_and_old_version_sampling(
+    fake: FakeAnthropic,
+) -> None:
+    tool = {"name": "plan", "input_schema": {"type": "object"}}
+    base = {"max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    old = {"anthropic-version": "2023-06-01"}
+    client = anthropic.AsyncAnthropic(api_key=KEY, base_url=fake.url, max_retries=0)
+    try:
+        for model_name in ("claude-opus-5-5", "claude-sonnet-5-5"):
+            with pytest.raises(anthropic.BadRequestError, match="forces tool use"):
+                await client.messages.create(
+                    model=model_name,
+                    tools=[tool],  # type: ignore[list-item]
+                    tool_choice={"type": "tool", "name": "plan"},
+                    **base,  # type: ignore[arg-type]
+                )
+        with pytest.raises(anthropic.BadRequestError, match="not supported on this model"):
+            await client.messages.create(
+                model="claude-sonnet-5",
+                extra_headers=old,
+                extra_body={"temperature": 0.2},
+                **base,  # type: ignore[arg-type]
+            )
+        fake.push(Reply(text="ok"), Reply(text="ok"))
+        await client.messages.create(
+            model="claude-sonnet-5",
+            extra_headers=old,
+            extra_body={"temperature": 1.0},
+            **base,  # type: ignore[arg-type]
+        )
+        await client.messages.create(
+            model="claude-sonnet-4-6",
+            extra_headers=old,
+            extra_body={"temperature": 0.2},
+            **base,  # type: ignore[arg-type]
+        )
+    finally:
+        await client.close()
 
 
 async def test_system_prompt_and_marked_message_carry_cache_control(
@@ -153,7 +264,8 @@ async def test_system_prompt_and_marked_message_carry_cache_control(
         {"role": "assistant", "content": "Understood."},
         {"role": "user", "content": "Plan the change."},
     ]
-    assert (body["temperature"], body["stop_sequences"], body["max_tokens"]) == (0.3, ["END"], 512)
+    assert "temperature" not in body  # removed under the SDK's API version, for every model
+    assert (body["stop_sequences"], body["max_tokens"]) == (["END"], 512)
 
 
 async def test_sdk_retries_are_off_so_a_500_is_one_request(
@@ -172,6 +284,8 @@ FIXTURE_CASES = [
     ("anthropic_400_prompt_too_long.json", FailureKind.CONTEXT_OVERFLOW, "context_overflow"),
     ("anthropic_400_credit_balance.json", FailureKind.MOVE_ON, "spend_cap"),
     ("anthropic_400_invalid_request.json", FailureKind.STOP, "invalid_request"),
+    # One model's limits, not a malformed request: the next model may serve it.
+    ("anthropic_400_sampling_removed.json", FailureKind.MOVE_ON, "unsupported"),
     ("anthropic_401_authentication.json", FailureKind.MOVE_ON, "auth"),
     ("anthropic_404_not_found.json", FailureKind.MOVE_ON, "not_found"),
     ("anthropic_413_request_too_large.json", FailureKind.STOP, "too_large"),
@@ -202,7 +316,7 @@ async def test_recorded_error_bodies_are_classified(
     assert isinstance(error.body, dict)
     assert error.body["error"] == recorded["error"]
     assert (failure.kind, failure.error_class) == (kind, label)
-    assert failure.message == recorded["error"]["message"]
+    assert recorded["error"]["message"] in failure.message
 
 
 async def test_every_fixture_file_is_exercised() -> None:
@@ -318,10 +432,10 @@ async def test_errors_from_elsewhere_are_not_classified(model: Model) -> None:
 
 def test_missing_key_fails_at_build() -> None:
     with pytest.raises(MissingCredentialsError) as caught:
-        build("anthropic", "claude-sonnet-4-5", endpoint(None))
+        build("anthropic", "claude-sonnet-4-6", endpoint(None))
 
     assert str(caught.value) == (
-        "anthropic:claude-sonnet-4-5 needs an API key: set ANTHROPIC_API_KEY"
+        "anthropic:claude-sonnet-4-6 needs an API key: set ANTHROPIC_API_KEY"
     )
 
 

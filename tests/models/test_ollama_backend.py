@@ -148,7 +148,9 @@ async def test_refused_connection_moves_on() -> None:
         ("ollama_503_queue_full.json", FailureKind.RETRY, "unavailable"),
         ("ollama_500_runner_terminated.json", FailureKind.RETRY, "server_error"),
         ("ollama_500_out_of_memory.json", FailureKind.MOVE_ON, "out_of_memory"),
-        ("ollama_400_unsupported.json", FailureKind.STOP, "invalid_request"),
+        # A model's limits (no tools, no thinking) are a configuration problem: move on.
+        ("ollama_400_unsupported.json", FailureKind.MOVE_ON, "unsupported"),
+        ("ollama_400_no_thinking.json", FailureKind.MOVE_ON, "unsupported"),
     ],
 )
 async def test_recorded_errors_are_classified(
@@ -338,3 +340,39 @@ async def test_a_429_carries_its_retry_after(
         "rate_limit",
         7.0,
     )
+
+
+async def test_think_is_sent_explicitly_and_thinking_is_kept_apart_and_counted(
+    fake: FakeOllama,
+) -> None:
+    thinker = OllamaModel("ollama", "gemma4:e4b", endpoint(fake.url))
+    fake.push(
+        Reply(text="FILE a.py\nx = 1\n", thinking="Let me FILE b.py think", output_tokens=60),
+        Reply(text="FILE a.py\nx = 1\n", thinking="Let me FILE b.py think", output_tokens=9),
+    )
+    try:
+        off = await thinker.request(ask())
+        on = await thinker.request(ask(think=True))
+    finally:
+        await thinker.aclose()
+
+    first, second = chat_bodies(fake)
+    assert first["think"] is False  # workers' default, sent, not left to the model
+    assert second["think"] is True
+    assert off.thinking == ""
+    assert on.text == "FILE a.py\nx = 1\n"  # the thinking is never part of the answer
+    assert on.thinking == "Let me FILE b.py think"
+    assert on.usage.output_tokens == 9  # Ollama's eval_count, thinking included
+
+
+async def test_thinking_asked_of_a_model_that_cannot_is_a_configuration_problem(
+    fake: FakeOllama,
+) -> None:
+    coder = OllamaModel("ollama", "qwen3-coder:30b", endpoint(fake.url))
+    try:
+        _, failure = await failure_of(coder, ask(think=True))
+    finally:
+        await coder.aclose()
+    assert (failure.kind, failure.error_class) == (FailureKind.MOVE_ON, "unsupported")
+    assert "configuration problem" in failure.message
+

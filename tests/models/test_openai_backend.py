@@ -9,11 +9,13 @@ from typing import Any
 
 import openai
 import pytest
+from pydantic import BaseModel
 
 from orchestrate.config.schema import BUILTIN_ENDPOINTS, EndpointConfig
 from orchestrate.exceptions import ConfigError, MissingCredentialsError, StreamInterruptedError
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
-from orchestrate.models.openai import OpenAIModel, build, strict_compatible
+from orchestrate.models.openai import OpenAIModel, build
+from orchestrate.models.openai_schema import strict_compatible
 from orchestrate.models.registry import infer_model
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.testing.fake_openai import FakeOpenAI
@@ -81,42 +83,123 @@ async def fail(model: OpenAIModel, request: ModelRequest | None = None) -> Failu
     return model.classify(raised.value)
 
 
-async def test_text_usage_and_model_come_from_the_stream(
+async def test_cloud_openai_goes_through_the_responses_api_with_usage_from_the_stream(
     fake: FakeOpenAI, make: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    model = make("gpt-4.1", provider="openai", tier="cloud", api_key_env="OPENAI_API_KEY")
+    model = make("gpt-6.2-sol", provider="openai", tier="cloud", api_key_env="OPENAI_API_KEY")
     fake.push(
         Reply(
             text="hello there world",
+            thinking="weighing { the options",
             input_tokens=100,
             cache_read_tokens=40,
-            output_tokens=7,
-            model="gpt-4.1-2025-04-14",
+            cache_write_tokens=25,
+            output_tokens=70,
+            reasoning_tokens=63,
+            model="gpt-6.2-sol",
         )
     )
+    tokens: list[str] = []
 
-    response = await model.request(ask(settings=ModelSettings(max_tokens=321, temperature=0.2)))
+    request = ask(settings=ModelSettings(max_tokens=321, effort="high"))
+    response = await model.request(request, on_token=tokens.append)
 
     assert response.text == "hello there world"
-    assert response.usage.input_tokens == 100  # OpenAI's prompt_tokens (140) minus the cached 40
+    assert "".join(tokens) == "hello there world"
+    assert response.thinking == "weighing { the options"
+    # OpenAI's input_tokens (165) include cached reads and cache writes; ours exclude both.
+    assert response.usage.input_tokens == 100
     assert response.usage.cache_read_tokens == 40
-    assert response.usage.output_tokens == 7
-    assert response.model == "gpt-4.1-2025-04-14"
+    assert response.usage.cache_write_tokens == 25
+    assert response.usage.output_tokens == 70  # reasoning tokens included: billed as output
+    assert response.model == "gpt-6.2-sol"
     sent = fake.requests[0]
+    assert sent.path == "/v1/responses"
     body = sent.json()
     assert sent.headers["authorization"] == "Bearer sk-test"
     assert body["stream"] is True
-    assert body["stream_options"] == {"include_usage": True}
-    assert body["messages"] == [
-        {"role": "system", "content": "be brief"},
-        {"role": "user", "content": "hi"},
-    ]
-    assert body["max_completion_tokens"] == 321
-    assert "max_tokens" not in body
-    assert body["temperature"] == 0.2
-    assert "response_format" not in body
+    assert body["instructions"] == "be brief"
+    assert body["input"] == [{"role": "user", "content": "hi", "type": "message"}]
+    assert body["max_output_tokens"] == 321
+    assert body["reasoning"] == {"effort": "high"}
+    assert not {"temperature", "max_tokens", "max_completion_tokens", "text"} & body.keys()
     fake.assert_drained()
+
+
+async def test_responses_api_answers_plain_too(
+    fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    client = openai.AsyncOpenAI(base_url=fake.base_url, max_retries=0)
+    fake.push(Reply(text="plain answer", input_tokens=9, cache_read_tokens=3, reasoning_tokens=2))
+    try:
+        response = await client.responses.create(model="gpt-6.2-sol", input="hi")
+    finally:
+        await client.close()
+    assert response.output_text == "plain answer"
+    assert response.usage is not None
+    assert response.usage.input_tokens_details.cached_tokens == 3
+    assert response.usage.output_tokens_details.reasoning_tokens == 2
+
+
+class Verdict(BaseModel):
+    answer: str
+    notes: list[str] = []
+    score: int | None = None
+
+
+async def test_typed_output_goes_strict_through_the_sdks_own_conversion(
+    fake: FakeOpenAI, make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    model = make("gpt-6.2-sol", provider="openai", tier="cloud", api_key_env="OPENAI_API_KEY")
+    fake.push(Reply(text='{"answer": "yes", "notes": [], "score": null}'))
+    request = ask(
+        output_schema=Verdict.model_json_schema(), schema_name="Verdict", output_type=Verdict
+    )
+
+    await model.request(request)
+
+    text = fake.requests[0].json()["text"]
+    assert text["format"]["strict"] is True
+    assert text["format"]["name"] == "Verdict"
+    # Defaulted fields are required in strict mode; the plain pydantic schema leaves them out.
+    assert set(text["format"]["schema"]["required"]) == {"answer", "notes", "score"}
+    assert not strict_compatible(Verdict.model_json_schema())
+
+
+async def test_reasoning_models_refuse_temperature_and_unknown_efforts_in_the_fake(
+    fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    client = openai.AsyncOpenAI(base_url=fake.base_url, max_retries=0)
+    try:
+        with pytest.raises(openai.BadRequestError) as sampled:
+            await client.responses.create(model="gpt-6.2-sol", input="hi", temperature=0.2)
+        with pytest.raises(openai.BadRequestError) as effort:
+            await client.responses.create(
+                model="gpt-6.1-sol", input="hi", reasoning={"effort": "minimal"}
+            )
+    finally:
+        await client.close()
+    assert sampled.value.code == "unsupported_parameter"
+    assert effort.value.code == "unsupported_value"
+
+
+async def test_local_server_reasoning_content_is_kept_apart_and_counted(
+    fake: FakeOpenAI, make: Factory
+) -> None:
+    fake.push(Reply(text="the answer", thinking="hmm { let me think", output_tokens=30))
+    tokens: list[str] = []
+
+    response = await make().request(ask(), on_token=tokens.append)
+
+    assert fake.requests[0].path == "/v1/chat/completions"
+    assert response.text == "the answer"
+    assert "".join(tokens) == "the answer"
+    assert response.thinking == "hmm { let me think"
+    assert response.usage.output_tokens == 30
 
 
 async def test_on_token_gets_each_delta(fake: FakeOpenAI, make: Factory) -> None:
@@ -243,6 +326,7 @@ async def test_status_errors_are_classified(
         ("insufficient_quota", 429, (FailureKind.MOVE_ON, "spend_cap")),
         ("context_length_exceeded", 400, (FailureKind.CONTEXT_OVERFLOW, "context_overflow")),
         ("invalid_api_key", 401, (FailureKind.MOVE_ON, "auth")),
+        ("unsupported_parameter", 400, (FailureKind.MOVE_ON, "unsupported")),
     ],
 )
 async def test_recorded_error_bodies_are_classified(

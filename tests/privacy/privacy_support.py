@@ -49,7 +49,7 @@ def make_router(
         agents={coder.name: coder},
         endpoints=endpoints,
         prices=prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
     ledger, events, seen = Ledger(None), EventBus(), []
     events.subscribe(seen.append)

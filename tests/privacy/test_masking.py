@@ -65,7 +65,7 @@ def gateway(
         agents={"coder": coder},
         endpoints=endpoints,
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
     ledger, events, seen = Ledger(None), EventBus(), []
     events.subscribe(lambda event: seen.append(event.model_dump_json()))

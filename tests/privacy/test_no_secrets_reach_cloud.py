@@ -144,7 +144,7 @@ def _config(fakes: Fakes, agent: AgentConfig) -> OrchestrateConfig:
         agents={agent.name: agent},
         endpoints=endpoints,
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
 
 

@@ -81,7 +81,7 @@ def make_config(routine_cloud: bool = False) -> OrchestrateConfig:
             "scloud:cloud-deep": PRICE,
             "scloud:cloud-routine": PRICE,
         },
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
 
 

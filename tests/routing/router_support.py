@@ -37,7 +37,7 @@ def make_config(agent: AgentConfig) -> OrchestrateConfig:
         agents={agent.name: agent},
         endpoints=endpoints,
         prices=prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
 
 

@@ -77,7 +77,7 @@ def _row(at: datetime, cost: float, tier: str = "cloud") -> AttemptRecord:
             "at": at.timestamp(),
             "agent": "coder",
             "provider": "anthropic",
-            "model": "anthropic:claude-sonnet-4-5",
+            "model": "anthropic:claude-sonnet-4-6",
             "tier": tier,
             "cost_usd": cost,
         }
@@ -344,7 +344,7 @@ async def _run_capped(
             **packaged_prices().prices,
             **{f"scloud:{name}": CLOUD_PRICE for name in CLOUD_MODELS},
         },
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
         budget=BudgetConfig(per_run_usd=CAP_USD, on_cap=on_cap),
     )
     ledger = Ledger(None)

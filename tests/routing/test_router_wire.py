@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from orchestrate.config.schema import BUILTIN_ENDPOINTS, EndpointConfig, OrchestrateConfig
+from orchestrate.events import ModelSwapped
 from orchestrate.exceptions import ModelRequestError
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.store import Ledger
@@ -22,7 +23,7 @@ from .router_support import Sleeps, agent
 CHAIN = (
     "ollama:qwen2.5-coder:7b",
     "vllm:Qwen/Qwen2.5-Coder-32B-Instruct",
-    "anthropic:claude-sonnet-4-5",
+    "anthropic:claude-sonnet-4-6",
 )
 REQUEST = ModelRequest(
     system="You write code.",
@@ -62,7 +63,7 @@ def config(ollama_url: str, vllm_url: str, claude_url: str) -> OrchestrateConfig
         agents={"coder": agent(*CHAIN)},
         endpoints=endpoints,
         prices=packaged_prices().prices,
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
     )
 
 
@@ -103,7 +104,7 @@ async def test_chain_moves_on_for_the_right_errors_and_costs_match_usage(
         )
     )
     model, ledger = await route(config(ollama.url, vllm.url, claude.url))
-    assert model == "anthropic:claude-sonnet-4-5"
+    assert model == "anthropic:claude-sonnet-4-6"
     rows = ledger.attempts()
     assert [(r.model, r.outcome, r.error_class) for r in rows] == [
         (CHAIN[0], "retry", "unavailable"),
@@ -119,7 +120,7 @@ async def test_chain_moves_on_for_the_right_errors_and_costs_match_usage(
         800,
         100,
     )
-    # claude-sonnet-4-5: $3 in, $15 out, $0.30 cache read, $3.75 cache write per Mtok.
+    # claude-sonnet-4-6: $3 in, $15 out, $0.30 cache read, $3.75 cache write per Mtok.
     assert ok.cost_usd == pytest.approx((1200 * 3 + 40 * 15 + 800 * 0.3 + 100 * 3.75) / 1e6)
     chats = [r for r in ollama.requests if r.path == "/api/chat"]
     assert len(chats) == 3 and len(vllm.requests) == 1 and len(claude.requests) == 1
@@ -152,6 +153,39 @@ async def test_a_400_stops_and_nothing_else_is_called(
     with pytest.raises(ModelRequestError):
         await route(config(ollama.url, vllm.url, claude.url))
     assert vllm.requests == [] and claude.requests == []
+
+
+async def test_a_400_for_one_models_limits_moves_on_and_says_configuration_problem(
+    servers: tuple[FakeOllama, FakeOpenAI, FakeAnthropic],
+) -> None:
+    ollama, vllm, claude = servers
+    ollama.push(Reply(status=400, error='"qwen2.5-coder:7b" does not support thinking'))
+    vllm.push(
+        Reply(
+            status=400,
+            error="Unsupported parameter: 'temperature' is not supported with this model.",
+            error_type="unsupported_parameter",
+        )
+    )
+    claude.push(Reply(text="ok", input_tokens=10, output_tokens=2))
+    cfg = config(ollama.url, vllm.url, claude.url)
+    ledger = Ledger(None)
+    router = Router(cfg, ledger, run_id="wire", sleep=Sleeps())
+    swaps: list[ModelSwapped] = []
+    router.events.subscribe(lambda e: swaps.append(e) if isinstance(e, ModelSwapped) else None)
+    try:
+        routed = await router.complete(cfg.agents["coder"], REQUEST)
+    finally:
+        await router.aclose()
+
+    assert routed.model_ref == CHAIN[2]
+    assert [(r.outcome, r.error_class) for r in ledger.attempts()] == [
+        ("move_on", "unsupported"),
+        ("move_on", "unsupported"),
+        ("ok", None),
+    ]
+    assert all(s.reason.startswith("configuration problem") for s in swaps)
+    assert "temperature" in swaps[1].reason
 
 
 async def test_rate_limit_with_retry_after_then_success_on_the_cloud(

@@ -136,7 +136,7 @@ def make_session(
         agents={name: agent(name, chain) for name, chain in chains.items()},
         endpoints={**BUILTIN_ENDPOINTS, "scloud": EndpointConfig(kind="scripted", tier="cloud")},
         prices={**packaged_prices().prices, **cloud},
-        reference_model="anthropic:claude-sonnet-4-5",
+        reference_model="anthropic:claude-sonnet-4-6",
         budget=budget or BudgetConfig(),
         # The same on every machine, with or without bubblewrap (the run screen says which).
         checks=ChecksSettings(sandbox="none"),

@@ -24,6 +24,8 @@ def check(repo: Path, agents_dir: Path | None) -> None:
     if not console.is_terminal:
         console.width = _PIPED_WIDTH
     console.print(chain_table(config))
+    for note in config.notes:
+        console.print(f"warning: {note}", markup=False, style="yellow")
     console.print(summary(config), markup=False)
 
 

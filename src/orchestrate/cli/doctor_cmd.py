@@ -48,6 +48,8 @@ def doctor(repo: Path, agents_dir: Path | None) -> int:
     findings = asyncio.run(_examine(config, repo))
     console = Console()
     console.print(_table(config, findings))
+    for note in config.notes:
+        console.print(f"warning: {note}", markup=False, style="yellow")
     broken = [a for a in config.agents.values() if not any(findings[r].ok for r in a.chain)]
     for agent in broken:
         console.print(f"[red]✗ agent {agent.name}: no model in its chain works[/red]")

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from orchestrate.config.advice import dropped_settings
 from orchestrate.config.agent_file import LoadedAgent, load_agent_file
 from orchestrate.config.defaults import default_agents_dir
 from orchestrate.config.errors import config_error, display_path
@@ -140,7 +141,7 @@ class _Merged:
         if self.reference_from is not None:
             doc = self.reference_from.doc
             checker.check(doc, ("reference_model",), self.reference_model, need_price=True)
-        return OrchestrateConfig(
+        config = OrchestrateConfig(
             agents={name: agent.config for name, agent in self.agents.items()},
             endpoints=self.endpoints,
             prices=self.prices,
@@ -151,3 +152,5 @@ class _Merged:
             checks=self.checks,
             sources={name: display_path(agent.path) for name, agent in self.agents.items()},
         )
+        notes = (*checker.notes, *dropped_settings(config))
+        return config.model_copy(update={"notes": notes})

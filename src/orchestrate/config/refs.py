@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from orchestrate.config.agent_file import LoadedAgent
+from orchestrate.config.deprecations import retirement
 from orchestrate.config.errors import Loc, config_error, did_you_mean, display_path, field_label
 from orchestrate.config.providers_file import PROVIDERS_FILE
 from orchestrate.config.schema import EndpointConfig, PriceEntry
@@ -17,10 +19,16 @@ class RefChecker:
     """Validates `provider:model` references against the merged endpoints and prices."""
 
     def __init__(
-        self, endpoints: Mapping[str, EndpointConfig], prices: Mapping[str, PriceEntry]
+        self,
+        endpoints: Mapping[str, EndpointConfig],
+        prices: Mapping[str, PriceEntry],
+        today: dt.date | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.prices = prices
+        self.today = today or dt.datetime.now(dt.UTC).date()
+        self.notes: list[str] = []
+        """Models retiring within the warning window, one line each."""
 
     def check_agent(self, agent: LoadedAgent) -> None:
         """Every model in the chain resolves; a `local_only` agent has a local model to use."""
@@ -46,10 +54,24 @@ class RefChecker:
         endpoint = self.endpoints.get(provider)
         if endpoint is None:
             raise self._error(doc, loc, _unknown_provider(provider, self.endpoints))
+        self._check_retirement(doc, loc, ref, endpoint)
         if (need_price or endpoint.tier == "cloud") and ref not in self.prices:
             providers = display_path(doc.path.parent / PROVIDERS_FILE)
             message = f"no price for {ref!r}; add it under prices: in {providers}"
             raise self._error(doc, loc, message)
+
+    def _check_retirement(self, doc: YamlDoc, loc: Loc, ref: str, endpoint: EndpointConfig) -> None:
+        """Anthropic models: refused once retired, a warning in the weeks before (the SDK's table)."""
+        if endpoint.kind != "anthropic":
+            return
+        due = retirement(split_ref(ref)[1], self.today)
+        if due is None:
+            return
+        if due.verdict == "refuse":
+            raise self._error(doc, loc, due.message(ref))
+        note = f"{display_path(doc.path)}:{doc.line_of(loc)}: {due.message(ref)}"
+        if note not in self.notes:
+            self.notes.append(note)
 
     @staticmethod
     def _error(doc: YamlDoc, loc: Loc, message: str) -> ConfigError:

@@ -11,6 +11,8 @@ from orchestrate.models.base import ModelSettings, Tier
 BackendKind = Literal["anthropic", "openai", "ollama", "llamacpp", "scripted"]
 Privacy = Literal["cloud_ok", "local_only", "redact"]
 EditFormat = Literal["whole", "search_replace"]
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+"""Every effort value a vendor documents; each model accepts the subset its capabilities list."""
 
 
 class _Strict(BaseModel):
@@ -40,23 +42,51 @@ class EndpointConfig(_Strict):
     """Name of the environment variable holding the key (never the key itself)."""
     concurrency: int = Field(default=4, ge=1)
     """Most requests in flight to this endpoint at once."""
+    api: Literal["responses", "chat"] | None = None
+    """`kind: openai` only: which OpenAI API to call. None: the Responses API on a cloud endpoint
+    (OpenAI itself), chat completions on a local one (vLLM, llama-server, LM Studio)."""
     models: dict[str, ModelInfo] = Field(default_factory=dict)
     """Optional facts per model name (context window)."""
 
 
-class PriceEntry(_Strict):
-    """USD per million tokens for one cloud model."""
+class Rates(_Strict):
+    """USD per million tokens of each kind."""
 
     input: float = Field(ge=0)
     """Uncached input tokens."""
     output: float = Field(ge=0)
-    """Output tokens."""
+    """Output tokens (thinking included)."""
     cache_read: float | None = Field(default=None, ge=0)
     """Cached input read; None means priced as input."""
     cache_write: float | None = Field(default=None, ge=0)
-    """Cache writes (Anthropic); None means priced as input."""
+    """Cache writes (Anthropic's 5-minute writes, OpenAI's 30-minute ones); None means priced as
+    input."""
+
+
+class PriceTier(Rates):
+    """Rates for a call whose own prompt is longer than `above_prompt_tokens`."""
+
+    above_prompt_tokens: int = Field(ge=0)
+    """Prompt tokens (uncached, cache reads and cache writes together) above which these rates
+    apply to the whole call, output included."""
+
+
+class PriceEntry(Rates):
+    """USD per million tokens for one cloud model: base rates, longer-prompt tiers, batch."""
+
     context_window: int | None = None
     """Tokens the model accepts."""
+    tiers: tuple[PriceTier, ...] = ()
+    """Rates by prompt length; the highest tier whose threshold the call's prompt passes wins."""
+    batch: float | None = Field(default=None, gt=0, le=1)
+    """Multiplier of every rate for calls sent through the provider's Batch API (0.5 = half)."""
+
+    def rates_for(self, prompt_tokens: int) -> Rates:
+        """The rates a call with this many prompt tokens pays."""
+        passed = [tier for tier in self.tiers if prompt_tokens > tier.above_prompt_tokens]
+        if not passed:
+            return self
+        return max(passed, key=lambda tier: tier.above_prompt_tokens)
 
 
 class BudgetConfig(_Strict):
@@ -126,7 +156,7 @@ class ProvidersFile(_Strict):
     """Extra or overriding endpoints, by the name used before the colon in model references."""
     prices: dict[str, PriceEntry] = Field(default_factory=dict)
     """Price overrides by `provider:model`, on top of the packaged table."""
-    reference_model: str = "anthropic:claude-sonnet-4-6"
+    reference_model: str = "anthropic:claude-sonnet-5-5"
     """Cloud model whose prices value local tokens in the all-cloud counterfactual."""
     local_cost_per_mtok: float = Field(default=0.0, ge=0)
     """Optional electricity/amortisation cost of local tokens, USD per million."""
@@ -167,6 +197,12 @@ class AgentConfig(_Strict):
     """`local_only` never sends this agent's requests to the cloud; `redact` masks private data instead."""
     edit_format: EditFormat = "whole"
     """How a worker writes edits: whole files or SEARCH/REPLACE blocks."""
+    effort: Effort | None = None
+    """Reasoning effort for models that take one (Claude 5.x, OpenAI reasoning models); None
+    leaves each model's default. Dropped, with a warning at config check, where not accepted."""
+    think: bool = False
+    """Let a local model that can think do so (Ollama `think`). Off by default: thinking models
+    return empty answers to constrained prompts with it on."""
 
     @property
     def chain(self) -> list[str]:
@@ -182,6 +218,8 @@ class AgentConfig(_Strict):
             num_ctx=self.num_ctx,
             stop=tuple(self.stop),
             keep_alive=self.keep_alive,
+            effort=self.effort,
+            think=self.think,
         )
 
 
@@ -206,6 +244,9 @@ class OrchestrateConfig(_Strict):
     """How check commands run and which proposed ones need no asking."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Which file each agent came from, for messages."""
+    notes: tuple[str, ...] = ()
+    """Warnings found while loading (settings a model drops, models retiring soon), one line each;
+    `config check` and `doctor` print them."""
 
 
 BUILTIN_ENDPOINTS: dict[str, EndpointConfig] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from orchestrate.config.schema import OrchestrateConfig, PriceEntry, ProvidersFile
+from orchestrate.config.schema import OrchestrateConfig, PriceEntry, ProvidersFile, Rates
 from orchestrate.exceptions import PriceUnknownError
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.models.base import Tier, Usage
@@ -48,16 +48,19 @@ class Pricer:
             )
         return entry
 
-    def cost(self, ref: str, tier: Tier, usage: Usage) -> float:
-        """USD for one call: cloud at the model's own rates, local at the optional local rate."""
+    def cost(self, ref: str, tier: Tier, usage: Usage, *, batch: bool = False) -> float:
+        """USD for one call: cloud at the model's own rates for the tier its own prompt fell in
+        (and the Batch discount if sent as a batch), local at the optional local rate."""
         if tier == "local":
             tokens = usage.prompt_tokens + usage.output_tokens
             return tokens * self.local_cost_per_mtok / _PER_MILLION
-        return _priced(self.price(ref), usage)
+        entry = self.price(ref)
+        usd = _priced(entry.rates_for(usage.prompt_tokens), usage)
+        return usd * (entry.batch or 1.0) if batch else usd
 
     def counterfactual(self, usage: Usage) -> float:
         """The same usage priced at the reference cloud model."""
-        return _priced(self.reference_price, usage)
+        return _priced(self.reference_price.rates_for(usage.prompt_tokens), usage)
 
     def costs(self, ref: str, tier: Tier, usage: Usage) -> tuple[float, float]:
         """`(cost_usd, counterfactual_usd)` for a ledger row.
@@ -74,8 +77,8 @@ class Pricer:
         """Most a call can cost, for budget reservations: all input uncached, all output used."""
         if tier == "local":
             return 0.0
-        entry = self.price(ref)
-        return (input_tokens_estimate * entry.input + max_tokens * entry.output) / _PER_MILLION
+        rates = self.price(ref).rates_for(input_tokens_estimate)
+        return (input_tokens_estimate * rates.input + max_tokens * rates.output) / _PER_MILLION
 
     def context_window(self, ref: str) -> int | None:
         """Tokens the model accepts, if the price table knows."""
@@ -83,7 +86,7 @@ class Pricer:
         return None if entry is None else entry.context_window
 
 
-def _priced(entry: PriceEntry, usage: Usage) -> float:
+def _priced(entry: Rates, usage: Usage) -> float:
     cache_read = entry.input if entry.cache_read is None else entry.cache_read
     cache_write = entry.input if entry.cache_write is None else entry.cache_write
     micro_usd = (

@@ -1,4 +1,14 @@
-"""Claude through the `anthropic` SDK: streamed, prompt-cached, structured output via a forced tool."""
+"""Claude through the `anthropic` SDK: streamed, prompt-cached, structured output via
+`output_config.format`.
+
+The SDK sends `anthropic-version: 2026-10-21`, under which temperature, top_p and top_k are
+removed for every model (https://platform.claude.com/docs/en/api/versioning): none is ever sent.
+Claude 5.x refuses forced tool use where thinking is on (Opus 5.5, Sonnet 5.5, Fable 5.1), so
+structured output goes through `output_config.format` with a JSON schema made by the SDK's own
+`transform_schema` (https://platform.claude.com/docs/en/build-with-claude/structured-outputs).
+Thinking blocks come before the text: blocks are told apart by type, thinking is never the answer,
+and its tokens are in `usage.output_tokens` already (billed as output).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +24,8 @@ from anthropic.types import (
     AssistantMessageParam,
     MessageContentParam,
     MessageParam,
+    OutputConfigParam,
     TextBlockParam,
-    ToolParam,
     UserMessageParam,
 )
 from anthropic.types import Message as AnthropicMessage
@@ -102,7 +112,8 @@ class AnthropicModel(Model):
                 ) from error
             raise
         return ModelResponse(
-            text=_answer_text(message, request),
+            text=_blocks_text(message, "text"),
+            thinking=_blocks_text(message, "thinking"),
             usage=_usage(message.usage),
             model=message.model,
             latency_s=time.monotonic() - started,
@@ -125,17 +136,9 @@ class AnthropicModel(Model):
             params["system"] = [system]
         if settings.stop:
             params["stop_sequences"] = list(settings.stop)
-        if settings.temperature is not None:
-            # This SDK has no `temperature` argument, so it goes into the request body directly.
-            params["extra_body"] = {"temperature": settings.temperature}
-        if request.output_schema is not None:
-            tool: ToolParam = {
-                "name": request.schema_name,
-                "description": "Give the answer in exactly this structure.",
-                "input_schema": request.output_schema,
-            }
-            params["tools"] = [tool]
-            params["tool_choice"] = {"type": "tool", "name": request.schema_name}
+        output_config = _output_config(request)
+        if output_config:
+            params["output_config"] = output_config
         return params
 
     def classify(self, error: BaseException) -> Failure | None:
@@ -187,22 +190,29 @@ def _messages(messages: tuple[Message, ...]) -> list[MessageParam]:
     return out
 
 
+def _output_config(request: ModelRequest) -> OutputConfigParam:
+    """Effort and, for structured requests, the JSON schema the answer must follow."""
+    config: OutputConfigParam = {}
+    if request.settings.effort is not None:
+        config["effort"] = request.settings.effort  # type: ignore[typeddict-item]  # checked by the router
+    if request.output_schema is not None:
+        schema = anthropic.transform_schema(request.output_schema)
+        config["format"] = {"type": "json_schema", "schema": schema}
+    return config
+
+
 def _delta_text(event: Any) -> str:
-    """The text a stream event adds: answer text, or tool-input JSON for structured requests."""
+    """The answer text a stream event adds; thinking deltas are not the answer."""
     if event.type == "text":
         return str(event.text)
-    if event.type == "input_json":
-        return str(event.partial_json)
     return ""
 
 
-def _answer_text(message: AnthropicMessage, request: ModelRequest) -> str:
-    """The forced tool's input as JSON for structured requests, else the text blocks joined."""
-    if request.output_schema is not None:
-        for block in message.content:
-            if block.type == "tool_use" and block.name == request.schema_name:
-                return json.dumps(block.input)
-    # Without the tool call, the text goes on to schema validation, which reports the mismatch.
+def _blocks_text(message: AnthropicMessage, kind: str) -> str:
+    """The text of every content block of one type, in order (`text` for the answer, which is the
+    JSON document for structured requests; `thinking` for the thinking)."""
+    if kind == "thinking":
+        return "".join(block.thinking for block in message.content if block.type == "thinking")
     return "".join(block.text for block in message.content if block.type == "text")
 
 

@@ -45,6 +45,11 @@ class ModelSettings(BaseModel):
     """Stop sequences."""
     keep_alive: str | None = None
     """Ollama `keep_alive` (how long the model stays loaded), e.g. "10m"."""
+    effort: str | None = None
+    """Reasoning effort (Anthropic `output_config.effort`, OpenAI `reasoning.effort`); None leaves
+    the model's default. The router drops a value the model does not accept."""
+    think: bool = False
+    """Whether a local model that can think should (Ollama `think`); always sent explicitly."""
 
 
 class ModelRequest(BaseModel):
@@ -59,7 +64,11 @@ class ModelRequest(BaseModel):
     output_schema: dict[str, Any] | None = None
     """JSON schema the answer must follow (structured output); None for free text."""
     schema_name: str = "answer"
-    """Name of the schema (Anthropic tool name, OpenAI json_schema name)."""
+    """Name of the schema (OpenAI json_schema name)."""
+    output_type: type[BaseModel] | None = Field(default=None, exclude=True, repr=False)
+    """The pydantic type `output_schema` was made from, when there is one: SDKs that convert
+    types to their own schema dialect (OpenAI's strict mode) start from it. Not part of the
+    request's identity (left out of dumps and replay keys)."""
     settings: ModelSettings = Field(default_factory=ModelSettings)
     """Sampling and limits."""
     repeatable: bool = True
@@ -78,7 +87,7 @@ class Usage(BaseModel):
     input_tokens: int = 0
     """Uncached prompt tokens."""
     output_tokens: int = 0
-    """Generated tokens."""
+    """Generated tokens, thinking included (every provider bills thinking as output)."""
     cache_read_tokens: int = 0
     """Prompt tokens served from the provider's cache (cheaper)."""
     cache_write_tokens: int = 0
@@ -110,7 +119,9 @@ class ModelResponse(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     text: str
-    """The model's output; for structured requests, the JSON document."""
+    """The model's answer; for structured requests, the JSON document. Never the thinking."""
+    thinking: str = ""
+    """Thinking the model showed before answering, kept apart from the answer (for logs only)."""
     usage: Usage
     """Tokens from the provider's own usage fields."""
     model: str

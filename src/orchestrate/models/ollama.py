@@ -1,4 +1,11 @@
-"""Ollama through its native `/api/chat` (the `/v1` OpenAI route cannot set the context size)."""
+"""Ollama through its native `/api/chat` (the `/v1` OpenAI route cannot set the context size).
+
+`think` is always sent explicitly: thinking families (Qwen 3.5, Gemma 4) left thinking return
+empty answers to constrained prompts, so workers send `think: false`; an agent may ask for
+`think: true` where the model can think (qwen3-coder cannot: Ollama answers it 400). Thinking comes
+back in `message.thinking`, is kept apart from the answer and never parsed as an edit; its tokens
+are in `eval_count` already.
+"""
 
 from __future__ import annotations
 
@@ -66,9 +73,12 @@ class _Stream:
 
     on_token: TokenCallback | None
     pieces: list[str] = field(default_factory=list)
+    thinking: list[str] = field(default_factory=list)
     final: ollama.ChatResponse | None = None
 
     def add(self, chunk: ollama.ChatResponse) -> None:
+        if chunk.message.thinking:
+            self.thinking.append(chunk.message.thinking)
         content = chunk.message.content or ""
         if content:
             self.pieces.append(content)
@@ -119,6 +129,7 @@ class OllamaModel(Model):
         prompt_tokens = final.prompt_eval_count or 0
         return ModelResponse(
             text="".join(stream.pieces),
+            thinking="".join(stream.thinking),
             usage=Usage(input_tokens=prompt_tokens, output_tokens=final.eval_count or 0),
             model=final.model or self.name,
             latency_s=time.monotonic() - started,
@@ -159,6 +170,7 @@ class OllamaModel(Model):
             format=request.output_schema,
             options=options,
             keep_alive=settings.keep_alive,
+            think=settings.think,
         )
         async for chunk in chunks:
             stream.add(chunk)

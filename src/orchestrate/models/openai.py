@@ -1,4 +1,9 @@
-"""OpenAI chat completions: OpenAI itself and OpenAI-compatible servers (vLLM, llama.cpp, LM Studio)."""
+"""OpenAI models: OpenAI's cloud through the Responses API (`openai_responses`), OpenAI-compatible
+local servers (vLLM, llama-server, LM Studio) through chat completions, which they serve.
+
+A local server's `reasoning_content` (vLLM, llama-server and LM Studio send a thinking model's
+reasoning there) is kept apart from the answer; its tokens are already in `completion_tokens`.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,6 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 import openai
 from openai import omit
@@ -18,6 +21,8 @@ from openai.types.shared_params import ResponseFormatJSONSchema
 from orchestrate.config.schema import EndpointConfig
 from orchestrate.exceptions import ConfigError, MissingCredentialsError, StreamInterruptedError
 from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
+from orchestrate.models.openai_responses import Received, stream_response
+from orchestrate.models.openai_schema import strict_compatible, strict_format
 from orchestrate.routing.failures import (
     Failure,
     FailureKind,
@@ -30,25 +35,6 @@ _PLACEHOLDER_KEY = "no-key"
 _DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 _CHECK_TIMEOUT_S = 10.0
 
-_STRICT_UNSUPPORTED = frozenset(
-    {
-        "allOf",
-        "oneOf",
-        "not",
-        "if",
-        "then",
-        "else",
-        "dependentRequired",
-        "dependentSchemas",
-        "patternProperties",
-        "unevaluatedProperties",
-        "propertyNames",
-        "minProperties",
-        "maxProperties",
-    }
-)
-"""JSON Schema keywords OpenAI's strict structured-output mode rejects."""
-
 
 def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
     """Backend entry point for `registry.infer_model`."""
@@ -56,12 +42,15 @@ def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
 
 
 class OpenAIModel(Model):
-    """One model behind an OpenAI-compatible chat-completions endpoint, always streamed."""
+    """One model behind OpenAI's Responses API or an OpenAI-compatible chat-completions
+    endpoint, always streamed."""
 
     def __init__(self, provider: str, name: str, endpoint: EndpointConfig) -> None:
         self.provider = provider
         self.name = name
         self.tier = endpoint.tier
+        self.api = endpoint.api or ("responses" if endpoint.tier == "cloud" else "chat")
+        """Which API is called: OpenAI's own cloud serves its models through Responses."""
         self._client = openai.AsyncOpenAI(
             api_key=_api_key(f"{provider}:{name}", endpoint),
             base_url=endpoint.base_url,  # None: the SDK reads OPENAI_BASE_URL
@@ -73,7 +62,7 @@ class OpenAIModel(Model):
     ) -> ModelResponse:
         """Stream one chat completion; an error after the first token becomes StreamInterruptedError."""
         started = time.monotonic()
-        received = _Received(on_token)
+        received = Received(on_token)
         try:
             await self._stream_in_time(request, received)
         except (openai.APIError, json.JSONDecodeError, TimeoutError) as error:
@@ -84,22 +73,26 @@ class OpenAIModel(Model):
             raise
         return ModelResponse(
             text="".join(received.parts),
+            thinking="".join(received.thinking),
             usage=received.usage,
             model=received.model or self.name,
             latency_s=time.monotonic() - started,
         )
 
-    async def _stream_in_time(self, request: ModelRequest, received: _Received) -> None:
+    async def _stream_in_time(self, request: ModelRequest, received: Received) -> None:
         # One cap on the whole call: the SDK's own timeout bounds each socket wait, so a slow
         # trickle of tokens would never trip it.
         timeout = request.settings.timeout
         try:
             async with asyncio.timeout(timeout):
-                await self._stream(request, received)
+                if self.api == "responses":
+                    await stream_response(self._client, self.name, request, received)
+                else:
+                    await self._stream(request, received)
         except TimeoutError as error:
             raise TimeoutError(f"{self.ref} did not finish within {timeout:g} s") from error
 
-    async def _stream(self, request: ModelRequest, received: _Received) -> None:
+    async def _stream(self, request: ModelRequest, received: Received) -> None:
         settings = request.settings
         # OpenAI deprecated `max_tokens` and its reasoning models reject it, while local servers
         # (older vLLM, llama.cpp, LM Studio) may ignore `max_completion_tokens` and run unbounded.
@@ -117,8 +110,8 @@ class OpenAIModel(Model):
         )
         async with stream:
             async for chunk in stream:
-                received.add(chunk)
-        if not received.chunks:
+                _add_chunk(received, chunk)
+        if not received.events:
             raise openai.APIResponseValidationError(
                 stream.response, None, message=f"{self.ref} answered a stream without any chunk"
             )
@@ -159,28 +152,19 @@ class OpenAIModel(Model):
         await self._client.close()
 
 
-@dataclass
-class _Received:
-    """What a stream delivered so far."""
-
-    on_token: TokenCallback | None
-    parts: list[str] = field(default_factory=list)
-    chunks: int = 0
-    model: str = ""
-    usage: Usage = field(default_factory=Usage)
-
-    def add(self, chunk: ChatCompletionChunk) -> None:
-        self.chunks += 1
-        self.model = chunk.model or self.model
-        if chunk.usage is not None:
-            self.usage = _usage(chunk.usage)
-        for choice in chunk.choices:
-            # A refusal is kept as text so the schema check that follows reports it.
-            text = choice.delta.content or choice.delta.refusal
-            if text:
-                self.parts.append(text)
-                if self.on_token is not None:
-                    self.on_token(text)
+def _add_chunk(received: Received, chunk: ChatCompletionChunk) -> None:
+    received.events += 1
+    received.model = chunk.model or received.model
+    if chunk.usage is not None:
+        received.usage = _usage(chunk.usage)
+    for choice in chunk.choices:
+        # Thinking models on local servers stream their reasoning in a field the SDK does not
+        # declare; it is never the answer.
+        reasoning = (choice.delta.model_extra or {}).get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            received.thinking.append(reasoning)
+        # A refusal is kept as text so the schema check that follows reports it.
+        received.answer(choice.delta.content or choice.delta.refusal or "")
 
 
 def _api_key(ref: str, endpoint: EndpointConfig) -> str:
@@ -208,6 +192,8 @@ def _messages(request: ModelRequest) -> list[ChatCompletionMessageParam]:
 
 
 def _response_format(request: ModelRequest) -> ResponseFormatJSONSchema:
+    if request.output_type is not None:
+        return strict_format(request.output_type)
     schema = request.output_schema or {}
     return {
         "type": "json_schema",
@@ -217,33 +203,6 @@ def _response_format(request: ModelRequest) -> ResponseFormatJSONSchema:
             "strict": schema.get("type") == "object" and strict_compatible(schema),
         },
     }
-
-
-def strict_compatible(schema: Any) -> bool:
-    """Whether OpenAI's strict mode accepts a schema: every object closed with all properties
-    required, and no keyword strict mode rejects. Other schemas are sent non-strict (best effort)."""
-    if not isinstance(schema, dict):
-        return True
-    if _STRICT_UNSUPPORTED & schema.keys():
-        return False
-    if schema.get("type") == "object" or "properties" in schema:
-        properties = schema.get("properties", {})
-        if schema.get("additionalProperties") is not False:
-            return False
-        if set(schema.get("required", ())) != set(properties):
-            return False
-    return all(strict_compatible(child) for child in _subschemas(schema))
-
-
-def _subschemas(schema: dict[str, Any]) -> list[Any]:
-    children: list[Any] = []
-    for key in ("properties", "$defs", "definitions"):
-        children.extend(schema.get(key, {}).values())
-    for key in ("anyOf", "prefixItems"):
-        children.extend(schema.get(key, ()))
-    items = schema.get("items")
-    children.extend(items if isinstance(items, list) else [items])
-    return children
 
 
 def _usage(usage: CompletionUsage) -> Usage:

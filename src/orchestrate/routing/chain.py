@@ -33,6 +33,7 @@ from orchestrate.exceptions import (
 )
 from orchestrate.models.base import Model, ModelRequest
 from orchestrate.privacy.masking import mask_keys
+from orchestrate.routing.capabilities import role_of
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.fit import estimate_request
 from orchestrate.routing.routed import Routed
@@ -167,6 +168,10 @@ class Chain:
         walk: _Walk,
     ) -> tuple[Model, ModelRequest] | None:
         """The model and the request to send it, or None (said why) if it is passed over."""
+        unfit = self.router.facts.unfit_reason(ref, role_of(self.agent.name))
+        if unfit is not None:  # model facts: this model cannot do the agent's role at all
+            self._skip(ref, unfit, walk)
+            return None
         left = self.router.cooldowns.cooling(ref)
         model = self.router.model(ref) if left <= 0 else None
         if model is None or isinstance(model, str):
@@ -217,7 +222,10 @@ class Chain:
             walk.too_large = True
         else:
             walk.other = True
-        walk.previous = (ref, failure.error_class)
+        # A model's own limits are a configuration problem the user should fix: the swap says
+        # so in full, not as a bare label.
+        unsupported = failure.error_class == "unsupported"
+        walk.previous = (ref, mask_keys(failure.message) if unsupported else failure.error_class)
 
     def _over_budget(self, ref: str, walk: _Walk) -> None:
         self._skip(ref, BUDGET_REASON, walk)
@@ -273,6 +281,7 @@ class Chain:
             update={
                 "output_schema": output_type.model_json_schema(),
                 "schema_name": output_type.__name__,
+                "output_type": output_type,
             }
         )
 

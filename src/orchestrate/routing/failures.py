@@ -47,6 +47,20 @@ _SPEND_CAP_PATTERNS = re.compile(
     re.IGNORECASE,
 )
 _NOT_FOUND_PATTERNS = re.compile(r"model .*not found|model_not_found|does not exist", re.IGNORECASE)
+# A 400 that one model's limits caused, not the request's shape: another model may take it.
+# Anthropic under 2026-10-21 answers "temperature: Extra inputs are not permitted"
+# (https://platform.claude.com/docs/en/api/versioning) and refuses forced tool use with thinking
+# ("Thinking may not be enabled when tool_choice forces tool use", models pages for Opus 5.5 /
+# Sonnet 5.5); OpenAI sends code `unsupported_parameter` / `unsupported_value` ("Unsupported
+# parameter: 'temperature' is not supported with this model."); Ollama answers
+# '"qwen3-coder" does not support thinking'.
+_UNSUPPORTED_PATTERNS = re.compile(
+    r"extra inputs are not permitted|unsupported_parameter|unsupported_value|"
+    r"unsupported parameter|not supported (?:with|by|for|on) this model|"
+    r"does not support (?:thinking|tools|reasoning|temperature)|"
+    r"tool_choice forces tool use|forced tool use",
+    re.IGNORECASE,
+)
 
 
 def says_context_overflow(text: str) -> bool:
@@ -62,6 +76,11 @@ def says_spend_cap(text: str) -> bool:
 def says_model_not_found(text: str) -> bool:
     """Whether an error body says the model is unknown to the endpoint."""
     return bool(_NOT_FOUND_PATTERNS.search(text))
+
+
+def says_unsupported(text: str) -> bool:
+    """Whether a 400 says this model refuses a parameter or feature (a configuration problem)."""
+    return bool(_UNSUPPORTED_PATTERNS.search(text))
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -101,6 +120,12 @@ def classify_status(status: int, message: str, retry_after: str | None = None) -
         return Failure(FailureKind.MOVE_ON, "spend_cap", message)
     if status in (400, 404) and says_model_not_found(message):
         return Failure(FailureKind.MOVE_ON, "not_found", message)
+    if status in (400, 422) and says_unsupported(message):
+        # Not the request's fault: this model's limits. The next model may serve it; the user
+        # has a configuration problem to fix, which the message says.
+        note = f"configuration problem: this model refuses part of the request ({message}); "
+        note += "remove the setting from the agent or the model from its chain"
+        return Failure(FailureKind.MOVE_ON, "unsupported", note)
     kind, label = _STATUS_CLASSES.get(
         status,
         (FailureKind.RETRY, "server_error")

@@ -6,6 +6,17 @@ ping, one content_block_delta per word, content_block_stop, message_delta, messa
 is one chunk, so `Reply.cut_after_chunks=HEADER_CHUNKS + 1` cuts the stream after its first token.
 An error reply with `cut_after_chunks` set is sent the way Anthropic fails mid-stream: HTTP 200, that
 many events, then an `error` event.
+
+Requests are checked as Anthropic documents them, before any scripted reply is used:
+- under `anthropic-version: 2026-10-21` (what the anthropic 2.x SDK sends) `temperature`, `top_p`
+  and `top_k` are removed for every model: any value is a 400 "temperature: Extra inputs are not
+  permitted" (https://platform.claude.com/docs/en/api/versioning);
+- under `2023-06-01`, Claude 5.x refuses non-default sampling values (Sonnet 5 page:
+  https://platform.claude.com/docs/zh-CN/models/sonnet-5/overview);
+- forced tool use (`tool_choice` of type `tool` or `any`) is a 400 for the families documented to
+  refuse it (Opus 5.5, Sonnet 5.5, Fable 5.1: https://platform.claude.com/docs/en/models/opus-5-5/whats-new-opus-5-5).
+A reply with `thinking` set streams a thinking block before the text, as Claude 5.x does.
+`output_config.format` is honoured: the answer (the scripted JSON) comes back as a text block.
 """
 
 from __future__ import annotations
@@ -35,8 +46,20 @@ DEFAULT_ERROR_TYPES: dict[int, str] = {
 }
 """Anthropic's documented `error.type` for each status."""
 
-DEFAULT_MODELS = ("claude-sonnet-4-6", "claude-sonnet-4-5", "claude-haiku-4-5")
+DEFAULT_MODELS = (
+    "claude-sonnet-5-5",
+    "claude-haiku-5-5",
+    "claude-opus-5-5",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+)
 """Models the fake serves unless told otherwise."""
+
+API_VERSION_2026 = "2026-10-21"
+SAMPLING = ("temperature", "top_p", "top_k")
+NO_FORCED_TOOLS = ("claude-opus-5-5", "claude-sonnet-5-5", "claude-fable-5-1")
+"""Families documented to refuse forced tool use (thinking cannot be turned off for them)."""
+_CLAUDE_5 = re.compile(r"^claude-[a-z]+-5(?:-|$)")
 
 _ids = itertools.count(1)
 _WORDS = re.compile(r"\s*\S+\s*|\s+")
@@ -94,8 +117,12 @@ class FakeAnthropic(FakeServer):
         return Response.json(error_body(404, f"Not found: {request.method} {path}"), status=404)
 
     def _messages(self, request: RecordedRequest) -> Response:
-        reply = self.next_reply(request)
         params: dict[str, Any] = request.json()
+        refusal = refusal_of(request.headers.get("anthropic-version", ""), params)
+        if refusal is not None:
+            # Validation happens before any generation: no scripted reply is used up.
+            return Response.json(error_body(400, refusal), status=400)
+        reply = self.next_reply(request)
         streaming = bool(params.get("stream"))
         if reply.status != 200 and streaming and reply.cut_after_chunks is not None:
             return _stream_then_error(reply, params)
@@ -124,6 +151,21 @@ class FakeAnthropic(FakeServer):
         )
 
 
+def refusal_of(version: str, params: dict[str, Any]) -> str | None:
+    """The 400 message Anthropic answers this request with, or None if it is accepted."""
+    model = str(params.get("model", ""))
+    sent = [name for name in SAMPLING if name in params]
+    if sent and version == API_VERSION_2026:
+        return f"{sent[0]}: Extra inputs are not permitted"
+    if _CLAUDE_5.match(model):
+        odd = [n for n in sent if not (n == "temperature" and params[n] == 1.0)]
+        if odd:
+            return f"{odd[0]}: non-default sampling parameters are not supported on this model"
+    if _forced_tool(params) is not None and model.startswith(NO_FORCED_TOOLS):
+        return "Thinking may not be enabled when tool_choice forces tool use."
+    return None
+
+
 def _forced_tool(params: dict[str, Any]) -> str | None:
     """The tool name the request forces the model to call, if it forces one."""
     tools: list[dict[str, Any]] = params.get("tools") or []
@@ -136,22 +178,27 @@ def _forced_tool(params: dict[str, Any]) -> str | None:
 
 def _message(reply: Reply, params: dict[str, Any]) -> dict[str, Any]:
     tool = _forced_tool(params)
-    block: dict[str, Any]
+    blocks: list[dict[str, Any]] = []
+    if reply.thinking:
+        signature = f"sig_fake{next(_ids):06d}"
+        blocks.append({"type": "thinking", "thinking": reply.thinking, "signature": signature})
     if tool is None:
-        block = {"type": "text", "text": reply.text}
+        blocks.append({"type": "text", "text": reply.text})
     else:
-        block = {
-            "type": "tool_use",
-            "id": f"toolu_fake{next(_ids):06d}",
-            "name": tool,
-            "input": json.loads(reply.text),
-        }
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": f"toolu_fake{next(_ids):06d}",
+                "name": tool,
+                "input": json.loads(reply.text),
+            }
+        )
     return {
         "id": f"msg_fake{next(_ids):06d}",
         "type": "message",
         "role": "assistant",
         "model": reply.model or params.get("model", ""),
-        "content": [block],
+        "content": blocks,
         "stop_reason": "end_turn" if tool is None else "tool_use",
         "stop_sequence": None,
         "usage": {
@@ -167,28 +214,38 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-def _sse(message: dict[str, Any]) -> Iterator[bytes]:
-    """The message as Anthropic streams it; deltas carry the text (or tool JSON) a word at a time."""
-    block = message["content"][0]
-    start = {**message, "content": [], "stop_reason": None}
-    start["usage"] = {**message["usage"], "output_tokens": 1}
-    yield _event("message_start", {"type": "message_start", "message": start})
-    empty: dict[str, Any]
-    if block["type"] == "text":
+def _block_events(index: int, block: dict[str, Any]) -> Iterator[bytes]:
+    """One content block as Anthropic streams it: start, deltas a word at a time, stop."""
+    if block["type"] == "thinking":
+        empty: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
+        pieces, kind, key = block["thinking"], "thinking_delta", "thinking"
+    elif block["type"] == "text":
         empty, pieces, kind, key = {"type": "text", "text": ""}, block["text"], "text_delta", "text"
     else:
         empty = {**block, "input": {}}
         pieces, kind, key = json.dumps(block["input"]), "input_json_delta", "partial_json"
-    yield _event(
-        "content_block_start", {"type": "content_block_start", "index": 0, "content_block": empty}
-    )
-    yield _event("ping", {"type": "ping"})
+    start = {"type": "content_block_start", "index": index, "content_block": empty}
+    yield _event("content_block_start", start)
+    if index == 0:
+        yield _event("ping", {"type": "ping"})
     for piece in _WORDS.findall(pieces):
-        delta = {"type": kind, key: piece}
+        delta = {"type": "content_block_delta", "index": index, "delta": {"type": kind, key: piece}}
+        yield _event("content_block_delta", delta)
+    if block["type"] == "thinking":
+        signed = {"type": "signature_delta", "signature": block["signature"]}
         yield _event(
-            "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+            "content_block_delta", {"type": "content_block_delta", "index": index, "delta": signed}
         )
-    yield _event("content_block_stop", {"type": "content_block_stop", "index": 0})
+    yield _event("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
+def _sse(message: dict[str, Any]) -> Iterator[bytes]:
+    """The message as Anthropic streams it, block by block (thinking first, then the answer)."""
+    start = {**message, "content": [], "stop_reason": None}
+    start["usage"] = {**message["usage"], "output_tokens": 1}
+    yield _event("message_start", {"type": "message_start", "message": start})
+    for index, block in enumerate(message["content"]):
+        yield from _block_events(index, block)
     delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
     usage = {"output_tokens": message["usage"]["output_tokens"]}
     yield _event("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
@@ -228,6 +285,6 @@ def _model_info(model: str) -> dict[str, Any]:
         "display_name": model.replace("-", " ").title(),
         "created_at": "2025-09-29T00:00:00Z",
         "lifecycle": "active",
-        "max_input_tokens": 200_000,
-        "max_tokens": 64_000,
+        "max_input_tokens": 1_000_000 if _CLAUDE_5.match(model) else 200_000,
+        "max_tokens": 128_000 if _CLAUDE_5.match(model) else 64_000,
     }

@@ -7,6 +7,8 @@ A stream sends one line per word, each its own chunk, then a final `done: true` 
 counts, so `Reply.cut_after_chunks=1` cuts the stream after its first token.
 Errors are `{"error": "..."}` with the status, as Ollama sends them; a 200 reply with `error` set
 streams its text and then an error line, as Ollama does when the runner fails mid-answer.
+A reply's `thinking` comes back in `message.thinking` lines before the answer unless the request
+says `think: false`; `think: true` to a model in `no_thinking` is a 400, as Ollama answers it.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Reply, Response
 
 _WORDS = re.compile(r"\s*\S+|\s+$")
+NO_THINKING = ("qwen3-coder", "qwen2.5-coder")
+"""Models Ollama serves without thinking (their parser or template declares none)."""
 _CREATED_AT = "2025-06-01T12:00:00.000000Z"
 _DIGEST = "sha256:" + "0" * 64
 
@@ -47,6 +52,8 @@ class FakeOllama(FakeServer):
         self.trained_length: int | None = None
         """`<arch>.context_length` in `/api/show`'s `model_info`: Ollama cuts a larger `num_ctx`
         down to it. None leaves it out."""
+        self.no_thinking: tuple[str, ...] = NO_THINKING
+        """Model name prefixes that cannot think."""
 
     def reset(self) -> None:
         """Forget requests, script and model lists, so one server can serve many tests."""
@@ -85,7 +92,12 @@ class FakeOllama(FakeServer):
         if not self.is_installed(model):
             # Real Ollama answers before queueing anything, so no scripted reply is consumed.
             return Response.json({"error": not_found_message(model)}, status=404)
+        if params.get("think") is True and model.startswith(self.no_thinking):
+            # Real Ollama checks the model's capabilities before queueing anything.
+            return Response.json({"error": f'"{model}" does not support thinking'}, status=400)
         reply = self.next_reply(request)
+        if params.get("think") is False:
+            reply = replace(reply, thinking="")
         headers = dict(reply.headers)
         if reply.status != 200:
             body = json.dumps({"error": reply.error}).encode()
@@ -100,7 +112,10 @@ class FakeOllama(FakeServer):
             return Response(body=broken, headers=headers, chunks=chunks, delay_s=reply.delay_s)
         reported = reply.model or model
         if not streaming:
-            final = {**_final(reply, reported), "message": _message(reply.text)}
+            message = _message(reply.text)
+            if reply.thinking:
+                message["thinking"] = reply.thinking
+            final = {**_final(reply, reported), "message": message}
             headers = {"content-type": "application/json; charset=utf-8", **headers}
             return Response(body=json.dumps(final).encode(), headers=headers, delay_s=reply.delay_s)
         return Response(
@@ -177,7 +192,12 @@ def _final(reply: Reply, model: str) -> dict[str, Any]:
 
 
 def _lines(reply: Reply, model: str) -> Iterator[bytes]:
-    """The answer as Ollama streams it: one NDJSON line per word, then the final line."""
+    """The answer as Ollama streams it: thinking then answer, one NDJSON line per word, then the
+    final line."""
+    for piece in _WORDS.findall(reply.thinking):
+        message = {"role": "assistant", "content": "", "thinking": piece}
+        line = {"model": model, "created_at": _CREATED_AT, "message": message, "done": False}
+        yield json.dumps(line).encode() + b"\n"
     for piece in _WORDS.findall(reply.text):
         line = {
             "model": model,

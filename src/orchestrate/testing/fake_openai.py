@@ -1,7 +1,10 @@
-"""A fake OpenAI chat-completions server (also standing in for vLLM, llama.cpp server and LM Studio).
+"""A fake OpenAI server (also standing in for vLLM, llama.cpp server and LM Studio).
 
-It answers `POST /v1/chat/completions`, plain or streamed as server-sent events, and `GET /v1/models`,
-in the wire format the real `openai` SDK parses.
+It answers `POST /v1/responses` (see `fake_openai_responses`) and `POST /v1/chat/completions`,
+plain or streamed as server-sent events, and `GET /v1/models`, in the wire format the real `openai`
+SDK parses. Reasoning models refuse what OpenAI documents they refuse (sampling, `max_tokens`, an
+effort they do not take) with a 400 before any scripted reply is used. On chat completions a
+reply's `thinking` streams as `reasoning_content`, as vLLM, llama-server and LM Studio send it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from orchestrate.testing import fake_openai_responses as responses_api
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Reply, Response
 
 _ERROR_TYPES = {
@@ -53,6 +57,8 @@ class FakeOpenAI(FakeServer):
         path = request.path.split("?", 1)[0]
         if request.method == "POST" and path.endswith("/chat/completions"):
             return self._chat(request)
+        if request.method == "POST" and path.endswith("/responses"):
+            return self._responses(request)
         if request.method == "GET" and path.endswith("/models"):
             return self._models()
         message = f"Invalid URL ({request.method} {path})"
@@ -63,19 +69,39 @@ class FakeOpenAI(FakeServer):
         data = [{"id": i, "object": "model", "created": 0, "owned_by": "fake"} for i in ids]
         return Response.json({"object": "list", "data": data})
 
-    def _chat(self, request: RecordedRequest) -> Response:
+    def _admit(self, request: RecordedRequest) -> Response | Reply:
+        """The model-not-found or refusal answer, else the scripted reply to render."""
         body: dict[str, Any] = request.json()
         model = str(body.get("model", ""))
         self._seen_models[model] = None
         if self.served_models is not None and model not in self.served_models:
             message = f"The model `{model}` does not exist or you do not have access to it."
             return _error_response(404, _error(message, "invalid_request_error", "model_not_found"))
+        refusal = responses_api.refusal_of(body)
+        if refusal is not None:
+            return _error_response(400, refusal)
         reply = self.next_reply(request)
         if reply.status != 200:
             response = _error_response(reply.status, _reply_error(reply), reply.headers)
             response.delay_s = reply.delay_s
             return response
-        answered = reply.model or model
+        return reply
+
+    def _responses(self, request: RecordedRequest) -> Response:
+        admitted = self._admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        body: dict[str, Any] = request.json()
+        model = admitted.model or str(body.get("model", ""))
+        return responses_api.render(admitted, model, bool(body.get("stream")))
+
+    def _chat(self, request: RecordedRequest) -> Response:
+        admitted = self._admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        reply = admitted
+        body: dict[str, Any] = request.json()
+        answered = reply.model or str(body.get("model", ""))
         if not body.get("stream"):
             return _render_completion(reply, answered)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -152,7 +178,11 @@ def _stream_events(reply: Reply, model: str, include_usage: bool) -> list[bytes]
         return b"data: %s\n\n" % json.dumps({**base, "choices": [choice], **extra}).encode()
 
     pieces = _PIECES.findall(reply.text) or [""]
-    events = [event({"role": "assistant", "content": pieces[0]})]
+    thinking = [
+        event({"role": "assistant", "reasoning_content": p})
+        for p in _PIECES.findall(reply.thinking)
+    ]
+    events = [*thinking, event({"role": "assistant", "content": pieces[0]})]
     events.extend(event({"content": piece}) for piece in pieces[1:])
     if reply.error:
         events.append(b"data: %s\n\n" % json.dumps({"error": _reply_error(reply)}).encode())

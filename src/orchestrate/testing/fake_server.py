@@ -50,6 +50,11 @@ class Reply:
     """Answer 200 with a body that is not valid JSON."""
     prompt_tokens_reported: int | None = None
     """Ollama: prompt_eval_count to report (to simulate silent truncation)."""
+    thinking: str = ""
+    """Thinking shown before the answer (Anthropic thinking blocks, OpenAI reasoning summaries or
+    `reasoning_content`, Ollama `message.thinking`), where the request allows it."""
+    reasoning_tokens: int = 0
+    """Of `output_tokens`, how many were reasoning (OpenAI reports them apart)."""
 
 
 @dataclass(frozen=True)
