@@ -17,6 +17,8 @@ from orchestrate.ledger.report import CostReport, render_json, render_table
 from orchestrate.ledger.store import AttemptRecord, Ledger
 
 SONNET = "anthropic:claude-sonnet-4-6"
+REFERENCE = "anthropic:claude-sonnet-5-5"
+"""The packaged savings reference: the frontier model a user would otherwise use."""
 
 
 def _attempt(agent: str, model: str, tier: str, **fields: object) -> AttemptRecord:
@@ -39,7 +41,7 @@ def _attempts() -> list[AttemptRecord]:
 
 
 def _expected_totals() -> tuple[float, float, float]:
-    ref = packaged_prices().prices[SONNET]
+    ref = packaged_prices().prices[REFERENCE]
     cloud = 0.006 + 0.005
     counterfactual = cloud + (150_000 * ref.input + 15_000 * ref.output) / 1e6
     return cloud, counterfactual, counterfactual - cloud
@@ -96,8 +98,8 @@ def test_empty_report_has_zero_pct() -> None:
 def test_note_states_reference_model_and_its_rates() -> None:
     report = CostReport.from_attempts([], Pricer.packaged())
     assert report.counterfactual_note == (
-        "every local call's tokens priced at anthropic:claude-sonnet-4-6 "
-        "($3.00/$15.00 per Mtok); cloud calls at their actual cost"
+        "every local call's tokens priced at anthropic:claude-sonnet-5-5 "
+        "($2.00/$10.00 per Mtok); cloud calls at their actual cost"
     )
 
 
@@ -112,7 +114,7 @@ def test_json_and_table_renderings() -> None:
     assert "Cost of run r1" in text
     assert "ollama:qwen" in text
     assert f"${report.totals.savings_usd:.4f}" in text
-    assert "claude-sonnet-4-6 ($3.00/$15.00 per Mtok)" in text
+    assert "claude-sonnet-5-5 ($2.00/$10.00 per Mtok)" in text
 
 
 def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,8 @@ from pydantic import BaseModel
 
 from orchestrate.config.schema import AgentConfig, EndpointConfig, OrchestrateConfig
 from orchestrate.models.registry import split_ref
+from orchestrate.routing.capabilities import role_of
+from orchestrate.routing.model_facts import unfit_reason
 
 CONNECT_TIMEOUT_S = 0.3
 """A local server that has not accepted a connection by then is treated as down."""
@@ -107,6 +109,9 @@ class _Prober:
         endpoint = self.config.endpoints.get(provider)
         if endpoint is None:
             return f"no endpoint {provider!r} declared"
+        unfit = unfit_reason(self.config, ref, role_of(agent.name))
+        if unfit is not None:
+            return unfit
         if endpoint.tier == "cloud":
             return self._cloud_reason(agent, endpoint)
         if endpoint.kind == "llamacpp":
@@ -166,9 +171,21 @@ async def preflight(
     return list(await asyncio.gather(*(_route(prober, agent) for agent in agents)))
 
 
+_NO_FIT_MODEL = {
+    "plan": "no model fit to plan is usable: a task that names its files runs as written",
+    "review": "no model fit to review is usable: the task's checks decide and the report says "
+    "'not reviewed'",
+}
+"""What a run does instead when a role has no model, said once at its start."""
+
+
 def announce(routes: list[Route]) -> list[str]:
     """Lines for the start of a run: only agents that will not get their primary model."""
     lines = [route.describe() for route in routes if route.falls_back]
+    for route in routes:
+        role = role_of(route.agent)
+        if route.model is None and role in _NO_FIT_MODEL:
+            lines.append(f"{route.agent}: {_NO_FIT_MODEL[role]}")
     if not lines:
         return ["models: every agent will use its primary model"]
     lines.insert(0, "models: some agents fall back (nothing was sent to check this):")

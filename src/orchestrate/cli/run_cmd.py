@@ -62,14 +62,16 @@ def _check(args: RunArgs) -> None:
             raise ConfigError(f"{option}: folder {path.parent} does not exist (create it first)")
 
 
-def _require_models(routes: list[Route], dry_run: bool) -> None:
-    """Planner and reviewer are needed by every task: without them, stop before branching."""
-    needed = {"planner"} if dry_run else {"planner", "reviewer"}
+def _require_models(routes: list[Route], doc: PlanDoc) -> None:
+    """Stop before branching when a task needs a planner and none is usable. A task that names
+    its files runs as written without one; with no reviewer, the task's checks decide."""
+    unplanned = [task.title for task in doc.tasks if not task.files]
     for route in routes:
-        if route.agent in needed and route.model is None:
+        if route.agent == "planner" and route.model is None and unplanned:
             raise NoModelAvailableError(
-                f"agent '{route.agent}' has no usable model ({route.describe()}); "
-                "set a key, start a local server, or run `orchestrate doctor`"
+                f"agent 'planner' has no usable model ({route.describe()}) and task "
+                f"{unplanned[0]!r} names no files to run as written; set a key, start a local "
+                "server, add a `files:` line to the task, or run `orchestrate doctor`"
             )
 
 
@@ -80,7 +82,7 @@ async def _run(
     routes = await preflight(session.config, local_only=args.local_only, names=names)
     for line in announce(routes):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    _require_models(routes, args.dry_run)
+    _require_models(routes, doc)
     progress = make_progress(console, live=console.is_terminal and sys.stdout.isatty())
     with ExitStack() as stack:
         for listener in (progress, *([JsonLog(args.log)] if args.log else [])):

@@ -228,6 +228,8 @@ class Engine:
                 review = await run.review()
             except RUN_ERRORS as error:
                 return await run.fail(f"review failed: {error}", _outside(error))
+            if review is None:
+                break  # no model fit to review: the task's checks decide
             state.reviews += 1
             if not _settled(state, self.options.max_review_rounds):
                 taken = {result.id for result in state.results}
@@ -334,25 +336,31 @@ class _Run:
         self.ctx.emit(SubtaskFinished(run_id=run_id, subtask_id=sid, ok=False, detail=reason))
         return self._keep(SubtaskResult.skipped(subtask, reason))
 
-    async def review(self) -> Review:
-        """Run the task's checks, then ask the reviewer about the diff as git has it."""
+    async def review(self) -> Review | None:
+        """Run the task's checks, then ask the reviewer about the diff as git has it; None when
+        no model fit to review could be had (the run is then "not reviewed")."""
         assert self.state.plan is not None
         async with self.ctx.lock:
             self.state.task_checks = await run_checks(
                 self.task.checks, self.ctx.environment, self.engine.options.check_timeout
             )
         diff = await asyncio.to_thread(self.workspace.diff)
-        review = await review_run(
-            self.engine.router,
-            self.engine.config.agents["reviewer"],
-            self.task,
-            self.state.plan,
-            diff=diff,
-            results=self.state.results,
-            checks=self.state.task_checks,
-            private=self.engine.options.local_only,
-            omitted=self.state.omissions,
-        )
+        try:
+            review = await review_run(
+                self.engine.router,
+                self.engine.config.agents["reviewer"],
+                self.task,
+                self.state.plan,
+                diff=diff,
+                results=self.state.results,
+                checks=self.state.task_checks,
+                private=self.engine.options.local_only,
+                omitted=self.state.omissions,
+            )
+        except NoModelAvailableError as error:
+            self.state.not_reviewed = f"no model fit to review was usable ({error})"
+            self.save()
+            return None
         self.state.review = review
         self.ctx.emit(
             ReviewVerdict(
@@ -364,9 +372,11 @@ class _Run:
     def status(self) -> Status:
         """Approved only on the reviewer's word AND every subtask done AND passing checks; the
         reviewer's word alone (no check verified the work) counts only if the user accepted that
-        (`accept_unchecked`)."""
+        (`accept_unchecked`). When no model fit to review was usable, the checks alone decide, on
+        the same terms."""
         review = self.state.review
-        if review is None or review.verdict != "approve":
+        reviewed_ok = review is not None and review.verdict == "approve"
+        if not (reviewed_ok or self.state.not_reviewed):
             return "changes_requested"
         if any(result.status != "done" for result in self.state.results):
             return "changes_requested"  # the reviewer's word does not cover work never done
@@ -387,7 +397,9 @@ class _Run:
             said = "no task checks; every subtask's own checks passed"
         else:
             said = "no checks ran"
-        verdict = self.state.review.verdict if self.state.review else "no review"
+        verdict: str = self.state.review.verdict if self.state.review else "no review"
+        if self.state.not_reviewed:
+            verdict = "not reviewed"
         return f"{done}/{len(results)} subtasks done; {said}; reviewer: {verdict}"
 
     async def fail(self, detail: str, resumable: bool = True) -> RunResult:
@@ -434,6 +446,7 @@ class _Run:
                 *(f"{r.id}: {note}" for r in self.state.results for note in r.omissions),
             ],
             resumable=resumable,
+            not_reviewed=self.state.not_reviewed,
         )
         self.state.result = result
         self.save()

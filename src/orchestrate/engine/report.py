@@ -164,8 +164,10 @@ def run_report(
         branch=result.branch,
         worktree=result.worktree,
         commits=list(result.commits),
-        review_verdict=review.verdict if review else None,
-        review_summary=review.summary if review else "",
+        review_verdict=review.verdict
+        if review
+        else ("not reviewed" if result.not_reviewed else None),
+        review_summary=review.summary if review else result.not_reviewed,
         subtasks=subtasks,
         task_checks=_checks(result.task_checks),
         cost=_costs(attempts, pricer, result.run_id),

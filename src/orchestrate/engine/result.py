@@ -76,6 +76,8 @@ class RunResult(BaseModel):
     status: Literal["approved", "changes_requested", "unchecked", "failed"]
     """The reviewer approved and task checks pass; changes still wanted; the reviewer approved
     but no task check ran (not approved unless the user accepted that); or the run broke off."""
+    not_reviewed: str = ""
+    """Why the run was not reviewed, if it was not: its checks decided the status instead."""
     plan: Plan | None
     """The plan, if planning succeeded."""
     subtasks: list[SubtaskResult]

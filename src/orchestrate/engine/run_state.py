@@ -42,6 +42,8 @@ class RunState(BaseModel):
     reviews: int = 0
     """Reviews completed."""
     review: Review | None = None
+    not_reviewed: str = ""
+    """Why no review could be had (no model fit to review was usable); the checks decide."""
     """The last review."""
     task_checks: list[CheckResult] = Field(default_factory=list)
     """The task checks run before the last review."""

@@ -100,7 +100,11 @@ def _builder(
             turns.append(Message(role="assistant", content=view.previous[0]))
             turns.append(Message(role="user", content=view.previous[1]))
         request = ModelRequest(
-            system=agent.system_prompt, messages=tuple(turns), settings=agent.settings()
+            system=agent.system_prompt,
+            messages=tuple(turns),
+            settings=agent.settings(),
+            # Whole-file replies end with their last block where decoding can be constrained.
+            file_blocks=len(subtask.edit_files) if fmt == "whole" else 0,
         )
         return WorkerPrompt(request, fmt, (*notes, *view.omitted))
 

@@ -71,6 +71,10 @@ class ModelRequest(BaseModel):
     request's identity (left out of dumps and replay keys)."""
     settings: ModelSettings = Field(default_factory=ModelSettings)
     """Sampling and limits."""
+    file_blocks: int = Field(default=0, ge=0)
+    """Whole-file edit replies: the answer is this many path lines each followed by one fenced
+    block. A backend that can constrain decoding (llama.cpp's grammar) ends the reply when the
+    last block closes, so a small model cannot ramble on. 0: free text."""
     repeatable: bool = True
     """Whether the whole call may be re-run after output already started streaming."""
 

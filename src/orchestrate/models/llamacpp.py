@@ -23,6 +23,7 @@ from typing import Any, cast
 # ImportError, which the registry turns into an install hint.
 import llama_cpp
 from llama_cpp import Llama, llama_chat_format, llama_types
+from llama_cpp.llama_grammar import LlamaGrammar
 
 from orchestrate.config.schema import EndpointConfig
 from orchestrate.exceptions import ConfigError, ContextOverflowError, MissingDependencyError
@@ -34,6 +35,7 @@ from orchestrate.models.base import (
     TokenCallback,
     Usage,
 )
+from orchestrate.models.llamacpp_grammar import file_blocks_grammar
 from orchestrate.routing.failures import Failure, FailureKind, says_context_overflow
 
 PACKAGED_MODEL = "gemma3-270m"
@@ -213,6 +215,10 @@ def _sampling(request: ModelRequest) -> dict[str, Any]:
         options["temperature"] = settings.temperature
     if request.output_schema is not None:
         options["response_format"] = {"type": "json_object", "schema": request.output_schema}
+    elif request.file_blocks:
+        # The reply ends when its last file block closes (see llamacpp_grammar).
+        grammar = file_blocks_grammar(request.file_blocks)
+        options["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
     return options
 
 
