@@ -108,7 +108,9 @@ def write_agent(directory: Path, name: str, body: str) -> None:
 
 def test_a_retired_model_is_refused_naming_its_successor(tmp_path: Path) -> None:
     # The anthropic SDK's own table says claude-sonnet-4-5 retired on 2026-11-30.
-    write_agent(tmp_path / "mine", "planner", "model: anthropic:claude-sonnet-4-5\nsystem_prompt: p\n")
+    write_agent(
+        tmp_path / "mine", "planner", "model: anthropic:claude-sonnet-4-5\nsystem_prompt: p\n"
+    )
     result = run_check(tmp_path, "--agents", "mine")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

@@ -61,9 +61,7 @@ def wired(claude: FakeAnthropic, openai_fake: FakeOpenAI) -> OrchestrateConfig:
     config = load_config()
     endpoints = dict(config.endpoints)
     endpoints["anthropic"] = endpoints["anthropic"].model_copy(update={"base_url": claude.url})
-    endpoints["openai"] = endpoints["openai"].model_copy(
-        update={"base_url": openai_fake.base_url}
-    )
+    endpoints["openai"] = endpoints["openai"].model_copy(update={"base_url": openai_fake.base_url})
     return config.model_copy(update={"endpoints": endpoints})
 
 

@@ -21,5 +21,5 @@ fence-close ::= "```" "\n"?
 def file_blocks_grammar(blocks: int) -> str:
     """GBNF for exactly `blocks` path-and-fenced-block pairs (at least one)."""
     count = max(1, blocks)
-    root = " \"\\n\"* ".join(["block"] * count)
+    root = ' "\\n"* '.join(["block"] * count)
     return f"root ::= {root}\n{_RULES.strip()}\n"
