@@ -92,3 +92,30 @@ def test_doctor_exits_zero_when_every_agent_has_a_working_model(tmp_path: Path) 
         result = doctor(tmp_path, write_agents(tmp_path, claude.url, ollama.url))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every agent has at least one working model" in result.stdout
+
+
+def test_doctor_refuses_a_retired_model_and_warns_of_settings_a_model_drops(
+    tmp_path: Path,
+) -> None:
+    agents = write_agents(tmp_path, "http://127.0.0.1:9", "http://127.0.0.1:9")
+    planner = agents / "planner.yaml"
+    planner.write_text("model: anthropic:claude-sonnet-4-5\nsystem_prompt: plan\n")
+    refused = doctor(tmp_path, agents)
+    assert refused.returncode == 2
+    assert "claude-sonnet-4-5 was retired on 2026-11-30; use anthropic:claude-sonnet-5-5" in (
+        refused.stderr
+    )
+
+    (tmp_path / "ok").mkdir()
+    with FakeAnthropic() as claude, FakeOllama(installed=["qwen2.5-coder:7b"]) as ollama:
+        agents_ok = write_agents(tmp_path / "ok", claude.url, ollama.url)
+        (agents_ok / "planner.yaml").write_text(
+            "model: anthropic:claude-sonnet-5-5\ntemperature: 0.2\nsystem_prompt: plan\n"
+        )
+        claude.default = Reply(text="OK", input_tokens=12, output_tokens=1)
+        ollama.default = Reply(text="OK", input_tokens=12, output_tokens=1)
+        result = doctor(tmp_path / "ok", agents_ok)
+    assert "warning:" in result.stdout
+    assert "temperature: 0.2 is not sent to anthropic:claude-sonnet-5-5" in result.stdout
+    # The warm-up went through without the temperature Claude would refuse.
+    assert all("temperature" not in body for body in claude.bodies())

@@ -138,7 +138,13 @@ def test_preflight_says_which_models_are_skipped_and_why(
     assert routes["planner"].describe() == (
         f"planner: {CLAUDE} skipped (ANTHROPIC_API_KEY not set), "
         "openai:gpt-4.1 skipped (OPENAI_API_KEY not set), "
-        f"ollama:qwen2.5-coder:14b skipped (Ollama at 127.0.0.1:{refused} unreachable) → {GEMMA}"
+        f"ollama:qwen2.5-coder:14b skipped (Ollama at 127.0.0.1:{refused} unreachable), "
+        f"{GEMMA} skipped (gemma3-270m cannot plan (model facts)) → NO usable model "
+        "(run `orchestrate doctor`)"
+    )
+    assert (
+        "planner: no model fit to plan is usable: a task that names its files runs as written"
+        in announce(list(routes.values()))
     )
     port = host_port(down, 0)[1]
     assert (
@@ -318,11 +324,12 @@ def test_usage_errors_raise_before_anything_runs(tmp_path: Path, repo: Path) -> 
 def test_a_planner_without_any_usable_model_stops_before_branching(
     tmp_path: Path, repo: Path
 ) -> None:
+    # A task that names its files would run as written; this one names none.
     agents = write_agents(tmp_path, {"planner": [CLAUDE]}, {})
     plan_file = tmp_path / "plan.md"
-    plan_file.write_text(PLAN_MD)
+    plan_file.write_text(PLAN_MD.replace("\nfiles: greet.py\n", "\n"))
 
-    with pytest.raises(NoModelAvailableError, match="ANTHROPIC_API_KEY not set"):
+    with pytest.raises(NoModelAvailableError, match=r"ANTHROPIC_API_KEY not set.*names no files"):
         run(RunArgs(plan=plan_file, repo=repo, agents=agents))
 
     assert git(repo, "branch", "--list", "orchestrate/*") == ""

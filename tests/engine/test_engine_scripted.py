@@ -601,3 +601,56 @@ async def test_the_planner_sees_a_large_named_file_around_what_the_task_names_an
         batch_report("plan.md", [run_report(result, [], PRICER)], [], PRICER, False)
     )
     assert f"- not shown to a model: planner: {notes[0]}" in report
+
+
+async def test_with_no_model_fit_to_plan_or_review_the_task_runs_as_written_and_checks_decide(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    # The packaged model is the planner's and the reviewer's only model, and it is unfit for
+    # both (model facts): it is never asked, and nothing fails for want of a review.
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB)], name="coder")
+    models["idle"] = ScriptedModel([], name="idle")
+    unfit = ["llamacpp:gemma3-270m"]
+    chains = {
+        "planner": unfit,
+        "reviewer": unfit,
+        "coder": ["scripted:coder"],
+        "tester": ["scripted:idle"],
+        "formatter": ["scripted:idle"],
+    }
+    engine, _ = make_engine(repo, models, chains)
+    check = f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"
+    task = TaskSpec(
+        title="Add sub", instructions="Add sub(a, b).", files=["calc.py"], checks=[check], line=1
+    )
+
+    passed = await engine.run(task, "unreviewed")
+
+    assert passed.status == "approved", passed.detail
+    assert passed.review is None
+    assert "cannot review" in passed.not_reviewed
+    assert passed.detail.endswith("reviewer: not reviewed")
+    report = run_report(passed, [], Pricer.packaged())
+    assert report.review_verdict == "not reviewed"
+    attempts = engine.router.recorder.ledger.attempts()
+    assert {(a.model, a.outcome) for a in attempts if a.agent in ("planner", "reviewer")} == {
+        ("llamacpp:gemma3-270m", "skipped")
+    }
+
+
+async def test_unreviewed_work_whose_checks_fail_is_not_approved(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB_BAD)] * 3, name="coder")
+    models["idle"] = ScriptedModel([], name="idle")
+    unfit = ["llamacpp:gemma3-270m"]
+    chains = {"planner": unfit, "reviewer": unfit, "coder": ["scripted:coder"]}
+    chains |= {"tester": ["scripted:idle"], "formatter": ["scripted:idle"]}
+    engine, _ = make_engine(repo, models, chains)
+    check = f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"
+    task = TaskSpec(title="Sub", instructions="Add sub.", files=["calc.py"], checks=[check], line=1)
+
+    result = await engine.run(task, "unreviewed-bad")
+
+    assert result.status == "changes_requested"
+    assert result.not_reviewed
