@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from orchestrate.config.schema import BUILTIN_ENDPOINTS
+from orchestrate.engine.edits import parse_edits
 from orchestrate.exceptions import ConfigError, ContextOverflowError, MissingDependencyError
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
 from orchestrate.models.registry import infer_model
@@ -189,6 +190,40 @@ async def test_real_structured_output_follows_the_schema(gemma: Any) -> None:
     response = await gemma.request(request)
 
     assert isinstance(json.loads(response.text)["answer"], int)
+
+
+@pytest.mark.real_model
+async def test_real_whole_file_reply_ends_when_its_file_block_ends(gemma: Any) -> None:
+    prompt = (
+        "Edit greet.py so greet returns 'Hello, ' + name + '!'. Reply with the file's path on "
+        "its own line, then a fenced code block with the complete new file.\n\ngreet.py\n"
+        "```python\ndef greet(name):\n    return 'Hello ' + name\n```\n"
+    )
+    request = ModelRequest(
+        messages=(Message(role="user", content=prompt),),
+        file_blocks=1,
+        settings=ModelSettings(max_tokens=400, temperature=0.0, num_ctx=2048),
+    )
+
+    response = await gemma.request(request)
+
+    # The grammar ends the reply with its block: one fence opened, one closed, nothing after.
+    text = response.text.rstrip("\n")
+    assert text.endswith("```")
+    assert text.count("```") == 2
+    assert response.usage.output_tokens < 400
+    parsed = parse_edits(response.text, "whole", ["greet.py"])
+    assert parsed.well_formed, parsed.error
+
+
+def test_the_file_block_grammar_is_valid_gbnf(llamacpp: ModuleType) -> None:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    from orchestrate.models.llamacpp_grammar import file_blocks_grammar
+
+    for blocks in (1, 3):
+        assert LlamaGrammar.from_string(file_blocks_grammar(blocks), verbose=False) is not None
+    assert file_blocks_grammar(2).splitlines()[0] == 'root ::= block "\\n"* block'
 
 
 @pytest.mark.real_model
