@@ -375,4 +375,3 @@ async def test_thinking_asked_of_a_model_that_cannot_is_a_configuration_problem(
         await coder.aclose()
     assert (failure.kind, failure.error_class) == (FailureKind.MOVE_ON, "unsupported")
     assert "configuration problem" in failure.message
-

@@ -46,26 +46,18 @@ def test_packaged_pipeline_runs_every_step_with_packaged_agents(tmp_path: Path) 
     require_agents(pipeline, load_config().agents)
 
 
-<<<<<<< HEAD
 def test_packaged_review_agents_keep_routine_work_local_while_a_local_model_answers() -> None:
     config = load_config()
     agents = config.agents
-    for name in ("triage", "routine-reviewer", "deep-reviewer", "review-formatter"):
-        assert agents[name].chain[-1] == "llamacpp:gemma3-270m"
-    tiers = [config.endpoints[ref.split(":")[0]].tier for ref in agents["routine-reviewer"].chain]
-    # Local servers first; a cloud-only setup reaches the cheap cloud model instead of failing.
-    assert tiers[:2] == ["local", "local"] and "cloud" in tiers
-    assert agents["routine-reviewer"].privacy == "cloud_ok"
-=======
-def test_packaged_review_agents_keep_routine_work_local() -> None:
-    agents = load_config().agents
     for name in ("triage", "routine-reviewer", "review-formatter"):
         assert agents[name].chain[-1] == "llamacpp:gemma3-270m"
     # The packaged model cannot review (model facts): the deep review ends in a local model fit
     # for it, and without one its files are reported as not reviewed.
     assert agents["deep-reviewer"].chain[-1] == "ollama:gemma4:26b"
-    assert agents["routine-reviewer"].privacy == "local_only"
->>>>>>> 5d54f9d (Role fitness: unfit models skipped by role; no fit reviewer means the checks decide and the report says not reviewed; gemma worker replies end with their file block (llama.cpp grammar); default-chain wire tests)
+    tiers = [config.endpoints[ref.split(":")[0]].tier for ref in agents["routine-reviewer"].chain]
+    # Local servers first; a cloud-only setup reaches the cheap cloud model instead of failing.
+    assert tiers[:2] == ["local", "local"] and "cloud" in tiers
+    assert agents["routine-reviewer"].privacy == "cloud_ok"
     assert agents["review-formatter"].privacy == "local_only"
 
 

@@ -62,10 +62,11 @@ def _check(args: RunArgs) -> None:
             raise ConfigError(f"{option}: folder {path.parent} does not exist (create it first)")
 
 
-def _require_models(routes: list[Route], doc: PlanDoc) -> None:
+def _require_models(routes: list[Route], doc: PlanDoc | None) -> None:
     """Stop before branching when a task needs a planner and none is usable. A task that names
-    its files runs as written without one; with no reviewer, the task's checks decide."""
-    unplanned = [task.title for task in doc.tasks if not task.files]
+    its files runs as written without one; with no reviewer, the task's checks decide. A resumed
+    run (no plan document read) needs no planner check here."""
+    unplanned = [task.title for task in doc.tasks if not task.files] if doc is not None else []
     for route in routes:
         if route.agent == "planner" and route.model is None and unplanned:
             raise NoModelAvailableError(
