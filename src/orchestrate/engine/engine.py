@@ -358,8 +358,16 @@ class _Run:
                 omitted=self.state.omissions,
             )
         except NoModelAvailableError as error:
+            if isinstance(error, PromptTooLargeError):
+                raise  # a reviewer exists; the diff is what does not fit
             self.state.not_reviewed = f"no model fit to review was usable ({error})"
             self.save()
+            self.ctx.emit(
+                RunNotice(
+                    run_id=self.ctx.run_id,
+                    text="not reviewed: no model fit to review was usable; the task's checks decide",
+                )
+            )
             return None
         self.state.review = review
         self.ctx.emit(
