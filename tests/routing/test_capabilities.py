@@ -100,7 +100,9 @@ async def test_the_router_never_gives_a_role_to_a_model_unfit_for_it() -> None:
     down = ScriptedModel([ScriptedFailure(Failure(FailureKind.MOVE_ON, "unreachable", "down"))])
     cfg = config_with("scripted:down", "llamacpp:gemma3-270m", name="planner")
     router, ledger, _, _ = make_router(cfg)
-    request = ModelRequest(messages=(Message(role="user", content="plan"),))
+    request = ModelRequest(
+        messages=(Message(role="user", content="plan"),), settings=ModelSettings(max_tokens=100)
+    )
     with scripted(down=down), pytest.raises(NoModelAvailableError, match="cannot plan"):
         await router.complete(cfg.agents["planner"], request)
     await router.aclose()
