@@ -30,11 +30,14 @@ class OutputValidationError(OrchestrateError):
 class NoModelAvailableError(OrchestrateError):
     """Every model in an agent's fallback chain failed or was skipped."""
 
-    def __init__(self, message: str, *, answered: bool = False) -> None:
+    def __init__(self, message: str, *, answered: bool = False, busy: bool = False) -> None:
         super().__init__(message)
         self.answered = answered
         """Some model did answer, unusably (e.g. output that failed the schema twice): trying
         again later, with the same answers replayed, would fail the same way."""
+        self.busy = busy
+        """Some model was there but failed for a while (overloaded, 5xx, rate limited, timed
+        out): an outage to wait out, not a chain with no model to use."""
 
 
 class PromptTooLargeError(NoModelAvailableError):

@@ -654,3 +654,24 @@ async def test_unreviewed_work_whose_checks_fail_is_not_approved(
 
     assert result.status == "changes_requested"
     assert result.not_reviewed
+
+
+async def test_a_busy_reviewer_is_an_outage_not_a_missing_reviewer(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    busy = ScriptedFailure(Failure(FailureKind.RETRY, "overloaded", "overloaded"))
+    models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB)], name="coder")
+    models["reviewer"] = ScriptedModel([busy], name="reviewer")
+    models["idle"] = ScriptedModel([], name="idle")
+    chains = {"planner": ["llamacpp:gemma3-270m"], "reviewer": ["scripted:reviewer"]}
+    chains |= {"coder": ["scripted:coder"], "tester": ["scripted:idle"]}
+    chains |= {"formatter": ["scripted:idle"]}
+    engine, _ = make_engine(repo, models, chains)
+    check = f"{PY} -c 'import calc; assert calc.sub(5, 3) == 2'"
+    task = TaskSpec(title="Sub", instructions="Add sub.", files=["calc.py"], checks=[check], line=1)
+
+    result = await engine.run(task, "busy-reviewer")
+
+    assert result.status == "failed"
+    assert result.not_reviewed == ""
+    assert result.detail.startswith("review failed")

@@ -358,8 +358,11 @@ class _Run:
                 omitted=self.state.omissions,
             )
         except NoModelAvailableError as error:
-            if isinstance(error, PromptTooLargeError):
-                raise  # a reviewer exists; the diff is what does not fit
+            # Not reviewed only when no reviewer is there to ask (unfit, no key, not installed,
+            # no server): a reviewer that is busy, answered unusably, or cannot take this diff
+            # fails the review as before (an outage can be resumed).
+            if isinstance(error, PromptTooLargeError) or error.busy or error.answered:
+                raise
             self.state.not_reviewed = f"no model fit to review was usable ({error})"
             self.save()
             self.ctx.emit(

@@ -77,6 +77,8 @@ class _Walk:
     """Some model was passed over or failed for another reason."""
     answered: bool = False
     """Some model answered, but unusably (its output failed the schema even after repair)."""
+    busy: bool = False
+    """Some model was there but kept failing transiently (overloaded, 5xx, timeouts)."""
 
 
 class Chain:
@@ -211,6 +213,7 @@ class Chain:
             return
         walk.reasons.append(f"{ref}: {failure.error_class}")
         walk.answered = walk.answered or failure.error_class == "invalid_output"
+        walk.busy = walk.busy or failure.kind is FailureKind.RETRY
         if failure.kind is FailureKind.STOP:
             raise ModelRequestError(
                 f"{ref} rejected the request ({mask_keys(failure.message)}); fix the request"
@@ -271,6 +274,7 @@ class Chain:
             f"agent '{self.agent.name}': no model could answer ({said}); "
             "run `orchestrate doctor` to see what is missing",
             answered=walk.answered,
+            busy=walk.busy,
         )
 
     @staticmethod
