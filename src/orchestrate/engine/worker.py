@@ -1,8 +1,10 @@
 """One subtask: ask → apply → check → commit, with feedback rounds and escalation.
 
 Each model gets up to `max_fix_rounds` replies; a malformed reply, a refused edit, a SEARCH block
-that does not match or a failing check goes back to it with the reason. Then the subtask
-escalates to the next model in the agent's chain, from the subtask's original files.
+that does not match, a file that no longer parses or a failing check goes back to it with the
+reason. Then the subtask escalates along the agent's chain walk (`routing/chain.py`), from the
+subtask's original files. Each round's request is shaped for the model that will get it
+(`worker_prompt`).
 
 Apply, check and commit (or restore) happen under the run's worktree lock, so the worktree
 only ever holds committed work plus the one edit being checked; other subtasks' checks never
@@ -89,10 +91,6 @@ class RunContext:
         self.events.emit(event)
 
 
-class _TaskFailure(Exception):
-    """The subtask cannot be done as specified (not a model or network problem)."""
-
-
 def _read(root: Path, paths: list[str]) -> Snapshot:
     found: Snapshot = {}
     for path in paths:
@@ -166,7 +164,8 @@ class Worker:
                     detail = f"no model got it right ({tried}); last problem: {self.problem}"
                     return self._finish("failed", None, detail)
                 self._escalate(*moved)
-        except (_TaskFailure, EditRefusedError, PromptTooLargeError) as error:
+        except (EditRefusedError, PromptTooLargeError) as error:
+            # The subtask cannot be done as specified (not a model or network problem).
             return self._finish("failed", None, str(error))
         except INFRASTRUCTURE_ERRORS as error:
             return self._finish("failed", None, str(error), failure="infrastructure")
