@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
+from orchestrate.testing.fake_anthropic_batches import AnthropicBatches
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Reply, Response
 
 HEADER_CHUNKS = 3
@@ -89,6 +90,8 @@ class FakeAnthropic(FakeServer):
         super().__init__()
         self.models: list[str] = list(models)
         """Model ids `GET /v1/models` knows; others get a 404."""
+        self.batches = AnthropicBatches(self)
+        """The Message Batches API (`fake_anthropic_batches`)."""
 
     def reset(self) -> None:
         """Forget requests, script and model list, so one server can serve many tests."""
@@ -98,6 +101,7 @@ class FakeAnthropic(FakeServer):
             self.unscripted.clear()
         self.default = None
         self.models = list(DEFAULT_MODELS)
+        self.batches = AnthropicBatches(self)
 
     def handle(self, request: RecordedRequest) -> Response:
         """Route one request to the Messages or Models API."""
@@ -114,6 +118,9 @@ class FakeAnthropic(FakeServer):
             if model in self.models:
                 return Response.json(_model_info(model))
             return Response.json(error_body(404, f"model: {model}"), status=404)
+        batch = self.batches.handle(request, path)
+        if batch is not None:
+            return batch
         return Response.json(error_body(404, f"Not found: {request.method} {path}"), status=404)
 
     def _messages(self, request: RecordedRequest) -> Response:
@@ -208,6 +215,11 @@ def _message(reply: Reply, params: dict[str, Any]) -> dict[str, Any]:
             "cache_creation_input_tokens": reply.cache_write_tokens,
         },
     }
+
+
+def message_for(reply: Reply, params: dict[str, Any]) -> dict[str, Any]:
+    """The Message a reply renders as, for `params` (a batch result carries one)."""
+    return _message(reply, params)
 
 
 def _event(name: str, data: dict[str, Any]) -> bytes:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrate.testing import fake_openai_responses as responses_api
+from orchestrate.testing.fake_openai_batches import OpenAIBatches
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Reply, Response
 
 _ERROR_TYPES = {
@@ -46,6 +47,12 @@ class FakeOpenAI(FakeServer):
         """Model ids the server serves; others get a 404 `model_not_found`. None serves any model
         and lists the ones asked for so far."""
         self._seen_models: dict[str, None] = {}
+        renderers = {
+            "/v1/chat/completions": completion_body,
+            "/v1/responses": responses_api.response_body,
+        }
+        self.batches = OpenAIBatches(self, renderers, responses_api.refusal_of)
+        """The Files and Batch APIs (`fake_openai_batches`)."""
 
     @property
     def base_url(self) -> str:
@@ -61,6 +68,9 @@ class FakeOpenAI(FakeServer):
             return self._responses(request)
         if request.method == "GET" and path.endswith("/models"):
             return self._models()
+        batch = self.batches.handle(request, path)
+        if batch is not None:
+            return batch
         message = f"Invalid URL ({request.method} {path})"
         return _error_response(404, _error(message, "invalid_request_error", None))
 
@@ -118,6 +128,11 @@ def _error_response(
     return Response.json({"error": error}, status=status, headers=headers)
 
 
+def error_for_reply(reply: Reply) -> dict[str, Any]:
+    """The `error` object OpenAI answers a failed call with (a batch's error file carries it)."""
+    return _reply_error(reply)
+
+
 def _reply_error(reply: Reply) -> dict[str, Any]:
     if reply.error_type in _ERROR_TYPES:
         error_type = _ERROR_TYPES[reply.error_type]
@@ -139,19 +154,24 @@ def _usage(reply: Reply) -> dict[str, Any]:
     }
 
 
+def completion_body(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    """A chat completion answering `body` (the request) with `reply`."""
+    message = {"role": "assistant", "content": reply.text, "refusal": None}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": reply.model or str(body.get("model", "")),
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "usage": _usage(reply),
+    }
+
+
 def _render_completion(reply: Reply, model: str) -> Response:
     headers = {"content-type": "application/json", **reply.headers}
     if reply.malformed:
         return Response(body=b'{"id": "chatcmpl-fake", "choices": [', headers=headers)
-    message = {"role": "assistant", "content": reply.text, "refusal": None}
-    payload = {
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-        "usage": _usage(reply),
-    }
+    payload = completion_body(reply, {"model": model})
     return Response(body=json.dumps(payload).encode(), headers=headers, delay_s=reply.delay_s)
 
 

@@ -93,6 +93,11 @@ def _response(reply: Reply, model: str, status: str = "completed") -> dict[str, 
     }
 
 
+def response_body(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    """The Response a request `body` gets from `reply` (a batch's output line carries one)."""
+    return _response(reply, reply.model or str(body.get("model", "")))
+
+
 def render(reply: Reply, model: str, streaming: bool) -> Response:
     """A scripted reply as a Responses answer."""
     headers = {"content-type": "application/json", **reply.headers}

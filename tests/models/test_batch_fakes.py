@@ -1,0 +1,157 @@
+"""The fakes of Anthropic's Message Batches API and OpenAI's Batch API, driven by the real SDKs:
+submitted, in progress, partly failed, expired, in the vendors' documented shapes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import anthropic
+import openai
+import pytest
+
+from orchestrate.testing.fake_anthropic import FakeAnthropic
+from orchestrate.testing.fake_openai import FakeOpenAI
+from orchestrate.testing.fake_server import Reply
+
+PARAMS = {
+    "model": "claude-sonnet-4-6",
+    "max_tokens": 10,
+    "messages": [{"role": "user", "content": "x"}],
+}
+
+
+@pytest.fixture
+def claude() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as fake:
+        yield fake
+
+
+@pytest.fixture
+def gpt() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+async def test_a_message_batch_runs_then_ends_with_each_requests_own_result(
+    claude: FakeAnthropic,
+) -> None:
+    claude.push(
+        Reply(text="first", input_tokens=30, output_tokens=7),
+        Reply(status=529, error="Overloaded", error_type="overloaded_error"),
+        Reply(error_type="canceled"),
+    )
+    client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=claude.url, max_retries=0)
+    requests = [{"custom_id": f"r{i}", "params": PARAMS} for i in range(3)]
+    batch = await client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    assert (batch.processing_status, batch.request_counts.processing) == ("in_progress", 3)
+    assert batch.results_url is None
+    assert (batch.expires_at - batch.created_at).total_seconds() == 24 * 3600
+
+    polled = await client.messages.batches.retrieve(batch.id)
+    assert polled.processing_status == "in_progress"  # polls_to_end = 1
+    ended = await client.messages.batches.retrieve(batch.id)
+    assert ended.processing_status == "ended"
+    counts = ended.request_counts
+    assert (counts.succeeded, counts.errored, counts.canceled, counts.processing) == (1, 1, 1, 0)
+
+    results = {
+        line.custom_id: line.result
+        async for line in await client.messages.batches.results(batch.id)
+    }
+    assert list(results) == ["r2", "r1", "r0"]  # not in request order: match by custom_id
+    ok = results["r0"]
+    assert ok.type == "succeeded"
+    assert ok.message.content[0].type == "text" and ok.message.content[0].text == "first"
+    assert ok.message.usage.input_tokens == 30
+    failed = results["r1"]
+    assert failed.type == "errored"
+    assert failed.error.error.type == "overloaded_error"
+    assert results["r2"].type == "canceled"
+
+
+async def test_an_expired_message_batch_expires_what_did_not_run(claude: FakeAnthropic) -> None:
+    claude.push(Reply(text="never seen"))
+    client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=claude.url, max_retries=0)
+    batch = await client.messages.batches.create(
+        requests=[{"custom_id": "only", "params": PARAMS}]  # type: ignore[list-item]
+    )
+    claude.batches.expire(batch.id)
+    ended = await client.messages.batches.retrieve(batch.id)
+    assert (ended.processing_status, ended.request_counts.expired) == ("ended", 1)
+    [line] = [line async for line in await client.messages.batches.results(batch.id)]
+    assert (line.custom_id, line.result.type) == ("only", "expired")
+
+
+async def test_a_message_batch_refuses_repeated_custom_ids(claude: FakeAnthropic) -> None:
+    client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=claude.url, max_retries=0)
+    with pytest.raises(anthropic.BadRequestError):
+        await client.messages.batches.create(
+            requests=[{"custom_id": "a", "params": PARAMS}] * 2  # type: ignore[list-item]
+        )
+
+
+def chat_line(custom_id: str) -> str:
+    body = {"model": "gpt-x", "messages": [{"role": "user", "content": custom_id}]}
+    line = {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body}
+    return json.dumps(line)
+
+
+async def test_an_openai_batch_uploads_validates_runs_and_splits_outputs_from_errors(
+    gpt: FakeOpenAI,
+) -> None:
+    gpt.push(
+        Reply(text="done", input_tokens=40, output_tokens=9),
+        Reply(status=400, error="too long", error_type="context_length_exceeded"),
+    )
+    client = openai.AsyncOpenAI(api_key="sk-test", base_url=gpt.base_url, max_retries=0)
+    upload = await client.files.create(
+        file=("requests.jsonl", "\n".join(chat_line(c) for c in ("a", "b")).encode()),
+        purpose="batch",
+    )
+    assert (upload.object, upload.purpose) == ("file", "batch")
+    batch = await client.batches.create(
+        input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    assert batch.status == "validating"
+    assert (await client.batches.retrieve(batch.id)).status == "in_progress"
+    assert (await client.batches.retrieve(batch.id)).status == "in_progress"
+    done = await client.batches.retrieve(batch.id)
+    assert done.status == "completed"
+    assert done.request_counts is not None
+    assert (done.request_counts.completed, done.request_counts.failed) == (1, 1)
+    assert done.output_file_id is not None and done.error_file_id is not None
+
+    [output] = (await client.files.content(done.output_file_id)).text.splitlines()
+    answered = json.loads(output)
+    assert (answered["custom_id"], answered["error"]) == ("a", None)
+    assert answered["response"]["status_code"] == 200
+    assert answered["response"]["body"]["choices"][0]["message"]["content"] == "done"
+    [error] = (await client.files.content(done.error_file_id)).text.splitlines()
+    refused = json.loads(error)
+    assert (refused["custom_id"], refused["error"]) == ("b", None)
+    assert refused["response"]["status_code"] == 400
+    assert refused["response"]["body"]["error"]["code"] == "context_length_exceeded"
+
+
+async def test_an_expired_openai_batch_returns_what_finished_and_expires_the_rest(
+    gpt: FakeOpenAI,
+) -> None:
+    gpt.push(Reply(text="in time"), Reply(error_type="expired"))
+    client = openai.AsyncOpenAI(api_key="sk-test", base_url=gpt.base_url, max_retries=0)
+    upload = await client.files.create(
+        file=("requests.jsonl", "\n".join(chat_line(c) for c in ("a", "b")).encode()),
+        purpose="batch",
+    )
+    batch = await client.batches.create(
+        input_file_id=upload.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    gpt.batches.expire(batch.id)
+    expired = await client.batches.retrieve(batch.id)
+    assert expired.status == "expired" and expired.expired_at is not None
+    assert expired.output_file_id is not None and expired.error_file_id is not None
+    [late] = (await client.files.content(expired.error_file_id)).text.splitlines()
+    assert json.loads(late)["error"]["code"] == "batch_expired"
+    assert json.loads(late)["response"] is None
+    with pytest.raises(openai.BadRequestError):
+        await client.files.create(file=("x.jsonl", b"{}"), purpose="fine-tune")
