@@ -72,6 +72,21 @@ async def test_parallel_table_has_every_driver_at_every_level(bench: Loader) -> 
     assert all(float(wall) >= 0.01 for wall in table.column("wall s"))
 
 
+async def test_pool_table_has_the_baseline_and_every_pool_size(bench: Loader) -> None:
+    pool = bench("pool")
+
+    table = await pool.measure(calls=4, latency=0.01, levels=(1, 2), repeats=1)
+
+    assert table.headers == ["setup", "hosts", "wall s", "ideal s", "efficiency", "speed-up"]
+    assert [(row[0], row[1]) for row in table.rows] == [
+        ("one server, no pool", "1"),
+        ("pool of 1", "1"),
+        ("pool of 2", "2"),
+    ]
+    assert table.column("ideal s") == ["0.04", "0.04", "0.02"]
+    assert all(float(wall) >= 0.02 for wall in table.column("wall s"))  # the calls really waited
+
+
 def test_startup_table_compares_both_commands_with_bare_python(bench: Loader) -> None:
     startup = bench("startup")
 

@@ -41,6 +41,10 @@ class AttemptFinished(_Event):
     output_tokens: int = 0
     cost_usd: float = 0.0
     latency_s: float = 0.0
+    host: str = ""
+    """The server of a pooled endpoint that served or failed it; empty for one server."""
+    batch: bool = False
+    """Answered through the vendor's Batch API (at its batch price)."""
 
 
 class ModelSwapped(_Event):

@@ -170,6 +170,8 @@ async def test_failed_check_goes_back_with_its_output_then_the_fix_is_committed(
     assert second.messages[1].content == whole("calc.py", BAD)
     assert "AssertionError: 8" in second.messages[2].content
     assert CHECK in second.messages[2].content
+    # Both rounds name one conversation, so a pooled endpoint keeps them on one host.
+    assert first.conversation == second.conversation == f"{harness.ctx.run_id}/add-sub"
     failed = harness.of(CheckFailed)
     assert len(failed) == 1 and "AssertionError: 8" in failed[0].output
     commits = harness.workspace.commits()

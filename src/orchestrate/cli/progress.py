@@ -53,12 +53,14 @@ def _finished(event: SubtaskFinished) -> str:
 
 
 def _attempt_line(event: AttemptFinished) -> str:
+    # A pooled endpoint's host, and the Batch API, are said where the model is.
+    where = (f" on {event.host}" if event.host else "") + (" (batch)" if event.batch else "")
     if event.outcome != "ok":
         why = f" ({event.error_class})" if event.error_class else ""
-        return f"{event.agent}: {event.model} → {event.outcome}{why}"
+        return f"{event.agent}: {event.model}{where} → {event.outcome}{why}"
     # Slow local models can take minutes per call: each answer is a sign of life.
     tokens = f"{event.input_tokens:,} in, {event.output_tokens:,} out"
-    return f"{event.agent}: {event.model} answered ({tokens}, {event.latency_s:.1f}s)"
+    return f"{event.agent}: {event.model}{where} answered ({tokens}, {event.latency_s:.1f}s)"
 
 
 def _subtask_line(event: Event) -> str | None:

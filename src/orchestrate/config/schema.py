@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrate.models.base import ModelSettings, Tier
 
@@ -29,6 +29,20 @@ class ModelInfo(_Strict):
     that rambles to an agent's 8192-token limit can take many minutes per call."""
 
 
+class HostConfig(_Strict):
+    """One server of a pooled endpoint (`hosts:`): several Ollama boxes or vLLM replicas that
+    serve the same models."""
+
+    url: str
+    """The server's URL, as `base_url` would name it."""
+    concurrency: int = Field(default=1, ge=1)
+    """Most requests in flight to this server at once."""
+
+
+POOLED_KINDS: tuple[BackendKind, ...] = ("ollama", "openai")
+"""Backends whose servers can be pooled (the in-process llama.cpp model has no host)."""
+
+
 class EndpointConfig(_Strict):
     """One place models are served from, declared once in `providers.yaml`."""
 
@@ -41,12 +55,33 @@ class EndpointConfig(_Strict):
     api_key_env: str | None = None
     """Name of the environment variable holding the key (never the key itself)."""
     concurrency: int = Field(default=4, ge=1)
-    """Most requests in flight to this endpoint at once."""
+    """Most requests in flight to this endpoint at once; with `hosts`, each host's own limit
+    applies instead (and this is their sum)."""
+    hosts: tuple[HostConfig, ...] = ()
+    """Several servers behind this one endpoint, instead of `base_url`: each request goes to the
+    one with the fewest in flight for its limit (`models.pool`)."""
+    host_cooldown_s: float = Field(default=10.0, gt=0)
+    """How long a host that failed (refused, 5xx, timed out) is left out before one request
+    probes it again; doubled at each failure in a row."""
     api: Literal["responses", "chat"] | None = None
     """`kind: openai` only: which OpenAI API to call. None: the Responses API on a cloud endpoint
     (OpenAI itself), chat completions on a local one (vLLM, llama-server, LM Studio)."""
     models: dict[str, ModelInfo] = Field(default_factory=dict)
     """Optional facts per model name (context window)."""
+
+    @model_validator(mode="after")
+    def _pool(self) -> EndpointConfig:
+        if not self.hosts:
+            return self
+        if self.base_url is not None:
+            raise ValueError("give either base_url or hosts, not both")
+        if self.kind not in POOLED_KINDS:
+            raise ValueError(f"hosts: a {self.kind} endpoint has no servers to pool")
+        if len({host.url for host in self.hosts}) != len(self.hosts):
+            raise ValueError("hosts: each url once")
+        total = sum(host.concurrency for host in self.hosts)
+        object.__setattr__(self, "concurrency", total)  # frozen: set once, while validating
+        return self
 
 
 class Rates(_Strict):

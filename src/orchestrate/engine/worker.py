@@ -210,7 +210,9 @@ class Worker:
             return shaped
         if target.ref is not None:
             self._prompts[target.ref] = shaped
-        return shaped.request
+        # Its rounds are one conversation: a pooled endpoint keeps them on one host.
+        conversation = f"{self.ctx.run_id}/{self.subtask.id}"
+        return shaped.request.model_copy(update={"conversation": conversation})
 
     def _said_omitted(self, notes: Sequence[str]) -> None:
         for note in notes:

@@ -70,6 +70,10 @@ class AttemptRecord(BaseModel):
     """What came of it; `skipped` means the model was passed over without a call."""
     replayed: bool = False
     """The answer was one a resumed run already paid for, read back instead of sent: no call."""
+    host: str = ""
+    """The server of a pooled endpoint that served or failed the call; empty for one server."""
+    batch: bool = False
+    """Sent through the vendor's Batch API and priced at its batch rate."""
     error_class: str | None = None
     """Short stable failure label (rate_limit, timeout, ...)."""
     detail: str | None = None
@@ -153,6 +157,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE attempts ADD COLUMN replayed INTEGER NOT NULL DEFAULT 0",
         # Rows written before the column existed said so only in their detail.
         "UPDATE attempts SET replayed = 1 WHERE detail = 'replayed'",
+    ),
+    (
+        # Which server of a pooled endpoint served the call; whether it went through a Batch API.
+        "ALTER TABLE attempts ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE attempts ADD COLUMN batch INTEGER NOT NULL DEFAULT 0",
     ),
 )
 """Schema steps in order; `PRAGMA user_version` counts those applied. Only ever append."""

@@ -77,6 +77,10 @@ class ModelRequest(BaseModel):
     last block closes, so a small model cannot ramble on. 0: free text."""
     repeatable: bool = True
     """Whether the whole call may be re-run after output already started streaming."""
+    conversation: str = Field(default="", exclude=True)
+    """Names the conversation a request continues (a subtask's fix rounds): a pooled endpoint
+    sends its rounds to the host that served the earlier ones. Routing only: not part of what
+    is sent, nor of the request's replay key."""
 
     def text_size(self) -> int:
         """Characters in the prompt, for token estimates before sending."""
@@ -135,6 +139,10 @@ class ModelResponse(BaseModel):
     truncation: Truncation | None = None
     """Set when the server reported reading less of the prompt than was sent; the router then
     records the call (it was paid for in time and tokens), discards the answer and moves on."""
+    host: str = ""
+    """The server of a pooled endpoint that answered (`models.pool`); empty for one server."""
+    batch: bool = False
+    """Answered through the vendor's Batch API (`batching`), so priced at the batch rate."""
 
 
 class Model(abc.ABC):
@@ -146,6 +154,9 @@ class Model(abc.ABC):
     """Model name as the provider knows it."""
     tier: Tier
     """Whether calls leave the machine (`cloud`) or not (`local`)."""
+    holds_slot: bool = True
+    """Whether a call takes one of the endpoint's concurrency slots while it runs (a batched
+    call, waiting hours on the vendor's queue, does not)."""
 
     @property
     def ref(self) -> str:

@@ -47,4 +47,9 @@ def infer_model(ref: str, endpoints: dict[str, EndpointConfig]) -> Model:
         raise MissingDependencyError(
             f"{ref} needs the {endpoint.kind} backend, which is not installed ({error.name}): {hint}"
         ) from error
-    return cast(_Builder, module.build)(provider, name, endpoint)
+    build = cast(_Builder, module.build)
+    if endpoint.hosts:
+        from orchestrate.models.pooled import PooledModel
+
+        return PooledModel(provider, name, endpoint, lambda one: build(provider, name, one))
+    return build(provider, name, endpoint)

@@ -32,6 +32,11 @@ class Failure:
     message: str
     retry_after: float | None = None
     """Seconds the provider asked us to wait, if it said."""
+    host: str = ""
+    """The server of a pooled endpoint that failed (`models.pool`); empty for one server."""
+    failover: bool = False
+    """That server was left out and another of the pool takes the request: the retry is the
+    pool's, not one of the agent's `retries`, and the model is not cooled down for it."""
 
 
 # Providers say some things only in prose; each pattern here has a recorded-fixture test.

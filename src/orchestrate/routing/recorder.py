@@ -105,6 +105,8 @@ class AttemptRecorder:
                     "cost_usd": cost,
                     "counterfactual_usd": counterfactual,
                     "latency_s": response.latency_s,
+                    "host": response.host,
+                    "batch": response.batch,
                 }
             )
         )
@@ -137,7 +139,7 @@ class AttemptRecorder:
             error_class=failure.error_class,
             detail=failure.message,
         )
-        self._write(row.model_copy(update={"latency_s": latency_s}))
+        self._write(row.model_copy(update={"latency_s": latency_s, "host": failure.host}))
 
     def skipped(self, agent: str, ref: str, tier: Tier, reason: str) -> None:
         """Record a model the chain passed over without calling it."""
@@ -183,6 +185,8 @@ class AttemptRecorder:
                     output_tokens=row.output_tokens,
                     cost_usd=row.cost_usd,
                     latency_s=row.latency_s,
+                    host=row.host,
+                    batch=row.batch,
                 )
             )
 

@@ -5,6 +5,7 @@ prompt) and turns every attempt into an event and a ledger row."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -146,8 +147,9 @@ class Router:
             # Others spent while this turn waited to retry: the chain walk decides what follows.
             return Failure(FailureKind.MOVE_ON, "budget", BUDGET_REASON)
         started = time.perf_counter()
+        slot = self._limit(model.provider) if model.holds_slot else contextlib.nullcontext()
         try:
-            async with self._limit(model.provider):
+            async with slot:
                 response = await model.request(request, self._on_token(agent, model.ref))
         except asyncio.CancelledError:
             self.recorder.release(reservation)
@@ -168,7 +170,7 @@ class Router:
     ) -> Turn[T]:
         """One model's turn: attempts with retries and backoff, and one repair round."""
         repair_left = 1
-        retry = 0
+        retry = failovers = 0
         while True:
             self.events.emit(
                 AttemptStarted(
@@ -180,10 +182,12 @@ class Router:
             )
             result = await self._send(agent, model, request, retry + 1)
             if isinstance(result, Failure):
-                failure = self._judge(model, request, result, retry >= agent.retries)
+                spent = retry - failovers >= agent.retries  # a pool's failover is not a retry
+                failure = self._judge(model, request, result, spent)
                 if failure is not None:
                     return Turn(failure=failure)
                 retry += 1
+                failovers += result.failover
                 delay = retry_delay(retry, result.retry_after, self._rng)
                 if delay is None:
                     self.cooldowns.cool(model.ref)
@@ -262,6 +266,8 @@ class Router:
         """The failure that ends this model's turn, or None to retry it."""
         if failure.error_class == "budget":
             return failure
+        if failure.failover:
+            return None  # one host of a pool failed; another takes the request now
         self.cooldowns.record(model.ref, ok=False)
         if failure.error_class == "cut_stream" and not request.repeatable:
             return Failure(FailureKind.STOP, "cut_stream", failure.message)

@@ -6,6 +6,7 @@ status codes, headers, streaming, cut connections and malformed bodies.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -106,9 +107,13 @@ class FakeServer:
         """Answer used when the script is empty; None makes an empty script an error."""
         self.unscripted: list[RecordedRequest] = []
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
+        self._thread = self._serving_thread()
+
+    def _serving_thread(self) -> threading.Thread:
+        return threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
@@ -127,6 +132,24 @@ class FakeServer:
         """Stop serving and close the socket."""
         self._server.shutdown()
         self._server.server_close()
+
+    def kill(self) -> None:
+        """Die as a crashed server does: stop listening (new connections are refused) and drop
+        every connection open now, mid-request or not."""
+        self.stop()
+        with self._lock:
+            open_now = list(self._connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def revive(self) -> None:
+        """Serve again on the same port, as a restarted server does."""
+        host, port = self._server.server_address[:2]
+        self._server = _Server((str(host), port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = self._serving_thread()
+        self._thread.start()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -177,6 +200,17 @@ class FakeServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with fake._lock:
+                    fake._connections.discard(self.connection)
+                with contextlib.suppress(OSError):
+                    super().finish()
 
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
