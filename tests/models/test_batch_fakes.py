@@ -155,3 +155,35 @@ async def test_an_expired_openai_batch_returns_what_finished_and_expires_the_res
     assert json.loads(late)["response"] is None
     with pytest.raises(openai.BadRequestError):
         await client.files.create(file=("x.jsonl", b"{}"), purpose="fine-tune")
+
+
+async def test_a_responses_batch_answers_responses_and_refuses_what_the_model_refuses(
+    gpt: FakeOpenAI,
+) -> None:
+    gpt.push(Reply(text="planned", input_tokens=50, output_tokens=8))
+    client = openai.AsyncOpenAI(api_key="sk-test", base_url=gpt.base_url, max_retries=0)
+    good = {"model": "gpt-6.2-sol", "input": "plan it", "max_output_tokens": 100}
+    bad = {**good, "temperature": 0.2}  # reasoning models take no temperature
+    lines = [
+        json.dumps({"custom_id": c, "method": "POST", "url": "/v1/responses", "body": b})
+        for c, b in (("good", good), ("bad", bad))
+    ]
+    upload = await client.files.create(
+        file=("requests.jsonl", "\n".join(lines).encode()), purpose="batch"
+    )
+    batch = await client.batches.create(
+        input_file_id=upload.id, endpoint="/v1/responses", completion_window="24h"
+    )
+    for _ in range(3):
+        batch = await client.batches.retrieve(batch.id)
+    assert batch.status == "completed"
+    assert batch.output_file_id is not None and batch.error_file_id is not None
+    [output] = (await client.files.content(batch.output_file_id)).text.splitlines()
+    body = json.loads(output)["response"]["body"]
+    response = openai.types.responses.Response.model_validate(body)
+    assert (response.output_text, response.model) == ("planned", "gpt-6.2-sol")
+    [refused] = (await client.files.content(batch.error_file_id)).text.splitlines()
+    error = json.loads(refused)["response"]
+    assert error["status_code"] == 400
+    assert error["body"]["error"]["code"] == "unsupported_parameter"
+    gpt.assert_drained()  # the refused request took no scripted reply

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from orchestrate.testing import fake_openai_responses as responses_api
-from orchestrate.testing.fake_openai_batches import OpenAIBatches
+from orchestrate.testing.fake_openai_batches import OpenAIBatches, Renderer
 from orchestrate.testing.fake_server import FakeServer, RecordedRequest, Reply, Response
 
 _ERROR_TYPES = {
@@ -47,7 +47,7 @@ class FakeOpenAI(FakeServer):
         """Model ids the server serves; others get a 404 `model_not_found`. None serves any model
         and lists the ones asked for so far."""
         self._seen_models: dict[str, None] = {}
-        renderers = {
+        renderers: dict[str, Renderer] = {
             "/v1/chat/completions": completion_body,
             "/v1/responses": responses_api.response_body,
         }
