@@ -319,6 +319,18 @@ def test_usage_errors_raise_before_anything_runs(tmp_path: Path, repo: Path) -> 
         run(RunArgs(plan=tmp_path / "missing.md", repo=repo))
     with pytest.raises(RepoError, match="is not a git repository"):
         run(RunArgs(plan=plan_file, repo=plain))
+    saved = tmp_path / "plans.json"
+    with pytest.raises(ConfigError, match=r"give plan.md or --plan FILE, not both"):
+        run(RunArgs(plan=plan_file, repo=repo, saved=saved))
+    with pytest.raises(ConfigError, match=r"give a plan.md to run \(or --plan FILE"):
+        run(RunArgs(plan=None, repo=repo))
+    with pytest.raises(ConfigError, match=r"--dry-run plans a plan.md"):
+        run(RunArgs(plan=None, repo=repo, dry_run=True, saved=saved))
+    with pytest.raises(PlanError, match=r"plans.json: file not found \(write one with"):
+        run(RunArgs(plan=None, repo=repo, saved=saved))
+    saved.write_text('{"version": 1, "tasks": "nope"}')
+    with pytest.raises(PlanError, match=r"not a plan file a dry run wrote \(plan_file: Field"):
+        run(RunArgs(plan=None, repo=repo, saved=saved))
 
 
 def test_a_planner_without_any_usable_model_stops_before_branching(

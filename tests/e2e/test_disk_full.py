@@ -63,7 +63,7 @@ def test_a_full_disk_stops_with_one_line_and_the_resume_misses_no_paid_call(
     (tmp_path / "plan.md").write_text(PLAN_MD)
     args = (str(tmp_path / "plan.md"), "--agents", str(agents), "--concurrency", "1")
 
-    full = orchestrate_without_room(repo, fakes, "run", *args)
+    full = orchestrate_without_room(repo, fakes, "run", *args, "--trust-model-checks")
 
     assert full.returncode == 2
     [run_id] = run_ids(repo)

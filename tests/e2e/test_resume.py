@@ -96,7 +96,8 @@ def start(cwd: Path, fakes: Fakes, *args: str) -> subprocess.Popen[str]:
         "OLLAMA_HOST": fakes.ollama.url,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestrate", "run", *args],
+        # The fake planner's checks are part of each scenario: they run, as the user trusts them.
+        [sys.executable, "-m", "orchestrate", "run", *args, "--trust-model-checks"],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

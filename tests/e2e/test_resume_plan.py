@@ -142,7 +142,10 @@ def test_a_second_resume_at_once_says_who_holds_the_run_and_pays_nothing(
     out, err = tmp_path / "first.out", tmp_path / "first.err"
     with out.open("w") as stdout, err.open("w") as stderr:
         working = subprocess.Popen(
-            [sys.executable, "-m", "orchestrate", "run", *args, "--json", "--resume", run_id],
+            [
+                *(sys.executable, "-m", "orchestrate", "run", *args),
+                *("--json", "--resume", run_id, "--trust-model-checks"),
+            ],
             cwd=repo,
             stdout=stdout,
             stderr=stderr,

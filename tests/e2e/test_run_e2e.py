@@ -154,7 +154,10 @@ def write_agents(root: Path, fakes: Fakes) -> Path:
     return agents
 
 
-def orchestrate(cwd: Path, fakes: Fakes | None, *args: str) -> subprocess.CompletedProcess[str]:
+def orchestrate(
+    cwd: Path, fakes: Fakes | None, *args: str, trust: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`orchestrate run ARGS`; with `trust`, the checks the (fake) planner writes run too."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -168,7 +171,7 @@ def orchestrate(cwd: Path, fakes: Fakes | None, *args: str) -> subprocess.Comple
             "OLLAMA_HOST": fakes.ollama.url,
         }
     return subprocess.run(
-        [sys.executable, "-m", "orchestrate", "run", *args],
+        [sys.executable, "-m", "orchestrate", "run", *args, *TRUST * trust],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -176,6 +179,9 @@ def orchestrate(cwd: Path, fakes: Fakes | None, *args: str) -> subprocess.Comple
         timeout=180,
         check=False,
     )
+
+
+TRUST = ("--trust-model-checks",)
 
 
 def branch_trailers(repo: Path, branch: str, base: str) -> list[dict[str, str]]:

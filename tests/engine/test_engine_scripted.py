@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
+from orchestrate.engine.commands import BatchPolicy
 from orchestrate.engine.engine import Engine, EngineOptions
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.report import batch_report, run_report
@@ -51,6 +52,8 @@ from .big_module import big_module, function
 
 PY = shlex.quote(sys.executable)
 PRICER = Pricer(packaged_prices().prices, "anthropic:claude-sonnet-4-6")
+TRUSTED = BatchPolicy((), trust_model_checks=True)
+"""The scripted planner's and reviewer's checks run: these tests are about the run loop."""
 CALC = "def add(a, b):\n    return a + b\n"
 CALC_SUB_BAD = CALC + "\n\ndef sub(a, b):\n    return b - a\n"
 CALC_SUB = CALC + "\n\ndef sub(a, b):\n    return a - b\n"
@@ -130,7 +133,12 @@ def make_engine(
     bus.subscribe(events.append)
     router = Router(config, Ledger(None), events=bus, run_id="run-1")
     engine = Engine(
-        config, router, repo, events=bus, options=EngineOptions(check_timeout=60, **options)
+        config,
+        router,
+        repo,
+        events=bus,
+        options=EngineOptions(check_timeout=60, **options),
+        approve=TRUSTED,
     )
     return engine, events
 
@@ -502,7 +510,7 @@ async def test_edit_replies_are_counted_in_the_ledger_and_a_later_engine_starts_
     ledger = engine.router.recorder.ledger
     counts = [(r.model, r.edit_format, r.well_formed, r.malformed) for r in ledger.edit_replies()]
     assert counts == [("scripted:coder", "whole", 1, 1)]
-    later = Engine(engine.config, engine.router, repo, events=engine.events)
+    later = Engine(engine.config, engine.router, repo, events=engine.events, approve=TRUSTED)
     assert later.format_stats.count("scripted:coder", "whole").malformed == 1
 
 

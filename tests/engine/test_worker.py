@@ -19,6 +19,7 @@ from orchestrate.config.schema import (
     OrchestrateConfig,
     PriceEntry,
 )
+from orchestrate.engine.commands import CommandBook, refuse_all
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.worker import RunContext, Worker
 from orchestrate.engine.workspace import Workspace
@@ -130,8 +131,10 @@ class Harness:
         self.workspace = Workspace.create(repo, run_id)
         router = Router(config, Ledger(None), events=bus, run_id=run_id)
         environment = CheckSetup(config.checks, repo).environment(self.workspace.files)
+        # The subtasks' check is the user's own here (as a plan.md `check:` line would be).
+        commands = CommandBook([], [CHECK], refuse_all, run_id, bus.emit)
         self.ctx = RunContext(
-            config, router, self.workspace, environment, bus, run_id, check_timeout=30
+            config, router, self.workspace, environment, commands, bus, run_id, check_timeout=30
         )
 
     def of(self, kind: type[E]) -> list[E]:

@@ -418,7 +418,7 @@ def test_the_command_line_budget_caps_a_run_the_same_way(
     plan.write_text("# Demo\n\n## Two files\n\nWrite a.py then b.py.\n")
     ledger_path = tmp_path / "ledger.sqlite"
     args = ["run", str(plan), "--repo", str(repo), "--agents", str(agents_dir)]
-    args += ["--ledger", str(ledger_path), "--budget", str(CAP_USD)]
+    args += ["--ledger", str(ledger_path), "--budget", str(CAP_USD), "--trust-model-checks"]
 
     outcome = CliRunner().invoke(app, args)
 

@@ -37,9 +37,11 @@ from .tui_support import (
     WAIT_S,
     MakeApp,
     Models,
+    approve_commands,
     git,
     happy_models,
     plan_task,
+    run_ends,
     run_task,
     two_runs_models,
     type_task,
@@ -78,7 +80,7 @@ async def test_task_plan_run_diff_verdict_and_cost(
         assert "Add subtraction" in prompt and "calc needs sub(a, b)" in prompt
 
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         run_screen = app.screen
         assert isinstance(run_screen, RunScreen)
         assert run_screen.result is not None and run_screen.result.status == "approved"
@@ -188,7 +190,7 @@ async def test_plan_can_be_edited_trimmed_extended_and_replanned(
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
     models["planner"].assert_done()
     assert "EDITED: document sub in README." in models["formatter"].requests[0].messages[-1].content
 
@@ -256,6 +258,7 @@ async def _cancel_while_running(pilot: Pilot[Any], subtask_id: str) -> RunScreen
     """Approve the plan and cancel the run while `subtask_id` is being worked on."""
     await plan_task(pilot)
     await pilot.press("ctrl+s")
+    await approve_commands(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, RunScreen)
     await until(pilot, lambda: screen.query_one(SubtaskList).statuses[subtask_id] == "running")
@@ -295,7 +298,7 @@ async def test_a_cancelled_run_resumes_from_its_screen_without_redoing_work(
         assert _subtask_commits(project) == ["sub"]
 
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen) and screen is not stopped
         assert screen.result is not None and screen.result.status == "approved"
@@ -330,7 +333,7 @@ async def test_past_runs_mark_unfinished_runs_resumable_and_resume_them(
         assert "Resume run" in commands
 
         await pilot.press("r")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         assert screen.result is not None and screen.result.status == "approved"
@@ -444,7 +447,7 @@ async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_
         assert [type(s) for s in app.screen_stack[1:]] == [TaskScreen, PlanScreen]
 
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         assert app.screen.run_id == "tui-2"
@@ -499,7 +502,7 @@ async def test_a_past_run_can_be_sent_back_and_the_new_run_builds_on_its_branch(
         await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
         assert "also divide" in models["planner"].requests[1].messages[-1].content
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen) and screen.run_id == "tui-2"
         assert screen.result is not None and screen.result.status == "approved"

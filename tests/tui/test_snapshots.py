@@ -17,7 +17,6 @@ from textual.widgets import TextArea
 
 from orchestrate.tui.screens.plan import PlanScreen
 from orchestrate.tui.screens.review import ReviewScreen
-from orchestrate.tui.screens.run import RunScreen
 
 from .tui_support import (
     APPROVE,
@@ -25,6 +24,7 @@ from .tui_support import (
     README,
     MakeApp,
     Models,
+    run_ends,
     subtask,
     type_task,
     until,
@@ -70,7 +70,7 @@ async def _to_plan(pilot: Pilot[Any]) -> None:
 async def _to_run(pilot: Pilot[Any]) -> None:
     await _to_plan(pilot)
     await pilot.press("ctrl+s")
-    await until(pilot, lambda: isinstance(pilot.app.screen, RunScreen) and pilot.app.screen.result)
+    await run_ends(pilot)
 
 
 async def _to_review(pilot: Pilot[Any]) -> None:

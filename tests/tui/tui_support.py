@@ -30,6 +30,7 @@ from orchestrate.ledger.store import Ledger
 from orchestrate.models.scripted import ScriptedModel, Step, register_scripted
 from orchestrate.routing.budget import Budget
 from orchestrate.tui.app import OrchestrateApp
+from orchestrate.tui.screens.approval import CommandApproval
 from orchestrate.tui.screens.plan import PlanScreen
 from orchestrate.tui.screens.run import RunScreen
 
@@ -171,6 +172,28 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], object]) -> None:
     raise AssertionError(f"timed out after {WAIT_S}s waiting for the app")
 
 
+async def approve_commands(pilot: Pilot[Any]) -> CommandApproval:
+    """Wait for the dialog showing the commands a model wrote, and say yes to all of them."""
+    await until(pilot, lambda: isinstance(pilot.app.screen, CommandApproval))
+    dialog = pilot.app.screen
+    assert isinstance(dialog, CommandApproval)
+    await pilot.press("y")
+    return dialog
+
+
+async def run_ends(pilot: Pilot[Any]) -> None:
+    """Wait for the run's result, saying yes to each command dialog on the way, as a user who
+    read the commands would (at most `WAIT_S` seconds)."""
+    app = pilot.app
+    for _ in range(int(WAIT_S / 0.02)):
+        if isinstance(app.screen, CommandApproval):
+            await pilot.press("y")
+        if isinstance(app.screen, RunScreen) and app.screen.result:
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out after {WAIT_S}s waiting for the run to end")
+
+
 async def type_task(pilot: Pilot[Any], text: str = TASK_TEXT) -> None:
     """Put a task in the input and ask for a plan (key-by-key typing is in the history test)."""
     area = pilot.app.screen.query_one("#task-input", TextArea)
@@ -187,10 +210,9 @@ async def plan_task(pilot: Pilot[Any]) -> None:
 
 async def run_task(pilot: Pilot[Any]) -> None:
     """Type the task, approve its plan, and wait for the run's result."""
-    app = pilot.app
     await plan_task(pilot)
     await pilot.press("ctrl+s")
-    await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+    await run_ends(pilot)
 
 
 FLOATS = CALC_SUB + "\n\ndef div(a, b):\n    return a / b\n"

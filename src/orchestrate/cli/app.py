@@ -114,8 +114,9 @@ def prune(repo: RepoOpt = Path(".")) -> None:
 @app.command()
 def run(
     plan: Annotated[
-        Path, typer.Argument(help="plan.md: one task per '## ' heading or '- [ ]' item.")
-    ],
+        Path | None,
+        typer.Argument(help="plan.md: one task per '## ' heading or '- [ ]' item."),
+    ] = None,
     *,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan and estimate the cost; edit nothing.")
@@ -166,6 +167,22 @@ def run(
             "--open-prs", help="With --repos: push approved branches and open pull requests."
         ),
     ] = False,
+    saved: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="With --dry-run: save the plans here. Without: carry out exactly the plans "
+            "a dry run saved here (no planner is asked).",
+        ),
+    ] = None,
+    trust_model_checks: Annotated[
+        bool,
+        typer.Option(
+            "--trust-model-checks",
+            help="Run check commands the planner or reviewer wrote without asking (they still "
+            "run sandboxed); without it only plan.md's check: lines and checks.allow run.",
+        ),
+    ] = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -188,6 +205,8 @@ def run(
         repos=repos,
         max_repos=max_repos,
         open_prs=open_prs,
+        saved=saved,
+        trust_model_checks=trust_model_checks,
     )
     raise typer.Exit(run_plan(args))
 

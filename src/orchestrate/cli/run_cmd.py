@@ -18,12 +18,14 @@ from rich.console import Console
 from orchestrate.cli.event_log import JsonLog
 from orchestrate.cli.preflight import Route, announce, preflight
 from orchestrate.cli.progress import make_progress
-from orchestrate.engine.batch import resume_holder_error, resume_run, run_plan
+from orchestrate.engine.batch import resume_holder_error, resume_run, run_plan, run_saved
+from orchestrate.engine.commands import BatchPolicy
 from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.plan import AGENT_FOR_KIND
 from orchestrate.engine.plan_md import PlanDoc, load_plan
 from orchestrate.engine.report import BatchReport, render_json
 from orchestrate.engine.report_markdown import render_markdown
+from orchestrate.engine.saved_plans import SavedPlans, load_plans
 from orchestrate.engine.session import Session
 from orchestrate.exceptions import ConfigError, NoModelAvailableError
 
@@ -32,7 +34,7 @@ from orchestrate.exceptions import ConfigError, NoModelAvailableError
 class RunArgs:
     """The command line, as typer parsed it."""
 
-    plan: Path
+    plan: Path | None
     repo: Path
     agents: Path | None = None
     ledger: Path | None = None
@@ -48,11 +50,30 @@ class RunArgs:
     repos: Path | None = None
     max_repos: int = 2
     open_prs: bool = False
+    saved: Path | None = None
+    """`--plan FILE`: with --dry-run, where to save the plans; without, the plans to carry out."""
+    trust_model_checks: bool = False
+
+
+def _check_sources(args: RunArgs) -> None:
+    """Exactly one of plan.md, `--plan FILE` (without --dry-run) or `--resume` says what to do."""
+    if args.resume is not None and (args.dry_run or args.saved is not None):
+        raise ConfigError("--resume finishes a run: drop --dry-run and --plan")
+    if args.dry_run and args.plan is None:
+        raise ConfigError("--dry-run plans a plan.md: give its path")
+    if not args.dry_run and args.plan is not None and args.saved is not None:
+        raise ConfigError(
+            "give plan.md or --plan FILE, not both (--plan FILE with plan.md needs --dry-run, "
+            "which writes FILE)"
+        )
+    if args.plan is None and args.saved is None and args.resume is None:
+        raise ConfigError("give a plan.md to run (or --plan FILE a dry run saved, or --resume ID)")
+    if args.repos is not None and (args.plan is None or args.saved is not None):
+        raise ConfigError("--repos runs a plan.md in each repository: give its path, not --plan")
 
 
 def _check(args: RunArgs) -> None:
-    if args.resume is not None and args.dry_run:
-        raise ConfigError("--resume finishes a run: drop --dry-run")
+    _check_sources(args)
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, not {args.concurrency}")
     if args.budget is not None and args.budget < 0:
@@ -77,7 +98,7 @@ def _require_models(routes: list[Route], doc: PlanDoc | None) -> None:
 
 
 async def _run(
-    session: Session, doc: PlanDoc | None, args: RunArgs, console: Console
+    session: Session, doc: PlanDoc | SavedPlans | None, args: RunArgs, console: Console
 ) -> BatchReport:
     names = ("planner", "reviewer", *AGENT_FOR_KIND.values())
     routes = await preflight(session.config, local_only=args.local_only, names=names)
@@ -90,10 +111,11 @@ async def _run(
             stack.enter_context(listener)
             stack.callback(session.events.subscribe(listener))
         if args.resume is not None:
-            return await resume_run(
-                session, str(args.plan), args.resume, on_task=progress.begin_task
-            )
-        assert doc is not None
+            source = str(args.plan) if args.plan is not None else f"run {args.resume}"
+            return await resume_run(session, source, args.resume, on_task=progress.begin_task)
+        if isinstance(doc, SavedPlans):
+            return await run_saved(session, doc, str(args.saved), on_task=progress.begin_task)
+        assert doc is not None  # _check_sources
         return await run_plan(
             session,
             doc,
@@ -101,11 +123,14 @@ async def _run(
             dry_run=args.dry_run,
             routes={route.agent: route.model for route in routes},
             on_task=progress.begin_task,
+            save_to=args.saved,
         )
 
 
-def _opening_line(session: Session, doc: PlanDoc | None, args: RunArgs) -> str:
+def _opening_line(session: Session, doc: PlanDoc | SavedPlans | None, args: RunArgs) -> str:
     where = f"repo {session.repo}; ledger {session.ledger.path}"
+    if isinstance(doc, SavedPlans):
+        return f"the plans saved in {args.saved}, exactly as planned; {where}"
     if doc is None:
         return f"resuming the plan of run {args.resume}; {where}"
     return f"{len(doc.tasks)} task(s) from {args.plan}; {where}"
@@ -116,7 +141,8 @@ def _run_repos(args: RunArgs, options: EngineOptions) -> int:
     from orchestrate.cli.repos_cmd import github_access, render, run_repos
     from orchestrate.fleet.runner import FleetOptions
 
-    assert args.repos is not None
+    assert args.repos is not None  # the caller's condition
+    assert args.plan is not None  # _check_sources
     if args.log is not None:
         raise ConfigError("--log records one repository's events; drop it with --repos")
     fleet = FleetOptions(
@@ -127,6 +153,7 @@ def _run_repos(args: RunArgs, options: EngineOptions) -> int:
         budget=args.budget,
         dry_run=args.dry_run,
         github=github_access(os.environ),
+        trust_model_checks=args.trust_model_checks,
     )
     report = run_repos(
         args.plan,
@@ -151,14 +178,25 @@ def _write_report(path: Path | None, markdown: str) -> None:
         raise ConfigError(f"--report: cannot write {path} ({error.strerror})") from None
 
 
+def _what_to_run(args: RunArgs) -> PlanDoc | SavedPlans | None:
+    """plan.md's tasks, a dry run's saved plans, or nothing (a resume reads its own saved
+    tasks, whatever the files say now; --repos reads the plan in each repository); read before
+    anything starts, so errors come first."""
+    if args.resume is not None or args.repos is not None:
+        return None
+    if args.plan is not None:
+        return load_plan(args.plan)
+    assert args.saved is not None  # _check_sources
+    return load_plans(args.saved)
+
+
 def run(args: RunArgs) -> int:
     """Run the plan; print the report; return the exit status."""
     _check(args)
     from orchestrate.cli.repos_cmd import check_repos_args
 
     check_repos_args(args.max_repos, args.open_prs, args.repos)
-    # A resume carries on the tasks saved when the plan started, whatever the file says now.
-    doc = load_plan(args.plan) if args.resume is None and args.repos is None else None
+    doc = _what_to_run(args)
     options = EngineOptions(
         concurrency=args.concurrency,
         local_only=args.local_only,
@@ -177,6 +215,8 @@ def run(args: RunArgs) -> int:
         busy = None if args.resume is None else resume_holder_error(session, args.resume)
         if busy is not None:
             raise busy
+        # The batch policy: a model's command runs with the flag, or on the user's allow-list.
+        session.approve = BatchPolicy(session.config.checks.allow, args.trust_model_checks)
         console.print(_opening_line(session, doc, args), markup=False, soft_wrap=True)
         report = asyncio.run(_run(session, doc, args, console))
     markdown = render_markdown(report)  # masked: reports quote errors that can echo a key

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from orchestrate.engine.batch_record import (
     BatchRecord,
@@ -20,6 +21,7 @@ from orchestrate.engine.batch_record import (
     find_batch,
     save_batch,
 )
+from orchestrate.engine.commands import CommandBook, CommandRecord
 from orchestrate.engine.engine import RUN_ERRORS
 from orchestrate.engine.estimate import estimate_plan
 from orchestrate.engine.plan import Plan
@@ -27,27 +29,38 @@ from orchestrate.engine.plan_md import PlanDoc, TaskSpec
 from orchestrate.engine.report import BatchReport, TaskReport, batch_report, plan_report, run_report
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_lock import RunLock, locked_error, run_holder
+from orchestrate.engine.saved_plans import PlannedTask, SavedPlans, save_plans
 from orchestrate.engine.session import Session, new_run_id, with_context
 from orchestrate.engine.workspace import head_commit
-from orchestrate.exceptions import OrchestrateError, RunLockedError, StorageError
+from orchestrate.exceptions import OrchestrateError, PlanError, RunLockedError, StorageError
 from orchestrate.ledger.report import CostReport
 
 TaskStarting = Callable[[int, int, str, str], None]
 """Told (index, total, title, run_id) as each task begins."""
 
 
+async def _would_run(session: Session, task: TaskSpec, plan: Plan) -> list[CommandRecord]:
+    """The plan's commands, and whether each would run as things stand (the same answer the
+    run will get: the session's approval hook, asked for nothing but an opinion)."""
+    records: list[CommandRecord] = []
+    book = CommandBook(records, task.checks, session.approve, "dry-run", lambda _event: None)
+    await book.settle(plan.subtasks, "planner")
+    return records
+
+
 async def _dry_run(
     session: Session, task: TaskSpec, run_id: str, routes: Mapping[str, str | None]
-) -> TaskReport:
+) -> tuple[TaskReport, PlannedTask]:
     plan: Plan | None = None
-    detail, estimate = "", None
+    detail, estimate, commands = "", None, []
     try:
         plan = await session.plan(task, run_id)
     except RUN_ERRORS as error:
         detail = f"planning failed: {error}"
     if plan is not None:
         estimate = estimate_plan(plan, session.config, session.pricer, session.repo, routes)
-    return plan_report(
+        commands = await _would_run(session, task, plan)
+    report = plan_report(
         task.title,
         run_id,
         plan=plan,
@@ -55,7 +68,9 @@ async def _dry_run(
         attempts=session.ledger.attempts(run_id),
         pricer=session.pricer,
         estimate=estimate,
+        commands=commands,
     )
+    return report, PlannedTask(task=task, plan=plan)
 
 
 async def _dry_run_all(
@@ -63,17 +78,26 @@ async def _dry_run_all(
     doc: PlanDoc,
     plan_file: str,
     routes: Mapping[str, str | None],
+    *,
     on_task: TaskStarting | None,
+    save_to: Path | None,
 ) -> BatchReport:
     reports: list[TaskReport] = []
+    planned: list[PlannedTask] = []
     for index, spec in enumerate(doc.tasks, start=1):
         task = with_context(spec, doc.context)
         run_id = "dry-" + new_run_id(task.title, index)
         if on_task is not None:
             on_task(index, len(doc.tasks), task.title, run_id)
-        reports.append(await _dry_run(session, task, run_id, routes))
+        report, plan = await _dry_run(session, task, run_id, routes)
+        reports.append(report)
+        planned.append(plan)
+    if save_to is None:
+        save_to = RepoFiles.of(session.repo).plans / f"{reports[0].run_id}.json"
+    save_plans(save_to, SavedPlans(plan_file=plan_file, tasks=planned))
     every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
-    return batch_report(plan_file, reports, every, session.pricer, True)
+    done = batch_report(plan_file, reports, every, session.pricer, True)
+    return done.model_copy(update={"saved_plans": str(save_to)})
 
 
 @asynccontextmanager
@@ -94,14 +118,17 @@ async def run_plan(
     routes: Mapping[str, str | None] | None = None,
     on_task: TaskStarting | None = None,
     run_ids: Sequence[str] | None = None,
+    save_to: Path | None = None,
 ) -> BatchReport:
     """Run (or, with `dry_run`, only plan) each task; `routes` maps agents to the model they
     will get, for the dry run's estimate. `run_ids` names each task's run (one per task, in plan
     order) when the caller fixed them beforehand (a `--repos` run uses one set in every
-    repository); by default they are made now."""
+    repository); by default they are made now. A dry run saves its plans to `save_to` (by
+    default among the repository's run files) for `run_saved`."""
     if dry_run:
-        return await _dry_run_all(session, doc, plan_file, routes or {}, on_task)
-    start = await asyncio.to_thread(head_commit, session.repo)
+        return await _dry_run_all(
+            session, doc, plan_file, routes or {}, on_task=on_task, save_to=save_to
+        )
     ids = list(run_ids or [new_run_id(spec.title, i) for i, spec in enumerate(doc.tasks, 1)])
     if len(ids) != len(doc.tasks):
         raise ValueError(f"{len(ids)} run ids for {len(doc.tasks)} tasks")
@@ -109,6 +136,30 @@ async def run_plan(
         BatchTask(run_id=run_id, task=with_context(spec, doc.context))
         for run_id, spec in zip(ids, doc.tasks, strict=True)
     ]
+    return await _start(session, plan_file, tasks, on_task)
+
+
+async def run_saved(
+    session: Session, saved: SavedPlans, source: str, on_task: TaskStarting | None = None
+) -> BatchReport:
+    """Carry out exactly the plans a dry run saved (in `source`): no planner is asked."""
+    unplanned = "its dry run made no plan: plan it again with --dry-run"
+    tasks = [
+        BatchTask(
+            run_id=new_run_id(item.task.title, index),
+            task=item.task,
+            plan=item.plan,
+            skip="" if item.plan is not None else unplanned,
+        )
+        for index, item in enumerate(saved.tasks, start=1)
+    ]
+    return await _start(session, f"{saved.plan_file} (as planned in {source})", tasks, on_task)
+
+
+async def _start(
+    session: Session, plan_file: str, tasks: list[BatchTask], on_task: TaskStarting | None
+) -> BatchReport:
+    start = await asyncio.to_thread(head_commit, session.repo)
     record = BatchRecord(batch_id=tasks[0].run_id, plan_file=plan_file, start=start, tasks=tasks)
     async with _holding(batch_lock(session.repo, record)):
         save_batch(session.repo, record)
@@ -160,8 +211,10 @@ async def _task(session: Session, item: BatchTask, start: str) -> TaskReport:
     try:
         if RepoFiles.of(session.repo).run(item.run_id).state.exists():
             result = await session.resume(item.run_id)
+        elif item.skip:
+            raise PlanError(item.skip)
         else:
-            result = await session.run(item.task, item.run_id, start=start)
+            result = await session.run(item.task, item.run_id, plan=item.plan, start=start)
     except (StorageError, RunLockedError):
         raise  # the next task would meet the same full disk or the same other process
     except OrchestrateError as error:

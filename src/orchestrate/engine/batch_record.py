@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_lock import Holder, RunLock, holder_of
@@ -24,6 +25,10 @@ class BatchTask(BaseModel):
     """The run's id (fixed when the plan starts, so a resume knows it before the run exists)."""
     task: TaskSpec
     """The task, with the plan's introduction already added."""
+    plan: Plan | None = None
+    """The plan to carry out as it is (from a dry run's saved plans); None: the planner plans."""
+    skip: str = ""
+    """Why the task is not to be run at all (its dry run made no plan), when it is not."""
 
 
 class BatchRecord(BaseModel):

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
-from orchestrate.engine.checks import run_checks
+from orchestrate.engine.commands import CommandApproval, CommandBook, refuse_all
 from orchestrate.engine.edits import FormatStats
 from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
@@ -95,9 +95,12 @@ class Engine:
         events: EventBus,
         options: EngineOptions = EngineOptions(),  # noqa: B008 - frozen defaults, never mutated
         checks: CheckSetup | None = None,
+        approve: CommandApproval | None = None,
     ) -> None:
         self.config, self.router, self.repo = config, router, repo
         self.events, self.options = events, options
+        self.approve = approve or refuse_all
+        """Asked before any command a model wrote may run (the CLI's policy, the TUI's dialog)."""
         self.checks = checks or CheckSetup(config.checks, repo)
         """How this engine's runs run their check commands."""
         self.format_stats = FormatStats.from_ledger(router.recorder.ledger)
@@ -218,6 +221,7 @@ class Engine:
             except RUN_ERRORS as error:
                 return await run.fail(f"planning failed: {error}", _outside(error))
         while True:
+            await run.settle_commands()
             await run.execute()
             if _settled(state, self.options.max_review_rounds):
                 break
@@ -234,6 +238,7 @@ class Engine:
             if not _settled(state, self.options.max_review_rounds):
                 taken = {result.id for result in state.results}
                 state.batch = follow_up_subtasks(review, taken, f"r{state.reviews}")
+                state.batch_by = "reviewer"
             run.save()
         return await run.finish(run.status(), run.summary())
 
@@ -280,6 +285,9 @@ class _Run:
             router=engine.router,
             workspace=workspace,
             environment=environment,
+            commands=CommandBook(
+                state.commands, state.task.checks, engine.approve, state.run_id, engine.events.emit
+            ),
             events=engine.events,
             run_id=workspace.run_id,
             stats=engine.format_stats,
@@ -289,6 +297,12 @@ class _Run:
         )
         recorder = engine.router.recorder
         self.costs_before = (recorder.cloud_usd, recorder.local_tokens, recorder.counterfactual_usd)
+
+    async def settle_commands(self) -> None:
+        """Before the batch runs: ask about its commands a model wrote; drop those refused."""
+        state = self.state
+        state.batch = await self.ctx.commands.settle(state.batch, state.batch_by)
+        self.save()
 
     def save(self) -> None:
         """Persist the state (cheap: one small file, replaced atomically)."""
@@ -341,7 +355,7 @@ class _Run:
         no model fit to review could be had (the run is then "not reviewed")."""
         assert self.state.plan is not None
         async with self.ctx.lock:
-            self.state.task_checks = await run_checks(
+            self.state.task_checks = await self.ctx.commands.run(
                 self.task.checks, self.ctx.environment, self.engine.options.check_timeout
             )
         diff = await asyncio.to_thread(self.workspace.diff)
@@ -458,6 +472,7 @@ class _Run:
             ],
             resumable=resumable,
             not_reviewed=self.state.not_reviewed,
+            commands=list(self.state.commands),
         )
         self.state.result = result
         self.save()

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.commands import CommandRecord
 from orchestrate.engine.estimate import Estimate
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.result import RunResult
@@ -94,6 +95,9 @@ class TaskReport(BaseModel):
     """Set when a spending cap refused a cloud call during this run, saying what followed."""
     omissions: list[str] = []
     """What a model was not shown (files in part, a cut diff, map symbols), one line each."""
+    commands: list[CommandRecord] = []
+    """Every command of the run (or, in a dry run, of the plan): who proposed it, who approved
+    it (or why it may not run), and how often it ran."""
 
 
 class BatchTotals(BaseModel):
@@ -122,6 +126,8 @@ class BatchReport(BaseModel):
     """Sums over the tasks."""
     counterfactual_note: str
     """Exactly what the all-cloud figure prices."""
+    saved_plans: str | None = None
+    """Dry runs: the file holding the plans, for `orchestrate run --plan FILE`."""
 
     @property
     def ok(self) -> bool:
@@ -174,6 +180,7 @@ def run_report(
         detail=result.detail,
         budget_note=budget_note,
         omissions=list(result.omissions),
+        commands=list(result.commands),
     )
 
 
@@ -186,8 +193,10 @@ def plan_report(
     attempts: Sequence[AttemptRecord],
     pricer: Pricer,
     estimate: Estimate | None,
+    commands: Sequence[CommandRecord] = (),
 ) -> TaskReport:
-    """A dry run of one task: its plan (or why there is none) and the estimate."""
+    """A dry run of one task: its plan (or why there is none), the estimate, and its commands
+    with whether each would run as things stand."""
     subtasks = [
         SubtaskLine(id=s.id, title=s.title, agent=s.agent, model=None, status="planned")
         for s in (plan.subtasks if plan else [])
@@ -201,6 +210,7 @@ def plan_report(
         estimate=estimate,
         plan=plan,
         detail=detail or (plan.summary if plan else ""),
+        commands=list(commands),
     )
 
 

@@ -6,6 +6,7 @@ the rendered text is masked before anyone sees it.
 
 from __future__ import annotations
 
+from orchestrate.engine.commands import CommandRecord
 from orchestrate.engine.report import BatchReport, SubtaskLine, TaskReport
 from orchestrate.ledger.report import CostTotals
 from orchestrate.privacy.masking import mask_keys
@@ -75,6 +76,25 @@ def _run_section(task: TaskReport) -> list[str]:
             "|---|---|---|---|---|---|---|",
             *(_subtask_row(line) for line in task.subtasks),
         ]
+    return lines + _commands(task.commands, ran=True)
+
+
+def _commands(records: list[CommandRecord], ran: bool) -> list[str]:
+    """Every command whole, whose it is and who let it run (or why it may not)."""
+    if not records:
+        return []
+    head = (
+        "| command | proposed by | approved by | runs (failed) |"
+        if ran
+        else ("| command | proposed by | would run |")
+    )
+    lines = ["", head, "|---|---|---|---|" if ran else "|---|---|---|"]
+    for record in records:
+        allowed = record.approved_by or f"NOT run: {record.refusal}"
+        cells = [f"`{record.command}`", f"{record.proposed_by} ({record.where})", allowed]
+        if ran:
+            cells.append(f"{record.runs} ({record.failures})")
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     return lines
 
 
@@ -96,7 +116,7 @@ def _dry_section(task: TaskReport) -> list[str]:
     for sub in task.plan.subtasks:
         cells = [sub.id, sub.kind, sub.agent, ", ".join(sub.edit_files), "; ".join(sub.checks)]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
-    return lines
+    return lines + _commands(task.commands, ran=False)
 
 
 def _totals(report: BatchReport) -> list[str]:
@@ -113,6 +133,11 @@ def _totals(report: BatchReport) -> list[str]:
             f"- estimated cloud cost of running every plan: {_money(totals.estimated_cloud_usd)}"
         )
     lines.append(f"- all-cloud counterfactual: {report.counterfactual_note}")
+    if report.saved_plans:
+        lines.append(
+            f"- plans saved to `{report.saved_plans}`: carry out exactly them with "
+            f"`orchestrate run --plan {report.saved_plans}`"
+        )
     return lines
 
 

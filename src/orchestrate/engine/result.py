@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.commands import CommandRecord
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.review import Review
 
@@ -101,3 +102,5 @@ class RunResult(BaseModel):
     resumable: bool = False
     """It failed for a reason outside the task (no model reachable, the budget spent): once that
     is fixed, `--resume` carries it on without planning again or paying twice."""
+    commands: list[CommandRecord] = Field(default_factory=list)
+    """Every command of the run: who proposed it, who approved it, how often it ran."""

@@ -101,6 +101,11 @@ class RepoFiles:
         """Each plan's tasks and their run ids (`batch_record`), and the plan's lock."""
         return self.root / "batches"
 
+    @property
+    def plans(self) -> Path:
+        """Plans dry runs saved, for `orchestrate run --plan FILE`."""
+        return self.root / "plans"
+
     def saved_runs(self) -> list[RunFiles]:
         """Every run with saved progress, by id."""
         return [self.run(path.stem) for path in sorted(self.runs.glob("*.json"))]

@@ -14,6 +14,7 @@ import git
 from pydantic import BaseModel, Field, ValidationError
 
 from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.commands import CommandRecord, Proposer
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult, SubtaskResult
@@ -37,6 +38,10 @@ class RunState(BaseModel):
     """The plan, once made (a resume never plans again)."""
     batch: list[Subtask] = Field(default_factory=list)
     """The subtasks being worked on: the plan's, then a review round's follow-ups."""
+    batch_by: Proposer = "planner"
+    """Who wrote the batch's commands (the planner, or a reviewer's follow-ups)."""
+    commands: list[CommandRecord] = Field(default_factory=list)
+    """Every command of the run so far, with who proposed and who approved it."""
     results: list[SubtaskResult] = Field(default_factory=list)
     """Subtasks finished so far, in the order they finished."""
     reviews: int = 0

@@ -19,6 +19,7 @@ import git
 
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import OrchestrateConfig
+from orchestrate.engine.commands import CommandApproval, refuse_all
 from orchestrate.engine.engine import Engine, EngineOptions
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
@@ -110,6 +111,9 @@ class Session:
         self._budget_run: str | None = None
         self.checks = CheckSetup(config.checks, repo)
         """How every run of this session runs its checks."""
+        self.approve: CommandApproval = refuse_all
+        """Asked before a command a model wrote may run: the CLI sets its policy (flag and
+        allow-list), the TUI its dialog; by default nothing a model wrote runs."""
 
     @classmethod
     def open(
@@ -162,6 +166,7 @@ class Session:
             events=self.events,
             options=self.options,
             checks=self.checks,
+            approve=self.approve,
         )
 
     def budget_note(self) -> str:

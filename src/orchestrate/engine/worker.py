@@ -23,7 +23,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from orchestrate.config.schema import AgentConfig, EditFormat, OrchestrateConfig
-from orchestrate.engine.checks import CheckResult, run_checks
+from orchestrate.engine.checks import CheckResult
+from orchestrate.engine.commands import CommandBook
 from orchestrate.engine.edits import FormatStats, apply_edits_async, mismatch_feedback, parse_edits
 from orchestrate.engine.edits.model import Edit
 from orchestrate.engine.edits.paths import resolve_edit_path
@@ -79,6 +80,8 @@ class RunContext:
     workspace: Workspace
     environment: CheckEnvironment
     """Where this run's checks run (sandboxed where possible, always with a minimal env)."""
+    commands: CommandBook
+    """The one way a check runs: approved commands only, each run counted."""
     events: EventBus
     run_id: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -254,7 +257,7 @@ class Worker:
         if broken:
             self._status("running", broken[0])
             return syntax_feedback(broken)
-        self.checks = await run_checks(
+        self.checks = await self.ctx.commands.run(
             self.subtask.checks, self.ctx.environment, self.ctx.check_timeout
         )
         failed = [result for result in self.checks if not result.ok]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from orchestrate.engine.batch import resume_run, run_plan
 from orchestrate.engine.batch_record import find_batch
+from orchestrate.engine.commands import BatchPolicy
 from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.report import BatchReport
 from orchestrate.engine.session import Session
@@ -44,6 +45,8 @@ class FleetOptions:
     """Plan only."""
     github: GitHubAccess = field(default_factory=GitHubAccess)
     """API root and token for cloning and pull requests."""
+    trust_model_checks: bool = False
+    """`--trust-model-checks`: commands the planner or a reviewer wrote run without asking."""
 
 
 class FleetHooks:
@@ -125,6 +128,8 @@ async def _plan_in(
         options=options.engine,
     )
     with session:
+        # The batch policy, as in a single repository's run.
+        session.approve = BatchPolicy(session.config.checks.allow, options.trust_model_checks)
         unsubscribe = session.events.subscribe(lambda event: hooks.event(label, event))
         try:
             routes = await hooks.routes(label, session)

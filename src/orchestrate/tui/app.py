@@ -44,6 +44,7 @@ from orchestrate.tui.messages import (
     SentBack,
     TaskSubmitted,
 )
+from orchestrate.tui.screens.approval import ask_in_app
 from orchestrate.tui.screens.help import HelpScreen
 from orchestrate.tui.screens.plan import PlanScreen
 from orchestrate.tui.screens.review import ReviewScreen
@@ -79,6 +80,8 @@ class OrchestrateApp(App[None]):
         # The log panes show what models write as they write it.
         session.stream_tokens = True
         self.driver = Driver(session, run_ids)
+        # Every command a model wrote is shown whole and approved here before it runs.
+        session.approve = partial(ask_in_app, self)
         history_path = session.repo / ".orchestrate" / HISTORY_FILE
         self.history = history if history is not None else TaskHistory(history_path)
         self.bridge = EventBridge(session.events, self)
