@@ -104,7 +104,8 @@ async def _run(
     routes = await preflight(session.config, local_only=args.local_only, names=names)
     for line in announce(routes):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
-    _require_models(routes, doc)
+    # Saved plans need no planner: they are carried out as planned.
+    _require_models(routes, doc if isinstance(doc, PlanDoc) else None)
     progress = make_progress(console, live=console.is_terminal and sys.stdout.isatty())
     with ExitStack() as stack:
         for listener in (progress, *([JsonLog(args.log)] if args.log else [])):
