@@ -163,7 +163,7 @@ async def test_plan_can_be_edited_trimmed_extended_and_replanned(
         await pilot.press("n")
         form = app.screen
         form.query_one("#title", Input).value = "Add a changelog"
-        form.query_one("#edit", Input).value = "CHANGELOG.md"
+        form.query_one("#edit", TextArea).load_text("CHANGELOG.md")
         form.query_one("#spec", TextArea).load_text("Start a changelog.")
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -172,9 +172,8 @@ async def test_plan_can_be_edited_trimmed_extended_and_replanned(
 
         # Re-plan with a remark: the planner sees it, and its new plan replaces the edited one.
         await pilot.press("r")
-        remark = app.screen.query_one("#remark", Input)
-        remark.value = "keep README untouched"
-        await pilot.press("enter")
+        app.screen.query_one("#remark", TextArea).insert("keep README untouched")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: len(models["planner"].requests) == 2 and screen.plan)
         await until(pilot, lambda: screen.plan is not None and len(screen.plan.subtasks) == 2)
         second = models["planner"].requests[1].messages[-1].content
@@ -437,8 +436,8 @@ async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.press("s")
-        app.screen.query_one("#remark", Input).value = "also handle floats"
-        await pilot.press("enter")
+        app.screen.query_one("#remark", TextArea).insert("also handle floats")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
         plan_screen = app.screen
         assert isinstance(plan_screen, PlanScreen)
@@ -477,8 +476,8 @@ async def test_a_planner_failure_is_shown_and_replanning_recovers(
         assert "no model could answer (scripted:planner: invalid_output)" in text_of(status)
         assert not screen.check_action("approve", ())
         await pilot.press("r")
-        app.screen.query_one("#remark", Input).value = "try again"
-        await pilot.press("enter")
+        app.screen.query_one("#remark", TextArea).insert("try again")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: screen.plan is not None)
         assert [s.id for s in screen.plan.subtasks] == ["sub", "readme"]
 
@@ -497,8 +496,8 @@ async def test_a_past_run_can_be_sent_back_and_the_new_run_builds_on_its_branch(
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.press("s")
-        app.screen.query_one("#remark", Input).value = "also divide"
-        await pilot.press("enter")
+        app.screen.query_one("#remark", TextArea).insert("also divide")
+        await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
         assert "also divide" in models["planner"].requests[1].messages[-1].content
         await pilot.press("ctrl+s")

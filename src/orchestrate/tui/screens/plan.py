@@ -16,7 +16,8 @@ from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.events import Event, ModelSwapped, TokenStreamed
 from orchestrate.tui.messages import CancelRequested, PlanApproved, ReplanRequested
-from orchestrate.tui.screens.dialogs import RemarkDialog, SubtaskForm
+from orchestrate.tui.screens.dialogs import RemarkDialog
+from orchestrate.tui.screens.subtask_form import SubtaskForm
 from orchestrate.tui.widgets.cost_bar import CostBar
 from orchestrate.tui.widgets.plan_tree import PlanTree
 

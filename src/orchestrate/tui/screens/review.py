@@ -38,6 +38,19 @@ def verdict_text(review: Review | None, outcome: str) -> Text:
     return text
 
 
+def review_remark(review: Review | None) -> str:
+    """What the reviewer said, as the start of a remark sent back to the planner."""
+    if review is None:
+        return ""
+    lines = [f"The reviewer ({review.verdict.replace('_', ' ')}): {review.summary}"]
+    for comment in review.comments:
+        where = f"{comment.path}:{comment.line}" if comment.line else comment.path
+        lines.append(f"- {where} ({comment.severity}): {comment.body}")
+    for follow_up in review.follow_ups:
+        lines.append(f"- suggested follow-up {follow_up.id}: {follow_up.title}")
+    return "\n".join(lines) + "\n\n"
+
+
 class ReviewScreen(Screen[None]):
     """Pick a file on the left; its diff in the middle; the verdict on the right."""
 
@@ -98,7 +111,8 @@ class ReviewScreen(Screen[None]):
             if remark:
                 self.post_message(SentBack(self.run_id, remark))
 
-        self.app.push_screen(RemarkDialog("What should change?"), send)
+        prompt = "What should change? The review is below: keep it, edit it, add to it."
+        self.app.push_screen(RemarkDialog(prompt, review_remark(self.review)), send)
 
     def action_back(self) -> None:
         self.dismiss()
