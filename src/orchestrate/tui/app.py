@@ -61,7 +61,7 @@ class OrchestrateApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "orchestrate"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     """Below 100 columns, side-by-side panes stack (see app.tcss)."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
