@@ -136,6 +136,8 @@ class SubtaskStatus(_Event):
     subtask_id: str
     status: Literal["queued", "running", "checking", "escalated", "done", "failed"]
     detail: str = ""
+    model: str = ""
+    """The model whose answer the subtask is on, once one answered."""
 
 
 class SubtaskFinished(_Event):

@@ -294,7 +294,7 @@ class Worker:
         self.ctx.emit(kind(run_id=self.ctx.run_id, subtask_id=self.subtask.id, **fields))
 
     def _status(self, status: Status, detail: str = "") -> None:
-        self._emit(SubtaskStatus, status=status, detail=detail)
+        self._emit(SubtaskStatus, status=status, detail=detail, model=self.model or "")
 
     def _finish(
         self,

@@ -61,8 +61,6 @@ class OrchestrateApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "orchestrate"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    """Below 100 columns, side-by-side panes stack (see app.tcss)."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("ctrl+r", "runs", "Past runs"),
@@ -78,6 +76,8 @@ class OrchestrateApp(App[None]):
         history: TaskHistory | None = None,
     ) -> None:
         super().__init__()
+        # Below 100 columns, side-by-side panes stack (`Screen.-narrow` in app.tcss).
+        self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
         self.session = session
         # The log panes show what models write as they write it.
         session.stream_tokens = True
@@ -168,8 +168,7 @@ class OrchestrateApp(App[None]):
 
     def on_plan_approved(self, message: PlanApproved) -> None:
         run_id = message.run_id
-        agents = sorted(self.session.config.agents)
-        self._run_screen = RunScreen(message.task, message.plan, run_id, agents)
+        self._run_screen = RunScreen(message.task, message.plan, run_id)
         self._plan_screen = None
         self.switch_screen(self._run_screen)
         continues = self._continues.get(run_id)
@@ -185,8 +184,7 @@ class OrchestrateApp(App[None]):
         except RepoError as error:
             self.notify(str(error), title="Cannot resume", severity="error")
             return
-        agents = sorted(self.session.config.agents)
-        screen = RunScreen(state.task, state.plan, run_id, agents, done=state.results)
+        screen = RunScreen(state.task, state.plan, run_id, done=state.results)
         self._tasks[run_id] = state.task
         self._run_screen, self._plan_screen = screen, None
         self._to_task_screen()

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, RichLog, Static, TabbedContent, TabPane
 
-from orchestrate.engine.plan import Plan
+from orchestrate.engine.plan import AGENT_FOR_KIND, Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.events import (
@@ -42,6 +42,14 @@ from orchestrate.tui.widgets.log_pane import AgentLog
 from orchestrate.tui.widgets.subtask_list import SubtaskList
 
 CHECK_OUTPUT_LINES = 20
+LOG_MIN_WIDTH = 20
+"""Log lines wrap at the pane's width (RichLog's default of 78 is wider than a half pane)."""
+
+
+def run_agents(plan: Plan | None) -> list[str]:
+    """The agents a run of `plan` uses, in the order they work."""
+    workers = [s.agent for s in plan.subtasks] if plan is not None else []
+    return ["planner", *dict.fromkeys(workers), "reviewer"]
 
 
 class RunScreen(Screen[None]):
@@ -59,12 +67,14 @@ class RunScreen(Screen[None]):
         task: TaskSpec,
         plan: Plan | None,
         run_id: str,
-        agents: list[str],
         done: Sequence[SubtaskResult] = (),
     ) -> None:
         """`done` holds the subtasks a resumed run already finished (the engine skips them)."""
         super().__init__()
-        self.task_spec, self.plan, self.run_id, self.agents = task, plan, run_id, agents
+        self.task_spec, self.plan, self.run_id = task, plan, run_id
+        self.agents = run_agents(plan)
+        """Agents with a log pane: the planner, the plan's workers, the reviewer."""
+        self._logs = {agent: AgentLog(agent, id=f"log-{agent}") for agent in self.agents}
         self.done = list(done)
         self.running = True
         self.resumable = False
@@ -99,10 +109,10 @@ class RunScreen(Screen[None]):
                     yield Static("", id="subtask-detail")
             with Vertical(id="run-right"), TabbedContent(id="logs"):
                 with TabPane("activity", id="tab-activity"):
-                    yield RichLog(id="activity", wrap=True, markup=False)
+                    yield RichLog(id="activity", wrap=True, markup=False, min_width=LOG_MIN_WIDTH)
                 for agent in self.agents:
                     with TabPane(agent, id=f"tab-{agent}"):
-                        yield AgentLog(agent, id=f"log-{agent}")
+                        yield self._logs[agent]
         yield Static("Starting…", id="run-status", classes="status")
         yield CostBar(id="cost")
         yield Footer()
@@ -125,8 +135,14 @@ class RunScreen(Screen[None]):
         self.query_one("#activity", RichLog).write(line)
 
     def _log(self, agent: str) -> AgentLog | None:
-        found = self.query(f"#log-{agent}")
-        return found.first(AgentLog) if found else None
+        """The agent's pane; a worker the plan did not name (a review's follow-up) gets one."""
+        log = self._logs.get(agent)
+        if log is not None or agent not in AGENT_FOR_KIND.values():
+            return log
+        self.agents.append(agent)
+        log = self._logs[agent] = AgentLog(agent, id=f"log-{agent}")
+        self.query_one(TabbedContent).add_pane(TabPane(agent, log, id=f"tab-{agent}"))
+        return log
 
     def _set_model(self, agent: str, line: str) -> None:
         log = self._log(agent)
@@ -135,6 +151,11 @@ class RunScreen(Screen[None]):
 
     def _attempt_started(self, event: AttemptStarted) -> None:
         self._set_model(event.agent, f"{event.agent}: asking {event.model} (try {event.attempt})")
+        # Calls do not name their subtask: the model is shown where it cannot be another's.
+        table = self.query_one(SubtaskList)
+        running = table.running(event.agent)
+        if len(running) == 1:
+            table.set_model(running[0], event.model)
         log = self._log(event.agent)
         if log is not None and log.text:
             log.write("\n")
@@ -168,7 +189,10 @@ class RunScreen(Screen[None]):
         self._status(f"working: {event.subtask_id}")
 
     def _status_changed(self, event: SubtaskStatus) -> None:
-        self.query_one(SubtaskList).set_status(event.subtask_id, event.status, event.detail)
+        table = self.query_one(SubtaskList)
+        table.set_status(event.subtask_id, event.status, event.detail)
+        if event.model:
+            table.set_model(event.subtask_id, event.model)
 
     def _finished(self, event: SubtaskFinished) -> None:
         status = "done" if event.ok else "failed"

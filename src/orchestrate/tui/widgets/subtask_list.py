@@ -17,7 +17,7 @@ STATUS_STYLE = {
     "failed": "bold red",
 }
 # Fixed widths: the table does not jump about as statuses change while a run goes on.
-_COLUMNS = {"id": 12, "status": 9, "agent": 9, "model": 20, "kind": 6, "detail": 40}
+_COLUMNS = {"id": 14, "status": 9, "agent": 9, "model": 26, "kind": 6, "detail": 40}
 
 
 class SubtaskList(DataTable[str | Text]):
@@ -27,6 +27,10 @@ class SubtaskList(DataTable[str | Text]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.statuses: dict[str, str] = {}
         """Each subtask's latest status, by id."""
+        self.agents: dict[str, str] = {}
+        """Each subtask's agent, by id."""
+        self.models: dict[str, str] = {}
+        """The model each subtask is on (or was done by), by id."""
         self.details: dict[str, list[str]] = {}
         """Each subtask's notes so far (status details, failed checks' output), by id."""
 
@@ -40,6 +44,8 @@ class SubtaskList(DataTable[str | Text]):
             self._ensure(subtask.id, subtask.kind, subtask.agent)
 
     def _ensure(self, subtask_id: str, kind: str = "", agent: str = "") -> None:
+        if agent:
+            self.agents[subtask_id] = agent
         if subtask_id in self.statuses:
             if agent:
                 self.update_cell(subtask_id, "agent", agent)
@@ -67,7 +73,16 @@ class SubtaskList(DataTable[str | Text]):
     def set_model(self, subtask_id: str, model: str) -> None:
         """Show the model working on (or whose edit passed for) a subtask."""
         self._ensure(subtask_id)
+        self.models[subtask_id] = model
         self.update_cell(subtask_id, "model", model)
+
+    def running(self, agent: str) -> list[str]:
+        """Ids of the subtasks `agent` is working on now."""
+        return [
+            sid
+            for sid, status in self.statuses.items()
+            if status in ("running", "checking") and self.agents.get(sid) == agent
+        ]
 
     @property
     def selected_id(self) -> str | None:
