@@ -242,7 +242,8 @@ async def test_cancel_stops_the_run_and_keeps_its_branch(
         runs = app.screen
         assert isinstance(runs, RunsScreen)
         table = runs.query_one("#runs", DataTable)
-        assert table.get_row_at(0)[0] == RUN_ID
+        assert table.get_row_at(0)[:2] == ["Add subtraction", "resumable"]
+        assert table.get_row_at(0)[-1] == RUN_ID
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
         assert "(no changes)" in str(
@@ -327,7 +328,7 @@ async def test_past_runs_mark_unfinished_runs_resumable_and_resume_them(
         runs = app.screen
         assert isinstance(runs, RunsScreen)
         table = runs.query_one("#runs", DataTable)
-        assert table.get_row_at(0)[:2] == [RUN_ID, "resumable"]
+        assert table.get_row_at(0)[:2] == ["Add subtraction", "resumable"]
         commands = [command.title for command in app.get_system_commands(runs)]
         assert "Resume run" in commands
 
@@ -346,7 +347,10 @@ async def test_past_runs_mark_unfinished_runs_resumable_and_resume_them(
         await pilot.press("ctrl+r")
         runs = app.screen
         assert isinstance(runs, RunsScreen)
-        assert runs.query_one("#runs", DataTable).get_row_at(0)[:2] == [RUN_ID, ""]
+        assert runs.query_one("#runs", DataTable).get_row_at(0)[:2] == [
+            "Add subtraction",
+            "approved",
+        ]
         assert not runs.check_action("resume", ())
         await pilot.press("r")
         await pilot.pause()
@@ -386,7 +390,7 @@ async def test_help_screen_lists_every_screens_keys(make_app: MakeApp) -> None:
         for line in (
             "| `ctrl+s` | Approve & run |",
             "| `c` | Cancel run |",
-            "| `m` | Accept & merge |",
+            "| `m` | Merge |",
         ):
             assert line in app.screen.text
         await pilot.press("escape")

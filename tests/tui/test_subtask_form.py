@@ -7,6 +7,7 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from textual.containers import VerticalScroll
 from textual.widgets import TextArea
 
 from orchestrate.engine.plan import Plan
@@ -155,3 +156,26 @@ async def test_send_back_carries_the_review_to_the_planner(
         "And keep it short.",
     ):
         assert said in prompt
+
+
+async def test_at_80x24_the_form_scrolls_to_every_field(models: Models, make_app: MakeApp) -> None:
+    happy_models(models)
+    models.add("planner", [json.dumps(TRICKY)])
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await plan_task(pilot)
+        await pilot.press("e")
+        form = app.screen
+        assert isinstance(form, SubtaskForm)
+        body = form.query_one(VerticalScroll)
+        assert body.virtual_size.height > body.size.height  # it does not fit: it must scroll
+        for field in ("checks", "spec"):
+            area = form.query_one(f"#{field}", TextArea)
+            for _ in range(12):
+                if app.focused is area:
+                    break
+                await pilot.press("tab")
+            await pilot.pause()
+            assert app.focused is area
+            assert body.region.contains_region(area.region), field
+        assert body.scroll_y > 0

@@ -28,4 +28,6 @@ def open_tui(repo: Path, agents: Path | None = None) -> None:
     from orchestrate.tui.app import OrchestrateApp
 
     with Session.open(repo, agents_dir=agents) as session:
-        OrchestrateApp(session).run()
+        said = OrchestrateApp(session).run()
+    if said:
+        print(said)

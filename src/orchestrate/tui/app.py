@@ -12,7 +12,7 @@ from functools import partial
 from typing import ClassVar
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -20,7 +20,6 @@ from textual.screen import Screen
 from orchestrate.engine.engine import RUN_ERRORS
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
-from orchestrate.engine.review import Review
 from orchestrate.engine.session import Session
 from orchestrate.events import CostUpdated
 from orchestrate.exceptions import OrchestrateError, RepoError
@@ -28,6 +27,7 @@ from orchestrate.tui.bridge import EventBridge
 from orchestrate.tui.diff_parse import parse_diff
 from orchestrate.tui.driver import Driver, RunIds, with_remark
 from orchestrate.tui.history import TaskHistory
+from orchestrate.tui.live_run import ENGINE, LiveRun, LiveRunApp
 from orchestrate.tui.messages import (
     Accepted,
     CancelRequested,
@@ -56,14 +56,19 @@ from orchestrate.tui.widgets.cost_bar import CostTotals
 HISTORY_FILE = "tui-history.json"
 
 
-class OrchestrateApp(App[None]):
-    """The interactive front end; `session` carries the config, ledger, budget and event bus."""
+class OrchestrateApp(LiveRunApp):
+    """The interactive front end; `session` carries the config, ledger, budget and event bus.
+
+    Returns what to tell the user after it quits (how to resume a run it stopped), if anything.
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "orchestrate"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        Binding("ctrl+r", "runs", "Past runs"),
+        # In every footer would crowd out the screen's own keys at 80 columns: the task screen
+        # shows it, the palette and help list it.
+        Binding("ctrl+r", "runs", "Past runs", show=False),
     ]
     cost: reactive[CostTotals] = reactive(CostTotals)
     """Session spend so far; every `CostBar` follows it."""
@@ -112,8 +117,8 @@ class OrchestrateApp(App[None]):
             self.cost = self._banked.plus(event)
             return
         # Only screens still on the stack are told: a dismissed one has no widgets to update.
-        run, plan = self._run_screen, self._plan_screen
-        if run is not None and run in self.screen_stack and event.run_id == run.run_id:
+        run, plan = self._shown_run(event.run_id), self._plan_screen
+        if run is not None:
             run.apply(event)
         elif plan is not None and plan in self.screen_stack:
             plan.apply(event)
@@ -125,7 +130,7 @@ class OrchestrateApp(App[None]):
     # Planning --------------------------------------------------------------------------------
 
     def on_task_submitted(self, message: TaskSubmitted) -> None:
-        self._start_planning(message.task)
+        self.when_free("plan a new task", partial(self._start_planning, message.task))
 
     def _start_planning(self, task: TaskSpec, continues: str | None = None) -> None:
         run_id = self.driver.next_run_id(task)
@@ -135,15 +140,18 @@ class OrchestrateApp(App[None]):
         self._run_screen = None
         self._plan_screen = PlanScreen(task, self.session.config, run_id)
         self.push_screen(self._plan_screen)
-        self._plan(task, run_id)
+        self._plan(task, self._going_live(run_id, "planning"))
 
-    @work(exclusive=True, group="engine")
-    async def _plan(self, task: TaskSpec, run_id: str) -> None:
+    @work(exclusive=True, group=ENGINE)
+    async def _plan(self, task: TaskSpec, live: LiveRun) -> None:
+        run_id = live.run_id
         try:
             plan = await self.session.plan(task, run_id, self._continues.get(run_id))
         except (RepoError, *RUN_ERRORS) as error:
             self.post_message(PlanFailed(f"planning failed: {error}"))
             return
+        finally:
+            self._gone(live)
         self.post_message(PlanMade(task, plan))
 
     def on_plan_made(self, message: PlanMade) -> None:
@@ -162,7 +170,7 @@ class OrchestrateApp(App[None]):
         self._tasks[run_id] = task
         if self._plan_screen is not None:
             self._plan_screen.task_spec = task
-        self._plan(task, run_id)
+        self._plan(task, self._going_live(run_id, "planning"))
 
     # Running ---------------------------------------------------------------------------------
 
@@ -175,10 +183,16 @@ class OrchestrateApp(App[None]):
         carry_out = partial(
             self.session.run, message.task, run_id, plan=message.plan, continues=continues
         )
-        self._run(run_id, carry_out)
+        self._run(self._going_live(run_id, "running"), carry_out)
 
     def on_resume_requested(self, message: ResumeRequested) -> None:
         run_id = message.run_id
+        if self.live is not None and self.live.run_id == run_id:
+            self.notify("It is running already.", title=f"Run {run_id}", severity="warning")
+            return
+        self.when_free(f"resume run {run_id}", partial(self._resume, run_id))
+
+    def _resume(self, run_id: str) -> None:
         try:
             state = self.driver.state(run_id)
         except RepoError as error:
@@ -189,10 +203,11 @@ class OrchestrateApp(App[None]):
         self._run_screen, self._plan_screen = screen, None
         self._to_task_screen()
         self.push_screen(screen)
-        self._run(run_id, partial(self.session.resume, run_id))
+        self._run(self._going_live(run_id, "running"), partial(self.session.resume, run_id))
 
-    @work(exclusive=True, group="engine")
-    async def _run(self, run_id: str, carry_out: Callable[[], Awaitable[RunResult]]) -> None:
+    @work(exclusive=True, group=ENGINE)
+    async def _run(self, live: LiveRun, carry_out: Callable[[], Awaitable[RunResult]]) -> None:
+        run_id = live.run_id
         try:
             result = await carry_out()
         except asyncio.CancelledError:
@@ -202,25 +217,36 @@ class OrchestrateApp(App[None]):
         except OrchestrateError as error:
             self.post_message(RunStopped(run_id, str(error)))
             return
+        finally:
+            self._gone(live)
         self.post_message(RunDone(result))
 
     def on_run_done(self, message: RunDone) -> None:
         self._bank()
         result = message.result
         self.results[result.run_id] = result
-        if self._run_screen is not None and self._run_screen.run_id == result.run_id:
-            self._run_screen.finished(result)
+        screen = self._shown_run(result.run_id)
+        if screen is not None:
+            screen.finished(result)
         self.notify(result.detail, title=f"Run {result.status.replace('_', ' ')}")
 
     def on_run_stopped(self, message: RunStopped) -> None:
         self._bank()
-        if self._run_screen is not None and self._run_screen.run_id == message.run_id:
-            resumable = bool(self.driver.resumable([message.run_id]))
-            self._run_screen.stopped(message.reason, resumable)
+        screen = self._shown_run(message.run_id)
+        if screen is not None:
+            screen.stopped(message.reason, bool(self.driver.resumable([message.run_id])))
         self.notify(message.reason, title="Run stopped", severity="warning")
 
+    def _shown_run(self, run_id: str) -> RunScreen | None:
+        """The screen following `run_id`, if it is still on the stack (a dismissed one has no
+        widgets left to update)."""
+        screen = self._run_screen
+        if screen is not None and screen.run_id == run_id and screen in self.screen_stack:
+            return screen
+        return None
+
     def on_cancel_requested(self, _: CancelRequested) -> None:
-        self.workers.cancel_group(self, "engine")
+        self.workers.cancel_group(self, ENGINE)
 
     # Review ----------------------------------------------------------------------------------
 
@@ -234,23 +260,13 @@ class OrchestrateApp(App[None]):
         except RepoError as error:
             self.notify(str(error), title="No diff", severity="error")
             return
-        review, outcome = self._outcome(run_id)
-        self.push_screen(ReviewScreen(run_id, parse_diff(text), review, outcome))
-
-    def _outcome(self, run_id: str) -> tuple[Review | None, str]:
-        """The run's last review and how it ended: from this session, else from its saved state."""
-        result = self.results.get(run_id)
-        if result is None:
-            try:
-                state = self.driver.state(run_id)
-            except RepoError:
-                return None, "past run"
-            result = state.result
-            if result is None:
-                return state.review, "unfinished: resume it from Past runs"
-        return result.review, f"{result.status.replace('_', ' ')}: {result.detail}"
+        review, outcome, status = self.driver.outcome(run_id, self.results.get(run_id))
+        self.push_screen(ReviewScreen(run_id, parse_diff(text), review, outcome, status))
 
     def on_accepted(self, message: Accepted) -> None:
+        if self.live is not None and self.live.run_id == message.run_id:
+            self.notify("It is running: cancel it first.", title="Not accepted", severity="error")
+            return
         self._accept(message.run_id, message.merge)
 
     @work(group="git")
@@ -274,15 +290,19 @@ class OrchestrateApp(App[None]):
                 self.notify(str(error), title="Cannot send back", severity="error")
                 return
             task, plan = state.task, state.plan
+        again = with_remark(task, plan, message.remark)
+        self.when_free("plan again", partial(self._send_back, again, message.run_id))
+
+    def _send_back(self, task: TaskSpec, run_id: str) -> None:
         self._to_task_screen()
-        self._start_planning(with_remark(task, plan, message.remark), continues=message.run_id)
+        self._start_planning(task, continues=run_id)
 
     def on_new_task_requested(self, _: NewTaskRequested) -> None:
-        self._to_task_screen()
+        self.action_new_task()
 
-    def _to_task_screen(self) -> None:
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, TaskScreen):
-            self.pop_screen()
+    def action_new_task(self) -> None:
+        """Back to the task input (asking first if a run is under way)."""
+        self.when_free("start a new task", self._to_task_screen)
 
     # Help, history and the command palette ---------------------------------------------------
 
@@ -298,13 +318,12 @@ class OrchestrateApp(App[None]):
         self.push_screen(HelpScreen(screens))
 
     def action_runs(self) -> None:
-        runs = self.driver.runs()
-        resumable = self.driver.resumable([run.run_id for run in runs])
-        self.push_screen(RunsScreen(runs, resumable))
+        live = self.live.run_id if self.live is not None and self.live.blocks else None
+        self.push_screen(RunsScreen(self.driver.runs(live)))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("New task", "Back to the task input", self._to_task_screen)
+        yield SystemCommand("New task", "Back to the task input", self.action_new_task)
         yield SystemCommand("Past runs", "Runs recorded in the ledger", self.action_runs)
         yield SystemCommand("Help", "Keys and what orchestrate does", self.action_help)
         for binding in screen.BINDINGS:

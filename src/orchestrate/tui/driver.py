@@ -11,12 +11,14 @@ import git
 
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.result import RunResult
+from orchestrate.engine.review import Review
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_state import RunState, load_state
 from orchestrate.engine.session import Session, new_run_id
 from orchestrate.engine.workspace import Workspace
 from orchestrate.exceptions import RepoError
-from orchestrate.ledger.store import RunSummary
+from orchestrate.tui.past_runs import PastRun, past_runs
 
 RunIds = Callable[[TaskSpec], str]
 """Gives the id of the next run for a task."""
@@ -30,6 +32,17 @@ def with_remark(task: TaskSpec, plan: Plan | None, remark: str) -> TaskSpec:
         earlier = f"\nThe earlier plan was: {steps}"
     instructions = f"{task.instructions}\n\nThe user's remark on the earlier attempt:\n{remark}"
     return task.model_copy(update={"instructions": instructions + earlier})
+
+
+_GIT_NOISE = ("Aborting", "Merge with strategy")
+
+
+def merge_failure(stderr: str) -> str:
+    """Why git refused a merge, in one line: its own words and the files they name."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    cause = [line.removeprefix("stderr: ").strip("'") for line in lines]
+    said = " ".join(line for line in cause if line and not line.startswith(_GIT_NOISE))
+    return said or "git refused"
 
 
 class Driver:
@@ -47,6 +60,21 @@ class Driver:
     def state(self, run_id: str) -> RunState:
         """The run's saved progress; `RepoError` when there is none (blocking: small file)."""
         return load_state(RepoFiles.of(self.session.repo).run(run_id).state)
+
+    def outcome(
+        self, run_id: str, result: RunResult | None = None
+    ) -> tuple[Review | None, str, str | None]:
+        """The run's last review, how it ended in words, and its status (None: unfinished);
+        from `result` (finished in this session), else from its saved state."""
+        if result is None:
+            try:
+                state = self.state(run_id)
+            except RepoError:
+                return None, "past run", "past"
+            result = state.result
+            if result is None:
+                return state.review, "unfinished: resume it from Past runs", None
+        return result.review, f"{result.status.replace('_', ' ')}: {result.detail}", result.status
 
     def resumable(self, run_ids: list[str]) -> set[str]:
         """Those of `run_ids` a resume has work for: never finished, or stopped by a cause
@@ -79,13 +107,12 @@ class Driver:
             repo.merge("--no-ff", "--no-edit", workspace.branch)
         except git.GitCommandError as error:
             repo.merge("--abort", with_exceptions=False)
-            reason = str(error.stderr).strip().splitlines()[-1:] or ["git refused"]
             raise RepoError(
-                f"could not merge {workspace.branch} ({reason[0]}): "
-                f"merge it by hand with `git merge {workspace.branch}`"
+                f"could not merge {workspace.branch}: {merge_failure(str(error.stderr))}; "
+                f"the branch is kept: merge it by hand with `git merge {workspace.branch}`"
             ) from None
         return f"merged {workspace.branch}"
 
-    def runs(self) -> list[RunSummary]:
-        """Past runs recorded in the ledger, oldest first."""
-        return self.session.ledger.runs()
+    def runs(self, live: str | None = None) -> list[PastRun]:
+        """Past runs worth listing, newest first; `live` is the run an engine is on now."""
+        return past_runs(self.session.repo, self.session.ledger, live)

@@ -15,11 +15,15 @@ from textual.widgets.option_list import Option
 from orchestrate.engine.review import Review
 from orchestrate.tui.diff_parse import FileDiff
 from orchestrate.tui.messages import Accepted, SentBack
-from orchestrate.tui.screens.dialogs import RemarkDialog
+from orchestrate.tui.screens.dialogs import ConfirmDialog, RemarkDialog
 from orchestrate.tui.widgets.cost_bar import CostBar
 from orchestrate.tui.widgets.diff_view import DiffView, comment_text
 
 VERDICT_STYLE = {"approve": "bold green", "request_changes": "bold yellow"}
+_STANDING: dict[str | None, str] = {
+    None: "unfinished",
+    "past": "a past run whose outcome was not kept",
+}
 
 
 def verdict_text(review: Review | None, outcome: str) -> Text:
@@ -55,17 +59,24 @@ class ReviewScreen(Screen[None]):
     """Pick a file on the left; its diff in the middle; the verdict on the right."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "accept(False)", "Accept (keep branch)"),
-        Binding("m", "accept(True)", "Accept & merge"),
+        Binding("a", "accept(False)", "Keep branch"),
+        Binding("m", "accept(True)", "Merge"),
         Binding("s", "send_back", "Send back"),
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(
-        self, run_id: str, files: list[FileDiff], review: Review | None, outcome: str
+        self,
+        run_id: str,
+        files: list[FileDiff],
+        review: Review | None,
+        outcome: str,
+        status: str | None = None,
     ) -> None:
+        """`status`: how the run ended (`approved`, `failed`, ...); None while unfinished."""
         super().__init__()
         self.run_id, self.files, self.review, self.outcome = run_id, files, review, outcome
+        self.status = status
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,7 +115,20 @@ class ReviewScreen(Screen[None]):
         self.query_one(DiffView).show(diff, comments)
 
     def action_accept(self, merge: bool) -> None:
-        self.post_message(Accepted(self.run_id, merge))
+        if self.status == "approved":
+            self.post_message(Accepted(self.run_id, merge))
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.post_message(Accepted(self.run_id, merge))
+
+        state = _STANDING.get(self.status) or str(self.status).replace("_", " ")
+        doing = "Merge it into your branch" if merge else "Keep its branch and drop its worktree"
+        detail = "" if self.status else "Without its worktree it can no longer be resumed."
+        self.app.push_screen(
+            ConfirmDialog(f"Run {self.run_id} is {state}. {doing}?", detail), answer
+        )
 
     def action_send_back(self) -> None:
         def send(remark: str | None) -> None:

@@ -252,8 +252,6 @@ class RunScreen(Screen[None]):
             return self.running
         if action == "diff":
             return self.result is not None and self.result.plan is not None
-        if action == "new_task":
-            return not self.running
         if action == "resume":
             return not self.running and self.resumable
         return True

@@ -1,4 +1,4 @@
-"""Past runs from the ledger; Enter opens one's diff, `r` resumes one that was cut short."""
+"""Past runs; Enter opens one's diff, `r` resumes one that was cut short (never the live one)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from orchestrate.ledger.store import RunSummary
 from orchestrate.tui.messages import DiffRequested, ResumeRequested
+from orchestrate.tui.past_runs import PastRun
 from orchestrate.tui.widgets.cost_bar import CostBar
 
 
 class RunsScreen(Screen[None]):
-    """Every run the ledger knows, newest first."""
+    """Runs with something to open or resume, newest first (see `past_runs`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open diff"),
@@ -24,31 +24,32 @@ class RunsScreen(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, runs: list[RunSummary], resumable: set[str] | None = None) -> None:
-        """`resumable`: ids of runs with saved progress and no result yet."""
+    def __init__(self, runs: list[PastRun]) -> None:
         super().__init__()
-        self.runs = sorted(runs, key=lambda run: run.first_at, reverse=True)
-        self.resumable = resumable or set()
+        self.runs = runs
+        self.resumable = {run.run_id for run in runs if run.standing == "resumable"}
+        """Ids of runs with saved progress, no result yet, and no engine on them."""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"{len(self.runs)} past run(s) in the ledger", classes="banner")
+        yield Static(f"{len(self.runs)} past run(s)", classes="banner")
         yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         yield CostBar(id="cost")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        table.add_columns("run", "state", "started", "attempts", "cloud $", "local tokens")
+        table.add_columns("task", "state", "started", "cloud $", "local tokens", "run")
         for run in self.runs:
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.first_at))
+            summary = run.summary
+            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.first_at))
             row = (
-                run.run_id,
-                "resumable" if run.run_id in self.resumable else "",
+                run.title,
+                run.standing,
                 started,
-                run.attempts,
-                f"{run.cloud_usd:.4f}",
-                f"{run.local_tokens:,}",
+                f"{summary.cloud_usd:.4f}",
+                f"{summary.local_tokens:,}",
+                run.run_id,
             )
             table.add_row(*row, key=run.run_id)
         table.focus()

@@ -28,9 +28,12 @@ class TaskScreen(Screen[None]):
     """Where every run starts."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "submit", "Plan it", priority=True),
-        Binding("ctrl+up", "history(-1)", "Older task"),
-        Binding("ctrl+down", "history(1)", "Newer task"),
+        # Not a priority binding: keys typed just before ctrl+s reach the text first.
+        Binding("ctrl+s", "submit", "Plan it"),
+        Binding("ctrl+up", "history(-1)", "Older"),
+        Binding("ctrl+down", "history(1)", "Newer"),
+        Binding("ctrl+r", "app.runs", "Past runs"),
+        Binding("ctrl+q", "app.quit", "Quit", priority=True),
     ]
 
     def __init__(self, history: TaskHistory) -> None:
