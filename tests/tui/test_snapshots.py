@@ -1,4 +1,5 @@
-"""Snapshots of the main screens at a fixed size, over a run with fixed ids and token counts.
+"""Snapshots of every screen at 80x24 (stacked panes, scrolling forms) and 200x50, over a run
+with fixed ids and token counts.
 
 Regenerate after an intended change with `pytest tests/tui/test_snapshots.py --snapshot-update`
 and look at the SVGs before committing them.
@@ -31,7 +32,7 @@ from .tui_support import (
     whole,
 )
 
-SIZE = (120, 36)
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((200, 50), id="200x50")]
 Compare = Callable[..., bool]
 # Checks without an interpreter path, so the plan tree reads the same on every machine.
 PLAN = json.dumps(
@@ -94,20 +95,36 @@ async def _typed(pilot: Pilot[Any]) -> None:
     )
 
 
+async def _to_edit(pilot: Pilot[Any]) -> None:
+    await _to_plan(pilot)
+    await pilot.press("e")
+
+
+async def _to_send_back(pilot: Pilot[Any]) -> None:
+    await _to_review(pilot)
+    await pilot.press("s")
+
+
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize(
     "step",
     [
         pytest.param(_typed, id="task"),
         pytest.param(_to_plan, id="plan"),
+        pytest.param(_to_edit, id="edit"),
         pytest.param(_to_run, id="run"),
         pytest.param(_to_review, id="review"),
+        pytest.param(_to_send_back, id="send-back"),
     ],
 )
-def test_main_screens(
-    snap_compare: Compare, app_ready: MakeApp, step: Callable[[Pilot[Any]], Awaitable[None]]
+def test_screens(
+    snap_compare: Compare,
+    app_ready: MakeApp,
+    step: Callable[[Pilot[Any]], Awaitable[None]],
+    size: tuple[int, int],
 ) -> None:
-    assert snap_compare(app_ready(), terminal_size=SIZE, run_before=_then_settle(step))
+    assert snap_compare(app_ready(), terminal_size=size, run_before=_then_settle(step))
 
 
 def test_help_screen(snap_compare: Compare, make_app: MakeApp, project: Path) -> None:
-    assert snap_compare(make_app(), press=["f1"], terminal_size=SIZE)
+    assert snap_compare(make_app(), press=["f1"], terminal_size=(80, 24))
