@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets._footer import FooterKey
 
 from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_lock import run_lock
 from orchestrate.engine.run_state import load_state
 from orchestrate.tui.screens.dialogs import ConfirmDialog
 from orchestrate.tui.screens.plan import PlanScreen
@@ -206,3 +207,24 @@ async def test_merging_an_unfinished_run_asks_first(
         await pilot.press("n")
     # Nothing was merged or removed: the run can still be resumed.
     assert RepoFiles.of(project).run(RUN_ID).worktree.is_dir()
+
+
+async def test_a_run_another_process_holds_is_not_offered_for_resuming(
+    project: Path, models: Models, make_app: MakeApp
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _running(pilot, models)
+        await pilot.press("c")
+        await until(pilot, lambda: not screen.running)
+        # Another process (here: a lock taken as `orchestrate run --resume` would) takes it on.
+        with run_lock(project, RUN_ID).held():
+            await pilot.press("ctrl+r")
+            runs = app.screen
+            assert isinstance(runs, RunsScreen)
+            row = runs.query_one("#runs", DataTable).get_row_at(0)
+            assert row[1] == "running elsewhere"
+            assert not runs.check_action("resume", ())
+            await pilot.press("escape")
+        await pilot.press("ctrl+r")
+        assert app.screen.query_one("#runs", DataTable).get_row_at(0)[1] == "resumable"

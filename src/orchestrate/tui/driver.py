@@ -14,6 +14,7 @@ from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
 from orchestrate.engine.review import Review
 from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_lock import run_is_live
 from orchestrate.engine.run_state import RunState, load_state
 from orchestrate.engine.session import Session, new_run_id
 from orchestrate.engine.workspace import Workspace
@@ -77,8 +78,8 @@ class Driver:
         return result.review, f"{result.status.replace('_', ' ')}: {result.detail}", result.status
 
     def resumable(self, run_ids: list[str]) -> set[str]:
-        """Those of `run_ids` a resume has work for: never finished, or stopped by a cause
-        outside the task (a server down)."""
+        """Those of `run_ids` a resume has work for (never finished, or stopped by a cause
+        outside the task, a server down) and no process is working on."""
         files = RepoFiles.of(self.session.repo)
         found: set[str] = set()
         for run_id in run_ids:
@@ -86,7 +87,7 @@ class Driver:
             if not path.exists():
                 continue
             try:
-                if load_state(path).unfinished:
+                if load_state(path).unfinished and not run_is_live(self.session.repo, run_id):
                     found.add(run_id)
             except RepoError:
                 continue  # unreadable state: nothing to resume from

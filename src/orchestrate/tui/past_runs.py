@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 
 from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.run_lock import run_is_live
 from orchestrate.engine.run_state import RunState, load_state
 from orchestrate.exceptions import RepoError
 from orchestrate.ledger.store import Ledger, RunSummary
@@ -30,7 +31,8 @@ class PastRun:
     title: str
     """The task's title (from saved progress; else read back from the run id)."""
     standing: str
-    """`running`, `resumable`, how it ended (`approved`, ...), or `` when only its branch is left."""
+    """`running` (here), `running elsewhere` (another process), `resumable`, how it ended
+    (`approved`, ...), or `` when only its branch is left."""
 
     @property
     def run_id(self) -> str:
@@ -64,13 +66,14 @@ def _state(files: RepoFiles, run_id: str) -> RunState | None:
         return None  # unreadable: nothing to resume from, the branch may still be opened
 
 
-def _standing(state: RunState | None, live: str | None, run_id: str) -> str:
+def _standing(repo: Path, state: RunState | None, live: str | None, run_id: str) -> str:
     if run_id == live:
         return "running"
     if state is None:
         return ""
-    if state.result is None:
-        return "resumable"
+    if state.unfinished or state.result is None:
+        # Another process (an `orchestrate run`, another TUI) may be carrying it out now.
+        return "running elsewhere" if run_is_live(repo, run_id) else "resumable"
     return state.result.status.replace("_", " ")
 
 
@@ -97,5 +100,5 @@ def past_runs(repo: Path, ledger: Ledger, live: str | None = None) -> list[PastR
         if state is None and run_id not in branches and run_id != live:
             continue
         title = state.task.title if state is not None else title_from_id(run_id)
-        listed.append(PastRun(summary, title, _standing(state, live, run_id)))
+        listed.append(PastRun(summary, title, _standing(repo, state, live, run_id)))
     return sorted(listed, key=lambda run: run.summary.first_at, reverse=True)
