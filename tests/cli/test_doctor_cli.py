@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestrate.ledger.store import Ledger, default_ledger_path
+import pytest
+
+from orchestrate.ledger.store import default_ledger_path
 from orchestrate.testing.fake_anthropic import FakeAnthropic
 from orchestrate.testing.fake_ollama import FakeOllama
 from orchestrate.testing.fake_server import Reply
@@ -42,7 +45,7 @@ def write_agents(root: Path, claude_url: str, ollama_url: str) -> Path:
     return agents
 
 
-def doctor(repo: Path, agents: Path) -> subprocess.CompletedProcess[str]:
+def doctor(repo: Path, agents: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     env["ANTHROPIC_API_KEY"] = "sk-ant-test"
     env["COLUMNS"] = "400"
@@ -56,6 +59,7 @@ def doctor(repo: Path, agents: Path) -> subprocess.CompletedProcess[str]:
             str(agents),
             "--repo",
             str(repo),
+            *extra,
         ],
         capture_output=True,
         text=True,
@@ -76,13 +80,12 @@ def test_doctor_reports_each_model_with_its_fix(tmp_path: Path) -> None:
     assert "OPENAI_API_KEY" in out  # a cloud model without its key says which variable to set
     assert "✗ agent coder" in out
     assert "warm-up" in out
-    # The warm-up went through the router: costed and recorded in the ledger.
-    with Ledger(default_ledger_path(tmp_path)) as ledger:
-        rows = [r for r in ledger.attempts() if r.outcome == "ok"]
-    assert [(r.model, r.input_tokens, r.output_tokens) for r in rows] == [
-        ("anthropic:claude-sonnet-4-6", 12, 1)
-    ]
-    assert rows[0].cost_usd > 0
+    # The warm-up went through the router and was costed, but doctor is a check, not a run:
+    # nothing in the ledger, nothing written to the repository.
+    assert "warm-ups cost $0.0001 (a check, not a run: kept out of the ledger)" in out
+    assert not default_ledger_path(tmp_path).exists()
+    assert not (tmp_path / ".orchestrate").exists()
+    assert result.stderr == ""
 
 
 def test_doctor_exits_zero_when_every_agent_has_a_working_model(tmp_path: Path) -> None:
@@ -119,3 +122,21 @@ def test_doctor_refuses_a_retired_model_and_warns_of_settings_a_model_drops(
     assert "temperature: 0.2 is not sent to anthropic:claude-sonnet-5-5" in result.stdout
     # The warm-up went through without the temperature Claude would refuse.
     assert all("temperature" not in body for body in claude.bodies())
+
+
+def test_doctor_json_says_the_verdict_and_each_model(tmp_path: Path) -> None:
+    with FakeAnthropic() as claude, FakeOllama(installed=["llama3:8b"]) as ollama:
+        claude.push(Reply(text="OK", input_tokens=12, output_tokens=1))
+        result = doctor(tmp_path, write_agents(tmp_path, claude.url, ollama.url), "--json")
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "broken" and data["exit"] == 1
+    assert data["agents"]["planner"] == "anthropic:claude-sonnet-4-6"
+    assert data["agents"]["coder"] is None
+    models = {model["model"]: model for model in data["models"]}
+    assert models["ollama:qwen2.5-coder:7b"]["ok"] is False
+    assert "ollama pull qwen2.5-coder:7b" in models["ollama:qwen2.5-coder:7b"]["fix"]
+    assert models["anthropic:claude-sonnet-4-6"]["used_by"] == ["planner"]
+    # 12 input and 1 output token at claude-sonnet-4-6's $3/$15 per Mtok.
+    assert data["warmup_usd"] == pytest.approx(12 * 3e-6 + 15e-6)
+    assert "✗ agent coder: no model in its chain works" in data["problems"]

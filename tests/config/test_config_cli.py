@@ -41,11 +41,15 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     assert lines[-1] == "config OK: 10 agents, 8 endpoints, prices 2026-12-01"
     for ref in load_config(agents_dir=agents).agents["planner"].chain:
         assert ref in out
+    # Piped: one plain line per model, each naming its agent; nothing shortened.
     docs_rows = [line for line in lines if "mine/docs.yaml" in line]
-    assert len(docs_rows) == 1
-    assert "vllm:Qwen/Qwen2.5-Coder-32B-Instruct" in docs_rows[0]
-    assert "local" in docs_rows[0]
-    assert "http://127.0.0.1:8000/v1" in docs_rows[0]
+    assert docs_rows == [
+        "agent: docs · source: mine/docs.yaml · privacy: cloud_ok · edits: whole · #: 1 · "
+        "model: vllm:Qwen/Qwen2.5-Coder-32B-Instruct · tier: local · "
+        "endpoint: vllm (openai, http://127.0.0.1:8000/v1)",
+        "agent: docs · source: mine/docs.yaml · privacy: cloud_ok · edits: whole · #: 2 · "
+        "model: llamacpp:gemma3-270m · tier: local · endpoint: llamacpp",
+    ]
     cloud_rows = [line for line in lines if "anthropic:claude-sonnet-5-5" in line]
     assert cloud_rows
     assert all("cloud" in line for line in cloud_rows)

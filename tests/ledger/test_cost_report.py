@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from orchestrate.cli.cost_cmd import cost_listing
+from orchestrate.cli.tables import show
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.pricing import Pricer
-from orchestrate.ledger.report import CostReport, render_json, render_table
+from orchestrate.ledger.report import CostReport, render_json
 from orchestrate.ledger.store import AttemptRecord, Ledger
 
 SONNET = "anthropic:claude-sonnet-4-6"
@@ -108,8 +110,8 @@ def test_json_and_table_renderings() -> None:
     data = json.loads(render_json(report))
     assert data["totals"]["local_tokens"] == 165_000
     assert CostReport.model_validate(data) == report
-    console = Console(record=True, width=200)
-    console.print(render_table(report))
+    console = Console(record=True, width=200, force_terminal=True)
+    show(console, cost_listing(report))
     text = console.export_text()
     assert "Cost of run r1" in text
     assert "ollama:qwen" in text
@@ -168,8 +170,9 @@ def test_cli_shows_each_models_share_of_well_formed_edit_replies(tmp_path: Path)
     table = _run_cli(cwd=tmp_path)
     assert table.returncode == 0, table.stderr
     row = next(line for line in table.stdout.splitlines() if "search_replace" in line)
-    cells = [cell.strip() for cell in row.split("│")[1:-1]]
-    assert cells == ["ollama:qwen", "search_replace", "3", "1", "75%"]
+    assert row == (
+        "model: ollama:qwen · format: search_replace · well formed: 3 · malformed: 1 · share: 75%"
+    )
     data = json.loads(_run_cli("--json", cwd=tmp_path).stdout)
     assert data["edit_replies"] == [
         {"model": "ollama:qwen", "edit_format": "search_replace", "well_formed": 3, "malformed": 1}

@@ -202,7 +202,7 @@ async def test_degrade_skips_the_cloud_model_says_so_and_local_answers() -> None
     ]
     assert budget.hit is not None
     assert budget.hit.note() == (
-        "cloud budget of $0.00 (--budget) reached ($0.0000 spent): cloud models were left out"
+        "cloud budget of $0.001 (--budget) reached ($0.0000 spent): cloud models were left out"
     )
 
 
@@ -212,7 +212,7 @@ async def test_stop_raises_instead_of_falling_back() -> None:
         cfg = make_config(agent("scloud:big", "scripted:a"))
         budget = Budget(0.001, on_cap="stop")
         router, ledger, _, _ = make_router(cfg, budget=budget)
-        with pytest.raises(BudgetExceededError, match=r"^cloud budget of \$0\.00 \(--budget\)"):
+        with pytest.raises(BudgetExceededError, match=r"^cloud budget of \$0\.001 \(--budget\)"):
             await router.complete(cfg.agents["coder"], REQUEST)
     assert cloud.requests == [] and local.requests == []
     [row] = ledger.attempts()

@@ -402,6 +402,7 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     code = "import sys; from orchestrate.cli.app import main; sys.argv[0] = 'orchestrate'; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *args],
+        stdin=subprocess.DEVNULL,
         check=False,
         cwd=cwd,
         env=env,
@@ -411,12 +412,32 @@ def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_outside_a_git_repo_says_so_in_one_line(tmp_path: Path) -> None:
-    for args in ([], ["tui"]):
-        done = _cli(args, tmp_path)
-        assert done.returncode == 2
-        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-        assert "is not a git repository: run `git init` there" in done.stderr
-        assert str(tmp_path) in done.stderr
+    done = _cli(["tui"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "is not a git repository: run `git init` there" in done.stderr
+    assert str(tmp_path) in done.stderr
+
+
+def test_without_a_terminal_the_app_does_not_start(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    git(
+        tmp_path,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "i",
+    )
+    done = _cli(["tui"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "error: the interactive app needs a terminal: run it in one, or use `orchestrate run plan.md`"
+    ]
 
 
 def test_help_does_not_load_textual(tmp_path: Path) -> None:

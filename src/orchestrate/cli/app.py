@@ -9,19 +9,27 @@ from typing import Annotated
 
 import typer
 
+from orchestrate.cli.exit_codes import HELP as EXIT_HELP
+from orchestrate.cli.exit_codes import Exit, exit_for
 from orchestrate.exceptions import OrchestrateError
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     name="orchestrate",
     help="Cloud models plan and review; local models write the code.",
+    epilog=EXIT_HELP,
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
     # Plain click help: rich's help formatting alone costs ~0.2 s of start-up.
     rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
 )
 config_app = typer.Typer(
-    help="Inspect and validate agent configuration.", no_args_is_help=True, rich_markup_mode=None
+    help="Inspect and validate agent configuration.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=HELP_OPTIONS,
 )
 app.add_typer(config_app, name="config")
 
@@ -32,17 +40,44 @@ AgentsOpt = Annotated[
 RepoOpt = Annotated[Path, typer.Option("--repo", help="Repository to work in.")]
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        print(f"orchestrate {version('orchestrate')}")
+        raise typer.Exit(Exit.OK)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    _: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     if debug:
         os.environ["ORCHESTRATE_DEBUG"] = "1"
-    if ctx.invoked_subcommand is None:
-        from orchestrate.cli.tui_cmd import open_tui
+    if ctx.invoked_subcommand is not None:
+        return
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # The TUI needs a terminal; a pipe, a CI job or a script gets how to use it instead.
+        print(ctx.get_help())
+        print(
+            "\nerror: no terminal to open the interactive app in: run a command "
+            "(e.g. `orchestrate run plan.md`), or `orchestrate` in a terminal",
+            file=sys.stderr,
+        )
+        raise typer.Exit(Exit.USAGE)
+    from orchestrate.cli.tui_cmd import open_tui
 
-        open_tui(Path("."))
+    open_tui(Path("."))
 
 
 @app.command()
@@ -54,25 +89,31 @@ def tui(agents: AgentsOpt = None, repo: RepoOpt = Path(".")) -> None:
 
 
 @config_app.command("check")
-def config_check(agents: AgentsOpt = None, repo: RepoOpt = Path(".")) -> None:
+def config_check(
+    agents: AgentsOpt = None, repo: RepoOpt = Path("."), as_json: JsonOpt = False
+) -> None:
     """Validate agent and provider YAML and print each agent's resolved fallback chain."""
     from orchestrate.cli.config_cmd import check
 
-    check(repo, agents)
+    check(repo, agents, as_json)
 
 
 @app.command()
-def doctor(agents: AgentsOpt = None, repo: RepoOpt = Path(".")) -> None:
-    """Check keys, endpoints, models and a warm-up call for every agent's chain."""
+def doctor(agents: AgentsOpt = None, repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
+    """Check keys, endpoints, models and a warm-up call for every agent's chain.
+
+    Exits 0 when every agent has a working model fit for its role, 1 when an agent has none,
+    4 (degraded) when the planner or reviewer would only get a model unfit for it."""
     from orchestrate.cli.doctor_cmd import doctor as run_doctor
 
-    raise typer.Exit(run_doctor(repo, agents))
+    raise typer.Exit(run_doctor(repo, agents, as_json))
 
 
 @app.command()
 def cost(
+    *,
     run: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOpt = False,
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print Markdown (for a job summary).")
     ] = False,
@@ -80,12 +121,16 @@ def cost(
         list[Path] | None,
         typer.Option("--ledger", help="Ledger file; repeat it to report several together."),
     ] = None,
+    agents: AgentsOpt = None,
     repo: RepoOpt = Path("."),
 ) -> None:
-    """Spend by agent and model, and savings against sending everything to the cloud."""
+    """Spend by agent and model, and savings against sending everything to the cloud.
+
+    Prices and the reference model come from the same config as the runs (pass the same
+    --agents) so the savings agree with the run report."""
     from orchestrate.cli.cost_cmd import cost as show_cost
 
-    show_cost(repo, run, as_json, ledger, markdown)
+    show_cost(repo, run, as_json, ledger, markdown=markdown, agents=agents)
 
 
 @app.command("merge-reports")
@@ -104,18 +149,20 @@ def merge_reports(
 
 
 @app.command()
-def prune(repo: RepoOpt = Path(".")) -> None:
+def prune(repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Remove finished runs' worktrees and saved progress; branches and unfinished runs stay."""
     from orchestrate.cli.prune_cmd import prune as run_prune
 
-    run_prune(repo)
+    run_prune(repo, as_json)
 
 
 @app.command()
 def run(
     plan: Annotated[
         Path | None,
-        typer.Argument(help="plan.md: one task per '## ' heading or '- [ ]' item."),
+        typer.Argument(
+            help="plan.md: one task per '## ' heading or '- [ ]' item (not with --resume)."
+        ),
     ] = None,
     *,
     dry_run: Annotated[
@@ -143,7 +190,10 @@ def run(
         Path | None, typer.Option("--log", help="Write every event to this JSON-lines file.")
     ] = None,
     resume: Annotated[
-        str | None, typer.Option("--resume", help="Finish the killed run with this id.")
+        str | None,
+        typer.Option(
+            "--resume", help="Finish the stopped run with this id (and the rest of its plan)."
+        ),
     ] = None,
     accept_unchecked: Annotated[
         bool,
@@ -288,22 +338,23 @@ def review_pr(
 
 
 def main() -> None:
-    """Entry point: one clear line and exit code 2 for our errors; tracebacks only with --debug."""
+    """Entry point: one clear line and an exit status (see `exit_codes`) for our errors;
+    tracebacks only with --debug."""
     try:
         app()
     except OrchestrateError as error:
         if os.environ.get("ORCHESTRATE_DEBUG"):
             raise
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exit_for(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        sys.exit(Exit.INTERRUPTED)
     except Exception as error:  # the last boundary: a bug still gets one line, not a traceback
         if os.environ.get("ORCHESTRATE_DEBUG"):
             raise
         print(f"error: {_one_line(error)}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(Exit.FAILED)
 
 
 def _one_line(error: Exception) -> str:

@@ -1,4 +1,8 @@
-"""`orchestrate cost`: spend by agent and model, and savings against the all-cloud case."""
+"""`orchestrate cost`: spend by agent and model, and savings against the all-cloud case.
+
+Prices and the reference model come from the same layered config as the runs (`--agents`
+included), so the savings here are the run report's.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,13 @@ from pathlib import Path
 
 from rich.console import Console
 
+from orchestrate.cli.tables import Listing, show
 from orchestrate.config.loader import load_config
 from orchestrate.exceptions import LedgerMissingError, NoAttemptsError
 from orchestrate.ledger.edit_replies import EditReplies
+from orchestrate.ledger.money import usd
 from orchestrate.ledger.pricing import Pricer
-from orchestrate.ledger.report import (
-    CostReport,
-    render_edit_replies,
-    render_json,
-    render_table,
-)
+from orchestrate.ledger.report import CostReport, render_json
 from orchestrate.ledger.report_markdown import render_cost_markdown
 from orchestrate.ledger.store import AttemptRecord, Ledger, default_ledger_path
 
@@ -49,7 +50,9 @@ def cost(
     run: str | None,
     as_json: bool,
     ledgers: list[Path] | None,
+    *,
     markdown: bool = False,
+    agents: Path | None = None,
 ) -> None:
     """Print the cost report of one run, or of every run, in one ledger or several together
     (the ledgers of a `--repos` run's repositories, or of a workflow's matrix jobs)."""
@@ -60,9 +63,8 @@ def cost(
         raise NoAttemptsError(
             f"no attempts recorded for run {run!r} in {where}; omit --run to see every run"
         )
-    report = CostReport.from_attempts(
-        attempts, _pricer(repo), run_id=run, edit_replies=edit_replies
-    )
+    pricer = Pricer.from_config(load_config(repo, agents))
+    report = CostReport.from_attempts(attempts, pricer, run_id=run, edit_replies=edit_replies)
     if as_json:
         print(render_json(report))
         return
@@ -70,13 +72,53 @@ def cost(
         title = f"Cost of run {run}" if run else f"Cost of every run in {len(paths)} ledger(s)"
         print(render_cost_markdown(report, title), end="")
         return
-    console = Console()
-    console.print(render_table(report))
-    formats = render_edit_replies(report)
-    if formats is not None:
-        console.print(formats)
+    console = Console(highlight=False)
+    show(console, cost_listing(report))
+    if report.edit_replies:
+        show(console, edit_replies_listing(report))
 
 
-def _pricer(repo: Path) -> Pricer:
-    """Prices and the reference model from the repo's config (defaults plus its own agents/)."""
-    return Pricer.from_config(load_config(repo))
+def cost_listing(report: CostReport) -> Listing:
+    """Spend per agent and model, totals last and the counterfactual in the caption."""
+    numeric = ["calls", "failed", "input", "output", "cache r/w", "cost"]
+    listing = Listing(
+        headers=["agent", "model", "tier", *numeric],
+        title=f"Cost of run {report.run_id}" if report.run_id else "Cost of all runs",
+        numeric=set(numeric),
+        caption=f"All-cloud counterfactual: {report.counterfactual_note}",
+    )
+    for row in report.rows:
+        listing.add(
+            row.agent,
+            row.model,
+            row.tier,
+            str(row.calls),
+            str(row.failed),
+            f"{row.input_tokens:,}",
+            f"{row.output_tokens:,}",
+            f"{row.cache_read_tokens:,}/{row.cache_write_tokens:,}",
+            usd(row.cost_usd),
+        )
+    t = report.totals
+    listing.totals = [("cloud spend", usd(t.cloud_usd)), ("local tokens", f"{t.local_tokens:,}")]
+    if t.replayed:
+        listing.totals.append(("replayed, not sent", f"{t.replayed:,} answers"))
+    if t.local_usd:
+        listing.totals.append(("local spend", usd(t.local_usd)))
+    listing.totals.append(("all-cloud", usd(t.counterfactual_usd)))
+    listing.totals.append(("saved", f"{usd(t.savings_usd)} ({t.savings_pct:.1f}%)"))
+    return listing
+
+
+def edit_replies_listing(report: CostReport) -> Listing:
+    """Each model's share of well-formed edit replies."""
+    listing = Listing(
+        headers=["model", "format", "well formed", "malformed", "share"],
+        title="Edit replies by model (all runs)",
+        numeric={"well formed", "malformed", "share"},
+    )
+    for row in report.edit_replies:
+        listing.add(
+            row.model, row.edit_format, str(row.well_formed), str(row.malformed), f"{row.share:.0%}"
+        )
+    return listing

@@ -1,15 +1,21 @@
-"""`orchestrate doctor`: is every agent's chain usable on this machine, and if not, what to do."""
+"""`orchestrate doctor`: is every agent's chain usable on this machine, and if not, what to do.
+
+Doctor is a health check, not a run: its warm-up calls are costed (the total is printed) but
+kept out of the ledger, so they are not listed as a run, and nothing is written to the repo.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
+from orchestrate.cli.doctor_verdict import Finding, Verdict, verdict_of
+from orchestrate.cli.tables import Listing, show
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
 from orchestrate.exceptions import (
@@ -19,7 +25,8 @@ from orchestrate.exceptions import (
     NoModelAvailableError,
     OrchestrateError,
 )
-from orchestrate.ledger.store import Ledger, default_ledger_path
+from orchestrate.ledger.money import usd
+from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
 from orchestrate.models.registry import infer_model
 from orchestrate.routing.failures import Failure
@@ -31,41 +38,34 @@ WARMUP = ModelRequest(
 )
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One model's health."""
-
-    ref: str
-    tier: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-def doctor(repo: Path, agents_dir: Path | None) -> int:
-    """Check every model of every chain; print a table; 0 if every agent has a working model."""
+def doctor(repo: Path, agents_dir: Path | None, as_json: bool = False) -> int:
+    """Check every model of every chain, print what was found; the exit status of the verdict."""
     config = load_config(repo, agents_dir)
-    findings = asyncio.run(_examine(config, repo))
-    console = Console()
-    console.print(_table(config, findings))
+    findings, spent = asyncio.run(_examine(config))
+    verdict = verdict_of(config, findings)
+    if as_json:
+        print(json.dumps(_data(config, findings, verdict, spent), indent=2))
+        return verdict.exit
+    console = Console(highlight=False)
+    show(console, _listing(config, findings))
     for note in config.notes:
         console.print(f"warning: {note}", markup=False, style="yellow")
-    broken = [a for a in config.agents.values() if not any(findings[r].ok for r in a.chain)]
-    for agent in broken:
-        console.print(f"[red]✗ agent {agent.name}: no model in its chain works[/red]")
-    if not broken:
-        console.print("[green]✓ every agent has at least one working model[/green]")
-    return 1 if broken else 0
+    for line in verdict.lines:
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(f"warm-ups cost {usd(spent)} (a check, not a run: kept out of the ledger)")
+    return verdict.exit
 
 
-async def _examine(config: OrchestrateConfig, repo: Path) -> dict[str, Finding]:
+async def _examine(config: OrchestrateConfig) -> tuple[dict[str, Finding], float]:
     refs = {ref: agent for agent in config.agents.values() for ref in agent.chain}
-    with Ledger(default_ledger_path(repo)) as ledger:
-        router = Router(config, ledger, run_id=f"doctor-{int(time.time())}")
+    # In memory: costed like any call, but no run in the repo's ledger (and no file made).
+    with Ledger(None) as ledger:
+        router = Router(config, ledger, run_id="doctor")
         try:
-            return {ref: await _probe(config, router, ref, agent) for ref, agent in refs.items()}
+            found = {ref: await _probe(config, router, ref, agent) for ref, agent in refs.items()}
         finally:
             await router.aclose()
+        return found, sum(row.cost_usd for row in ledger.attempts())
 
 
 async def _probe(
@@ -85,8 +85,9 @@ async def _probe(
         return Finding(ref, tier, False, "not available", _fix(failure))
     finally:
         await model.aclose()
-    # The warm-up goes through the router so it is costed and recorded like any other call.
-    probe_agent = agent.model_copy(update={"retries": 0})
+    # The warm-up goes through the router so it is costed like any other call. It asks as no
+    # agent in particular: whether the model answers at all, not whether it may plan.
+    probe_agent = agent.model_copy(update={"name": "doctor", "retries": 0})
     started = time.perf_counter()
     try:
         await router.complete(probe_agent, WARMUP, chain=[ref])
@@ -106,12 +107,48 @@ def _fix(failure: OrchestrateError | Failure) -> str:
     return f"{failure.error_class}: {hints.get(failure.error_class, failure.message)}"
 
 
-def _table(config: OrchestrateConfig, findings: dict[str, Finding]) -> Table:
-    table = Table(title="orchestrate doctor")
-    for column in ("model", "tier", "used by", "status", "fix"):
-        table.add_column(column)
+def _users(config: OrchestrateConfig, ref: str) -> list[str]:
+    return [agent.name for agent in config.agents.values() if ref in agent.chain]
+
+
+def _listing(config: OrchestrateConfig, findings: dict[str, Finding]) -> Listing:
+    listing = Listing(
+        headers=["model", "tier", "used by", "status", "fix"],
+        title="orchestrate doctor",
+        prose={"used by", "status", "fix"},
+    )
     for ref, finding in findings.items():
-        users = ", ".join(a.name for a in config.agents.values() if ref in a.chain)
-        mark = "[green]✓[/green]" if finding.ok else "[red]✗[/red]"
-        table.add_row(ref, finding.tier, users, f"{mark} {finding.detail}", finding.fix)
-    return table
+        mark = Text("✓ ", style="green") if finding.ok else Text("✗ ", style="red")
+        listing.add(
+            ref,
+            finding.tier,
+            ", ".join(_users(config, ref)),
+            mark + Text(finding.detail),
+            finding.fix,
+        )
+    return listing
+
+
+def _data(
+    config: OrchestrateConfig, findings: dict[str, Finding], verdict: Verdict, spent: float
+) -> dict[str, object]:
+    models = [
+        {
+            "model": ref,
+            "tier": f.tier,
+            "used_by": _users(config, ref),
+            "ok": f.ok,
+            "detail": f.detail,
+            "fix": f.fix,
+        }
+        for ref, f in findings.items()
+    ]
+    return {
+        "verdict": verdict.name,
+        "exit": int(verdict.exit),
+        "agents": verdict.agents,
+        "models": models,
+        "problems": verdict.lines if verdict.name != "ok" else [],
+        "warnings": list(config.notes),
+        "warmup_usd": spent,
+    }

@@ -7,9 +7,12 @@ from pathlib import Path
 from orchestrate.engine.prune import prune_finished
 
 
-def prune(repo: Path) -> None:
-    """Prune `repo`'s finished runs and print one line for each kind of outcome."""
+def prune(repo: Path, as_json: bool = False) -> None:
+    """Prune `repo`'s finished runs and print one line for each kind of outcome (or JSON)."""
     done = prune_finished(repo)
+    if as_json:
+        print(done.model_dump_json(indent=2))
+        return
     if done.removed:
         print(
             f"removed worktree and saved progress of {len(done.removed)} finished runs "

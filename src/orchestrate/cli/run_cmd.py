@@ -28,6 +28,7 @@ from orchestrate.engine.report_markdown import render_markdown
 from orchestrate.engine.saved_plans import SavedPlans, load_plans
 from orchestrate.engine.session import Session
 from orchestrate.exceptions import ConfigError, NoModelAvailableError
+from orchestrate.ledger.money import usd_limit
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RunArgs:
     """The command line, as typer parsed it."""
 
     plan: Path | None
+    """plan.md; None with --resume (the plan's tasks were saved when it started)."""
     repo: Path
     agents: Path | None = None
     ledger: Path | None = None
@@ -130,6 +132,9 @@ async def _run(
 
 def _opening_line(session: Session, doc: PlanDoc | SavedPlans | None, args: RunArgs) -> str:
     where = f"repo {session.repo}; ledger {session.ledger.path}"
+    caps = [f"{usd_limit(cap.limit_usd)} ({cap.label})" for cap in session.budget.caps]
+    if caps:
+        where += f"; cloud budget {', '.join(caps)}"
     if isinstance(doc, SavedPlans):
         return f"the plans saved in {args.saved}, exactly as planned; {where}"
     if doc is None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from orchestrate.exceptions import RepoError
+from orchestrate.exceptions import ConfigError, RepoError
 
 
 def require_git_repo(repo: Path) -> None:
@@ -21,8 +22,13 @@ def require_git_repo(repo: Path) -> None:
 
 
 def open_tui(repo: Path, agents: Path | None = None) -> None:
-    """Check the repo and config first (one-line errors, exit 2), then run the app until it quits."""
+    """Check the repo, the terminal and config first (one-line errors, exit 2), then run the
+    app until it quits; print what it says on the way out (how to resume a run it stopped)."""
     require_git_repo(repo)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfigError(
+            "the interactive app needs a terminal: run it in one, or use `orchestrate run plan.md`"
+        )
     # Textual and the engine load only here, so `orchestrate --help` and other commands stay fast.
     from orchestrate.engine.session import Session
     from orchestrate.tui.app import OrchestrateApp

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict
-from rich.table import Table
 
 from orchestrate.ledger.edit_replies import EditReplies
 from orchestrate.ledger.pricing import Pricer
@@ -164,57 +163,3 @@ def _totals(rows: list[CostRow], pricer: Pricer) -> CostTotals:
 def render_json(report: CostReport) -> str:
     """The report as indented JSON."""
     return report.model_dump_json(indent=2)
-
-
-def render_table(report: CostReport) -> Table:
-    """The report as a rich table, totals last and the counterfactual in the caption."""
-    title = f"Cost of run {report.run_id}" if report.run_id else "Cost of all runs"
-    table = Table(title=title, caption=f"All-cloud counterfactual: {report.counterfactual_note}")
-    for header in ("agent", "model", "tier", "calls", "failed", "input", "output", "cache r/w"):
-        table.add_column(
-            header, justify="left" if header in {"agent", "model", "tier"} else "right"
-        )
-    table.add_column("cost", justify="right")
-    for row in report.rows:
-        table.add_row(
-            row.agent,
-            row.model,
-            row.tier,
-            str(row.calls),
-            str(row.failed),
-            f"{row.input_tokens:,}",
-            f"{row.output_tokens:,}",
-            f"{row.cache_read_tokens:,}/{row.cache_write_tokens:,}",
-            f"${row.cost_usd:.4f}",
-        )
-    t = report.totals
-    table.add_section()
-    totals = [("cloud spend", f"${t.cloud_usd:.4f}"), ("local tokens", f"{t.local_tokens:,}")]
-    if t.replayed:
-        totals.append(("replayed, not sent", f"{t.replayed:,} answers"))
-    if t.local_usd:
-        totals.append(("local spend", f"${t.local_usd:.4f}"))
-    totals.append(("all-cloud", f"${t.counterfactual_usd:.4f}"))
-    totals.append(("saved", f"${t.savings_usd:.4f} ({t.savings_pct:.1f}%)"))
-    blanks = [""] * (len(table.columns) - 2)
-    for label, value in totals:
-        table.add_row(label, *blanks, value)
-    return table
-
-
-def render_edit_replies(report: CostReport) -> Table | None:
-    """Each model's share of well-formed edit replies as a rich table; None if none are counted."""
-    if not report.edit_replies:
-        return None
-    table = Table(title="Edit replies by model (all runs)")
-    for header in ("model", "format", "well formed", "malformed", "share"):
-        table.add_column(header, justify="left" if header in {"model", "format"} else "right")
-    for row in report.edit_replies:
-        table.add_row(
-            row.model,
-            row.edit_format,
-            str(row.well_formed),
-            str(row.malformed),
-            f"{row.share:.0%}",
-        )
-    return table

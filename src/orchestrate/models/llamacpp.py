@@ -36,6 +36,7 @@ from orchestrate.models.base import (
     Usage,
 )
 from orchestrate.models.llamacpp_grammar import file_blocks_grammar
+from orchestrate.models.llamacpp_log import quiet_llama_cpp
 from orchestrate.routing.failures import Failure, FailureKind, says_context_overflow
 
 PACKAGED_MODEL = "gemma3-270m"
@@ -147,6 +148,7 @@ def _cpus() -> int:
 
 def _load(path: Path, n_ctx: int) -> _Loaded:
     """The loaded model for this file and context size, loading it on first use (takes seconds)."""
+    quiet_llama_cpp()
     with _LOADING:
         loaded = _LOADED.get((path, n_ctx))
         if loaded is None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
+from orchestrate.ledger.money import usd, usd_limit
+
 if TYPE_CHECKING:
     from orchestrate.config.schema import BudgetConfig
     from orchestrate.ledger.store import Ledger
@@ -55,8 +57,8 @@ class BudgetHit:
     def message(self) -> str:
         """The one-line error for a run that stops here."""
         return (
-            f"cloud budget of ${self.limit_usd:.2f} ({self.label}) reached "
-            f"(${self.spent_usd:.4f} spent); raise it with --budget or budget: in "
+            f"cloud budget of {usd_limit(self.limit_usd)} ({self.label}) reached "
+            f"({usd(self.spent_usd)} spent); raise it with --budget or budget: in "
             "agents/providers.yaml"
         )
 
@@ -64,8 +66,8 @@ class BudgetHit:
         """One report line: the cap was reached and what the run did about it."""
         action = "the run stopped" if self.on_cap == "stop" else "cloud models were left out"
         return (
-            f"cloud budget of ${self.limit_usd:.2f} ({self.label}) reached "
-            f"(${self.spent_usd:.4f} spent): {action}"
+            f"cloud budget of {usd_limit(self.limit_usd)} ({self.label}) reached "
+            f"({usd(self.spent_usd)} spent): {action}"
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -108,7 +108,7 @@ def _refusal(choice: CommandChoice) -> str:
 
 
 async def ask_in_app(
-    app: App[None], run_id: str, proposals: Sequence[CommandRecord]
+    app: App[Any], run_id: str, proposals: Sequence[CommandRecord]
 ) -> list[Decision]:
     """The engine's approval hook for the TUI: show the dialog and wait for the answer."""
     answer: asyncio.Future[list[Decision]] = asyncio.get_running_loop().create_future()
