@@ -65,7 +65,7 @@ def test_a_full_disk_stops_with_one_line_and_the_resume_misses_no_paid_call(
 
     full = orchestrate_without_room(repo, fakes, "run", *args, "--trust-model-checks")
 
-    assert full.returncode == 2
+    assert full.returncode == 3  # a full disk: could not be done now
     [run_id] = run_ids(repo)
     line = full.stderr.splitlines()[-1]
     assert line.startswith(f"error: cannot write the ledger {default_ledger_path(repo)} (")

@@ -1,7 +1,8 @@
 """`orchestrate run plan.md`: every task through the engine, watched live, then a report.
 
 Exit status: 0 when every task was approved (or planned, with --dry-run), 1 when some were not;
-usage errors raise `OrchestrateError`, which `main` turns into one `error:` line and status 2.
+errors raise `OrchestrateError`, which `main` turns into one `error:` line and the status
+`exit_codes.exit_for` gives it (2 for bad input, 3 for what could not be done now).
 """
 
 from __future__ import annotations
