@@ -157,11 +157,15 @@ def test_usage_errors_exit_2_and_runtime_failures_exit_3(repo: Path, tmp_path: P
         str(tmp_path / "plan.md"),
         "--agents",
         str(agents),
+        "--budget",
+        "0.001",
         cwd=repo,
         env={"OLLAMA_HOST": "127.0.0.1:9"},
     )
     assert failed.returncode == 3, failed.stderr
     assert failed.stderr.splitlines()[-1].startswith("error: agent 'planner' has no usable model")
+    # The cap is said as it was set, not rounded to $0.00.
+    assert "cloud budget $0.001 (--budget)" in failed.stderr
 
 
 def test_resume_needs_no_plan_argument(repo: Path) -> None:
