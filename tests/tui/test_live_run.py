@@ -7,9 +7,7 @@ from typing import Any
 
 from textual import events
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from textual.widgets._footer import FooterKey
 
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_lock import run_lock
@@ -27,6 +25,7 @@ from .tui_support import (
     WAIT_S,
     MakeApp,
     Models,
+    footer,
     happy_models,
     plan_task,
     until,
@@ -34,12 +33,6 @@ from .tui_support import (
 )
 
 SIZE = (120, 36)
-
-
-def footer(screen: Screen[Any]) -> dict[str, str]:
-    """What the screen's footer offers: key → description (disabled keys left out)."""
-    keys = screen.query(FooterKey)
-    return {key.key: key.description for key in keys if not key.disabled}
 
 
 async def _running(pilot: Pilot[Any], models: Models) -> RunScreen:

@@ -226,3 +226,10 @@ def two_runs_models(models: Models) -> None:
     models.add("coder", [whole("calc.py", CALC_SUB), whole("calc.py", FLOATS)])
     models.add("formatter", [whole("README.md", README)] * 2)
     models.add("reviewer", [APPROVE, APPROVE])
+
+
+def footer(screen: Any) -> dict[str, str]:
+    """What the screen's footer offers: key → description (disabled keys left out)."""
+    from textual.widgets._footer import FooterKey
+
+    return {key.key: key.description for key in screen.query(FooterKey) if not key.disabled}
