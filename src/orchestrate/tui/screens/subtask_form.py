@@ -39,8 +39,9 @@ def items_from(text: str) -> list[str]:
         if items and line[:1].isspace():
             items[-1] += "\n" + line.removeprefix(CONTINUATION)
         elif line.strip():
-            items.append(line.strip())
-    return items
+            # Only the item's own ends are trimmed: a space before its next line is its own.
+            items.append(line.lstrip())
+    return [item.rstrip() for item in items]
 
 
 def new_subtask_id(title: str, taken: set[str]) -> str:
