@@ -24,7 +24,7 @@ def check(repo: Path, agents_dir: Path | None, as_json: bool = False) -> None:
     console = Console(highlight=False)
     show(console, chain_listing(config))
     for note in config.notes:
-        console.print(f"warning: {note}", markup=False, style="yellow")
+        console.print(f"warning: {note}", markup=False, style="yellow", soft_wrap=True)
     console.print(summary(config), markup=False)
 
 

@@ -49,7 +49,7 @@ def doctor(repo: Path, agents_dir: Path | None, as_json: bool = False) -> int:
     console = Console(highlight=False)
     show(console, _listing(config, findings))
     for note in config.notes:
-        console.print(f"warning: {note}", markup=False, style="yellow")
+        console.print(f"warning: {note}", markup=False, style="yellow", soft_wrap=True)
     for line in verdict.lines:
         console.print(line, markup=False, soft_wrap=True)
     console.print(f"warm-ups cost {usd(spent)} (a check, not a run: kept out of the ledger)")
