@@ -203,6 +203,21 @@ class SubscriberFailed(_Event):
     """What it raised, in one line."""
 
 
+class RoleDegraded(_Event):
+    """An agent is now answered by a model below what it was set up for: one unfit for its
+    role, the embedded model, or a paid cloud model where a local one came first
+    (`routing.degradation`). Said once per run, agent and model."""
+
+    type: Literal["role_degraded"] = "role_degraded"
+    agent: str
+    model: str
+    reason: str
+
+    def line(self) -> str:
+        """`coder now on anthropic:claude-haiku-4-5: a paid cloud model, ...`."""
+        return f"{self.agent} now on {self.model}: {self.reason}"
+
+
 class RunNotice(_Event):
     """Something about the run as a whole the user should hear (a lock taken over, a resume)."""
 
@@ -238,6 +253,7 @@ Event = Annotated[
     | Escalated
     | ReviewVerdict
     | SubscriberFailed
+    | RoleDegraded
     | RunNotice
     | RunFinished,
     Field(discriminator="type"),

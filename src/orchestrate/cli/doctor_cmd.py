@@ -50,7 +50,7 @@ def doctor(repo: Path, agents_dir: Path | None, as_json: bool = False) -> int:
     show(console, _listing(config, findings))
     for note in config.notes:
         console.print(f"warning: {note}", markup=False, style="yellow", soft_wrap=True)
-    for line in verdict.lines:
+    for line in [*verdict.notes, *verdict.lines]:
         console.print(line, markup=False, soft_wrap=True)
     console.print(f"warm-ups cost {usd(spent)} (a check, not a run: kept out of the ledger)")
     return verdict.exit
@@ -150,5 +150,6 @@ def _data(
         "models": models,
         "problems": verdict.lines if verdict.name != "ok" else [],
         "warnings": list(config.notes),
+        "degraded": verdict.notes,
         "warmup_usd": spent,
     }

@@ -29,6 +29,7 @@ from orchestrate.events import (
     PlanReady,
     PromptTruncated,
     ReviewVerdict,
+    RoleDegraded,
     RunFinished,
     RunNotice,
     SubscriberFailed,
@@ -113,6 +114,8 @@ def _warning_line(event: Event) -> str | None:
             return (
                 f"warning: {event.subscriber} stopped ({event.error}); the run goes on without it"
             )
+        case RoleDegraded():
+            return f"degraded: {event.line()}"
     return None
 
 
@@ -227,7 +230,8 @@ class LiveProgress(_Listener):
             if view is not None:
                 _update(view, event)
         notable = Escalated | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed
-        if isinstance(event, notable | SubscriberFailed | PromptTruncated | RunNotice):
+        warning = SubscriberFailed | PromptTruncated | RunNotice | RoleDegraded
+        if isinstance(event, notable | warning):
             self._log(event)
 
     def _render(self) -> RenderableType:

@@ -190,7 +190,9 @@ async def resume_run(
         on_task(1, 1, "resuming", run_id)
     result = await session.resume(run_id)
     attempts = session.ledger.attempts(run_id)
-    report = run_report(result, attempts, session.pricer, session.budget_note())
+    report = run_report(
+        result, attempts, session.pricer, session.budget_note(), session.degraded(attempts)
+    )
     return batch_report(plan_file, [report], attempts, session.pricer, False)
 
 
@@ -227,4 +229,6 @@ async def _task(session: Session, item: BatchTask, start: str) -> TaskReport:
             detail=str(error),
         )
     attempts = session.ledger.attempts(item.run_id)
-    return run_report(result, attempts, session.pricer, session.budget_note())
+    return run_report(
+        result, attempts, session.pricer, session.budget_note(), session.degraded(attempts)
+    )

@@ -93,6 +93,8 @@ class TaskReport(BaseModel):
     """One line summing up the outcome."""
     budget_note: str = ""
     """Set when a spending cap refused a cloud call during this run, saying what followed."""
+    degraded: list[str] = []
+    """Agents answered by a model below what was set up for them (`routing.degradation`)."""
     omissions: list[str] = []
     """What a model was not shown (files in part, a cut diff, map symbols), one line each."""
     commands: list[CommandRecord] = []
@@ -144,9 +146,14 @@ def _checks(results: Sequence[CheckResult]) -> list[CheckLine]:
 
 
 def run_report(
-    result: RunResult, attempts: Sequence[AttemptRecord], pricer: Pricer, budget_note: str = ""
+    result: RunResult,
+    attempts: Sequence[AttemptRecord],
+    pricer: Pricer,
+    budget_note: str = "",
+    degraded: Sequence[str] = (),
 ) -> TaskReport:
-    """A finished run, with its ledger rows and what the budget did, if anything."""
+    """A finished run, with its ledger rows, what the budget did and which agents were answered
+    below what was set up, if anything."""
     subtasks = [
         SubtaskLine(
             id=s.id,
@@ -181,6 +188,7 @@ def run_report(
         budget_note=budget_note,
         omissions=list(result.omissions),
         commands=list(result.commands),
+        degraded=list(degraded),
     )
 
 

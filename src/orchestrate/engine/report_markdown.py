@@ -68,6 +68,7 @@ def _run_section(task: TaskReport) -> list[str]:
     lines += [f"- outcome: {_cell(task.detail)}", f"- cost: {_cost_line(task.cost)}"]
     if task.budget_note:
         lines.append(f"- budget: {_cell(task.budget_note)}")
+    lines += [f"- degraded: {_cell(line)}" for line in task.degraded]
     lines += [f"- not shown to a model: {_cell(note)}" for note in task.omissions]
     if task.subtasks:
         lines += [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 
@@ -29,10 +29,11 @@ from orchestrate.engine.workspace import Workspace
 from orchestrate.events import EventBus
 from orchestrate.exceptions import RepoError, StorageError
 from orchestrate.ledger.pricing import Pricer
-from orchestrate.ledger.store import Ledger, default_ledger_path
+from orchestrate.ledger.store import AttemptRecord, Ledger, default_ledger_path
 from orchestrate.os_errors import storage_error
 from orchestrate.routing.budget import Budget
 from orchestrate.routing.cooldown import Cooldowns
+from orchestrate.routing.degradation import DegradationWatch, degraded_lines
 from orchestrate.routing.replay import ReplayStore
 from orchestrate.routing.router import Router
 from orchestrate.sandbox.setup import CheckSetup
@@ -106,6 +107,8 @@ class Session:
         self.events = events or EventBus()
         self.cooldowns = Cooldowns()
         self.pricer = Pricer.from_config(config)
+        # Every display hears when an agent falls to a model below what was set up for it.
+        self.events.subscribe(DegradationWatch(config, self.events))
         self.stream_tokens = stream_tokens
         """Routers emit what models write as they write it (the TUI's log panes show it)."""
         self._budget_run: str | None = None
@@ -168,6 +171,10 @@ class Session:
             checks=self.checks,
             approve=self.approve,
         )
+
+    def degraded(self, attempts: Iterable[AttemptRecord]) -> list[str]:
+        """The run's degradations, from its ledger rows: a line each, for its report."""
+        return degraded_lines(self.config, attempts)
 
     def budget_note(self) -> str:
         """What the budget did in the last run, if a cap refused a call; else empty."""

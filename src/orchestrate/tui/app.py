@@ -21,7 +21,7 @@ from orchestrate.engine.engine import RUN_ERRORS
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
 from orchestrate.engine.session import Session
-from orchestrate.events import CostUpdated
+from orchestrate.events import CostUpdated, RoleDegraded
 from orchestrate.exceptions import OrchestrateError, RepoError
 from orchestrate.tui.bridge import EventBridge
 from orchestrate.tui.diff_parse import parse_diff
@@ -116,6 +116,8 @@ class OrchestrateApp(LiveRunApp):
         if isinstance(event, CostUpdated):
             self.cost = self._banked.plus(event)
             return
+        if isinstance(event, RoleDegraded):
+            self.notify(event.line(), title="Degraded", severity="warning", timeout=10)
         # Only screens still on the stack are told: a dismissed one has no widgets to update.
         run, plan = self._shown_run(event.run_id), self._plan_screen
         if run is not None:

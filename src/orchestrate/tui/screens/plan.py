@@ -14,11 +14,12 @@ from textual.widgets import Footer, Header, LoadingIndicator, Log, Markdown, Sta
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.events import Event, ModelSwapped, TokenStreamed
+from orchestrate.events import Event, ModelSwapped, RoleDegraded, TokenStreamed
 from orchestrate.tui.messages import CancelRequested, PlanApproved, ReplanRequested
 from orchestrate.tui.screens.dialogs import RemarkDialog
 from orchestrate.tui.screens.subtask_form import SubtaskForm
 from orchestrate.tui.widgets.cost_bar import CostBar
+from orchestrate.tui.widgets.degraded_banner import DegradedBanner
 from orchestrate.tui.widgets.plan_tree import PlanTree
 
 
@@ -59,6 +60,7 @@ class PlanScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Task: {self.task_spec.title}", id="plan-task", classes="banner")
+        yield DegradedBanner(id="degraded")
         yield LoadingIndicator(id="planning")
         yield Log(id="planner-log", auto_scroll=True)
         with Horizontal(id="plan-body"):
@@ -85,6 +87,8 @@ class PlanScreen(Screen[None]):
         """While planning, show what the planner writes and any fallback it takes."""
         if isinstance(event, TokenStreamed):
             self.query_one("#planner-log", Log).write(event.text)
+        elif isinstance(event, RoleDegraded):
+            self.query_one(DegradedBanner).add(event)
         elif isinstance(event, ModelSwapped):
             self._status(
                 f"Planning… {event.from_model} failed ({event.reason}); trying {event.to_model}"

@@ -25,6 +25,7 @@ from orchestrate.events import (
     ModelSkipped,
     ModelSwapped,
     ReviewVerdict,
+    RoleDegraded,
     RunNotice,
     SubtaskFinished,
     SubtaskStarted,
@@ -38,6 +39,7 @@ from orchestrate.tui.messages import (
     ResumeRequested,
 )
 from orchestrate.tui.widgets.cost_bar import CostBar
+from orchestrate.tui.widgets.degraded_banner import DegradedBanner
 from orchestrate.tui.widgets.log_pane import AgentLog
 from orchestrate.tui.widgets.subtask_list import SubtaskList
 
@@ -97,11 +99,13 @@ class RunScreen(Screen[None]):
             ),
             ReviewVerdict: self._verdict,
             RunNotice: lambda e: self._activity(f"ℹ {e.text}"),
+            RoleDegraded: self._degraded,
         }
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Run {self.run_id}: {self.task_spec.title}", id="run-task", classes="banner")
+        yield DegradedBanner(id="degraded")
         with Horizontal(id="run-body"):
             with Vertical(id="run-left"):
                 yield SubtaskList(id="subtasks")
@@ -175,6 +179,10 @@ class RunScreen(Screen[None]):
         line = f"↪ {event.agent}: {event.from_model} → {event.to_model} ({event.reason})"
         self._set_model(event.agent, f"{event.agent}: fell back to {event.to_model}")
         self._activity(line)
+
+    def _degraded(self, event: RoleDegraded) -> None:
+        self.query_one(DegradedBanner).add(event)
+        self._activity(f"⚠ degraded: {event.line()}")
 
     def _skipped(self, event: ModelSkipped) -> None:
         self._activity(f"⤼ {event.agent}: skipped {event.model} ({event.reason})")
