@@ -143,8 +143,7 @@ def test_usage_errors_exit_2_and_runtime_failures_exit_3(repo: Path, tmp_path: P
     usage = orchestrate("run", cwd=repo)
     assert usage.returncode == 2
     assert usage.stderr.splitlines() == [
-        "error: which plan? give a plan.md (`orchestrate run plan.md`), "
-        "or --resume ID to finish a stopped run"
+        "error: give a plan.md to run (or --plan FILE a dry run saved, or --resume ID)"
     ]
     # A planner with no model that can answer: nothing wrong with the input, it cannot be done now.
     agents = tmp_path / "agents"
