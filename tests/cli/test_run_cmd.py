@@ -515,3 +515,19 @@ def test_json_log_writes_every_event_back_parseable(tmp_path: Path) -> None:
             log(event)
 
     assert [EVENT_ADAPTER.validate_json(line) for line in path.read_text().splitlines()] == EVENTS
+
+
+def test_live_progress_on_80_columns_never_cuts_a_name(tmp_path: Path) -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=True, color_system=None)
+    title = "Rename every helper of the configuration loader to say what it loads"
+    with LiveProgress(console) as live:
+        live.begin_task(1, 1, title, "r")
+        live(PlanReady(run_id="r", task=title, subtask_ids=["rename-config-loader-helpers-a"]))
+        live(SubtaskStarted(run_id="r", subtask_id="rename-config-loader-helpers-a", agent="coder"))
+
+    table = out.getvalue().split("task / subtask")[-1]
+    assert "…" not in table  # the title wraps inside its column rather than losing its end
+    words = table.split()
+    assert all(word in words for word in title.split())
+    assert "rename-config-loader-helpers-a" in words

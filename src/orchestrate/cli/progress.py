@@ -278,8 +278,11 @@ def _status_cell(status: str) -> RenderableType:
 
 def _table(tasks: list[_TaskView]) -> Table:
     table = Table(show_header=True, header_style="bold", expand=False, box=None)
-    for column in ("task / subtask", "agent", "status", "detail"):
-        table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=60)
+    # Names fold onto a second line rather than lose their end; only the detail (said in full
+    # by the log lines above the table) is shortened.
+    for column in ("task / subtask", "agent", "status"):
+        table.add_column(column, overflow="fold")
+    table.add_column("detail", overflow="ellipsis", no_wrap=True, max_width=60)
     for task in tasks:
         table.add_row(Text(task.title, style="bold"), "", Text(task.phase, style="bold"), "")
         for sub in task.subtasks.values():
