@@ -25,9 +25,11 @@ from .tui_support import (
     WAIT_S,
     MakeApp,
     Models,
+    approve_commands,
     footer,
     happy_models,
     plan_task,
+    run_ends,
     until,
     whole,
 )
@@ -41,6 +43,7 @@ async def _running(pilot: Pilot[Any], models: Models) -> RunScreen:
     models.add("coder", [whole("calc.py", CALC_SUB)], delay=WAIT_S * 2)
     await plan_task(pilot)
     await pilot.press("ctrl+s")
+    await approve_commands(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, RunScreen)
     await until(pilot, lambda: screen.query_one(SubtaskList).statuses.get("sub") == "running")
@@ -159,7 +162,7 @@ async def test_merge_errors_name_the_cause(
     async with app.run_test(size=SIZE) as pilot:
         await plan_task(pilot)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         (project / "calc.py").write_text("# my own edit, not committed\n")
         await pilot.press("d")
         await until(pilot, lambda: app.screen.__class__.__name__ == "ReviewScreen")

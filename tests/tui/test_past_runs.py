@@ -9,11 +9,10 @@ from textual.widgets import DataTable
 from orchestrate.ledger.store import AttemptRecord
 from orchestrate.tui.past_runs import title_from_id
 from orchestrate.tui.screens.plan import PlanScreen
-from orchestrate.tui.screens.run import RunScreen
 from orchestrate.tui.screens.runs import RunsScreen
 from orchestrate.tui.screens.task import TaskScreen
 
-from .tui_support import PLAN, MakeApp, Models, happy_models, plan_task, until
+from .tui_support import PLAN, MakeApp, Models, happy_models, plan_task, run_ends, until
 
 
 def test_a_title_is_read_back_from_a_run_id() -> None:
@@ -44,7 +43,7 @@ async def test_abandoned_plans_and_doctor_probes_are_not_listed(
         await plan_task(pilot)
         assert isinstance(app.screen, PlanScreen) and app.screen.run_id == "tui-2"
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         assert {run.run_id for run in app.session.ledger.runs()} == {
             "doctor-1764600000",
             "tui-1",

@@ -17,8 +17,10 @@ from .tui_support import (
     WAIT_S,
     MakeApp,
     Models,
+    approve_commands,
     happy_models,
     plan_task,
+    run_ends,
     subtask,
     until,
     whole,
@@ -33,7 +35,7 @@ async def test_log_tabs_are_the_runs_agents_only(models: Models, make_app: MakeA
     async with app.run_test(size=(120, 36)) as pilot:
         await plan_task(pilot)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         tabs = app.screen.query_one(TabbedContent)
         panes = [pane.id for pane in tabs.query("TabPane")]
     assert panes == ["tab-activity", "tab-planner", "tab-coder", "tab-formatter", "tab-reviewer"]
@@ -49,6 +51,7 @@ async def test_the_model_column_shows_the_model_while_the_subtask_runs(
     async with app.run_test(size=(120, 36)) as pilot:
         await plan_task(pilot)
         await pilot.press("ctrl+s")
+        await approve_commands(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         table = screen.query_one(SubtaskList)
@@ -65,7 +68,7 @@ async def test_activity_lines_wrap_inside_their_pane(models: Models, make_app: M
     async with app.run_test(size=(100, 30)) as pilot:
         await plan_task(pilot)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         log = app.screen.query_one("#activity", RichLog)
         width = log.scrollable_content_region.width
         assert width < 78
@@ -91,7 +94,7 @@ async def test_a_follow_up_for_another_worker_gets_its_own_pane(
     async with app.run_test(size=(120, 36)) as pilot:
         await plan_task(pilot)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.result)
+        await run_ends(pilot)
         screen = app.screen
         assert isinstance(screen, RunScreen)
         assert screen.agents == ["planner", "coder", "formatter", "reviewer", "tester"]
