@@ -233,6 +233,13 @@ def run(
             "run sandboxed); without it only plan.md's check: lines and checks.allow run.",
         ),
     ] = False,
+    cloud_batch: Annotated[
+        bool,
+        typer.Option(
+            "--cloud-batch",
+            help="Plans and reviews through the vendors' Batch APIs: half price, within 24 h.",
+        ),
+    ] = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -257,6 +264,7 @@ def run(
         open_prs=open_prs,
         saved=saved,
         trust_model_checks=trust_model_checks,
+        cloud_batch=cloud_batch,
     )
     raise typer.Exit(run_plan(args))
 

@@ -16,13 +16,15 @@ from rich.console import Console
 
 from orchestrate.cli.preflight import announce, preflight
 from orchestrate.cli.progress import describe
+from orchestrate.cli.run_cmd import require_models
 from orchestrate.engine.plan import AGENT_FOR_KIND
-from orchestrate.engine.plan_md import load_plan
+from orchestrate.engine.plan_md import PlanDoc, load_plan
 from orchestrate.engine.run_lock import locked_error
 from orchestrate.engine.session import Session, new_run_id
 from orchestrate.events import Event
-from orchestrate.exceptions import ConfigError, NoModelAvailableError
+from orchestrate.exceptions import ConfigError
 from orchestrate.fleet.checkout import GitHubAccess
+from orchestrate.fleet.options import FleetHooks, FleetOptions
 from orchestrate.fleet.record import (
     FleetRecord,
     FleetRepo,
@@ -33,17 +35,16 @@ from orchestrate.fleet.record import (
 )
 from orchestrate.fleet.report import FleetReport, render_fleet_json, render_fleet_markdown
 from orchestrate.fleet.repos_file import read_repos
-from orchestrate.fleet.runner import FleetHooks, FleetOptions, run_fleet
+from orchestrate.fleet.runner import run_fleet
 from orchestrate.github.repository import DEFAULT_API_URL
 
 
 class _Printer(FleetHooks):
     """One plain line per event worth a line, each naming its repository."""
 
-    def __init__(self, console: Console, local_only: bool, dry_run: bool) -> None:
+    def __init__(self, console: Console, local_only: bool) -> None:
         self.console = console
         self.local_only = local_only
-        self.needed = {"planner"} if dry_run else {"planner", "reviewer"}
 
     def line(self, repo: str, text: str) -> None:
         self.console.print(f"[{repo}] {text}", markup=False, highlight=False, soft_wrap=True)
@@ -53,16 +54,12 @@ class _Printer(FleetHooks):
         if text is not None:
             self.line(repo, text)
 
-    async def routes(self, repo: str, session: Session) -> Mapping[str, str | None]:
+    async def routes(self, repo: str, session: Session, doc: PlanDoc) -> Mapping[str, str | None]:
         names = ("planner", "reviewer", *AGENT_FOR_KIND.values())
         found = await preflight(session.config, local_only=self.local_only, names=names)
         for text in announce(found):
             self.line(repo, text)
-        for route in found:
-            if route.agent in self.needed and route.model is None:
-                raise NoModelAvailableError(
-                    f"agent '{route.agent}' has no usable model ({route.describe()})"
-                )
+        require_models(found, doc)
         return {route.agent: route.model for route in found}
 
 
@@ -115,7 +112,7 @@ def run_repos(
         markup=False,
         soft_wrap=True,
     )
-    printer = _Printer(console, local_only, options.dry_run)
+    printer = _Printer(console, local_only)
     with ExitStack() as stack:
         if not options.dry_run:
             stack.enter_context(fleet_lock(record.fleet_id).held())

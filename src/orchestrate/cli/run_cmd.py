@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from contextlib import ExitStack
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
+from orchestrate.batching.queue import batch_queue
 from orchestrate.cli.event_log import JsonLog
 from orchestrate.cli.preflight import Route, announce, preflight
 from orchestrate.cli.progress import make_progress
@@ -56,6 +57,7 @@ class RunArgs:
     saved: Path | None = None
     """`--plan FILE`: with --dry-run, where to save the plans; without, the plans to carry out."""
     trust_model_checks: bool = False
+    cloud_batch: bool = False
 
 
 def _check_sources(args: RunArgs) -> None:
@@ -79,6 +81,8 @@ def _check(args: RunArgs) -> None:
     _check_sources(args)
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, not {args.concurrency}")
+    if args.cloud_batch and args.local_only:
+        raise ConfigError("--cloud-batch sends calls to cloud models: drop it or --local-only")
     if args.budget is not None and args.budget < 0:
         raise ConfigError(f"--budget must be a non-negative USD amount, not {args.budget}")
     for option, path in (("--report", args.report), ("--log", args.log)):
@@ -86,7 +90,7 @@ def _check(args: RunArgs) -> None:
             raise ConfigError(f"{option}: folder {path.parent} does not exist (create it first)")
 
 
-def _require_models(routes: list[Route], doc: PlanDoc | None) -> None:
+def require_models(routes: list[Route], doc: PlanDoc | None) -> None:
     """Stop before branching when a task needs a planner and none is usable. A task that names
     its files runs as written without one; with no reviewer, the task's checks decide. A resumed
     run (no plan document read) needs no planner check here."""
@@ -108,9 +112,12 @@ async def _run(
     for line in announce(routes):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     # Saved plans need no planner: they are carried out as planned.
-    _require_models(routes, doc if isinstance(doc, PlanDoc) else None)
+    require_models(routes, doc if isinstance(doc, PlanDoc) else None)
     progress = make_progress(console, live=console.is_terminal and sys.stdout.isatty())
-    with ExitStack() as stack:
+    async with AsyncExitStack() as stack:
+        if args.cloud_batch:
+            session.batch = batch_queue(session.config.cloud_batch)
+            stack.push_async_callback(session.batch.aclose)
         for listener in (progress, *([JsonLog(args.log)] if args.log else [])):
             stack.enter_context(listener)
             stack.callback(session.events.subscribe(listener))
@@ -146,7 +153,7 @@ def _opening_line(session: Session, doc: PlanDoc | SavedPlans | None, args: RunA
 def _run_repos(args: RunArgs, options: EngineOptions) -> int:
     """`--repos`: the plan in every listed repository, one report."""
     from orchestrate.cli.repos_cmd import github_access, render, run_repos
-    from orchestrate.fleet.runner import FleetOptions
+    from orchestrate.fleet.options import FleetOptions
 
     assert args.repos is not None  # the caller's condition
     assert args.plan is not None  # _check_sources
@@ -161,6 +168,7 @@ def _run_repos(args: RunArgs, options: EngineOptions) -> int:
         dry_run=args.dry_run,
         github=github_access(os.environ),
         trust_model_checks=args.trust_model_checks,
+        cloud_batch=args.cloud_batch,
     )
     report = run_repos(
         args.plan,

@@ -18,6 +18,7 @@ from orchestrate.config.schema import (
     BUILTIN_ENDPOINTS,
     BudgetConfig,
     ChecksSettings,
+    CloudBatchSettings,
     EndpointConfig,
     OrchestrateConfig,
     PriceEntry,
@@ -109,6 +110,7 @@ class _Merged:
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     checks: ChecksSettings = field(default_factory=ChecksSettings)
+    cloud_batch: CloudBatchSettings = field(default_factory=CloudBatchSettings)
 
     def add_providers(self, loaded: LoadedProviders) -> None:
         self.endpoints.update(loaded.file.endpoints)
@@ -126,6 +128,8 @@ class _Merged:
             self.privacy = _overlay(self.privacy, loaded.file.privacy)
         if loaded.sets("checks"):
             self.checks = _overlay(self.checks, loaded.file.checks)
+        if loaded.sets("cloud_batch"):
+            self.cloud_batch = _overlay(self.cloud_batch, loaded.file.cloud_batch)
 
     def add_agent(self, agent: LoadedAgent) -> None:
         self.agents[agent.config.name] = agent
@@ -150,6 +154,7 @@ class _Merged:
             budget=self.budget,
             privacy=self.privacy,
             checks=self.checks,
+            cloud_batch=self.cloud_batch,
             sources={name: display_path(agent.path) for name, agent in self.agents.items()},
         )
         notes = (*checker.notes, *dropped_settings(config))

@@ -184,6 +184,20 @@ class ChecksSettings(_Strict):
     an entry's words (`python -m pytest` allows `python -m pytest tests/test_x.py -q`)."""
 
 
+class CloudBatchSettings(_Strict):
+    """`--cloud-batch`: which agents' cloud calls go through the vendors' Batch APIs (half price,
+    answered within 24 hours), how long requests gather into one batch, how often it is polled."""
+
+    agents: tuple[str, ...] = ("planner", "reviewer")
+    """Agents whose calls can wait: nothing a person watches waits on them in a batch run."""
+    gather_s: float = Field(default=5.0, ge=0)
+    """A batch is submitted once no request has joined it for this long."""
+    first_poll_s: float = Field(default=30.0, gt=0)
+    """The first look at a batch after submitting it; each later wait is twice the last."""
+    max_poll_s: float = Field(default=600.0, gt=0)
+    """The longest wait between two looks."""
+
+
 class ProvidersFile(_Strict):
     """`providers.yaml`: endpoints by name, price overrides, and the savings reference model."""
 
@@ -201,6 +215,8 @@ class ProvidersFile(_Strict):
     """What counts as private; later files override the fields they set."""
     checks: ChecksSettings = Field(default_factory=ChecksSettings)
     """How checks run; later files override the fields they set."""
+    cloud_batch: CloudBatchSettings = Field(default_factory=CloudBatchSettings)
+    """How `--cloud-batch` batches; later files override the fields they set."""
 
 
 class AgentConfig(_Strict):
@@ -277,6 +293,8 @@ class OrchestrateConfig(_Strict):
     """What the privacy guard treats as private."""
     checks: ChecksSettings = Field(default_factory=ChecksSettings)
     """How check commands run and which proposed ones need no asking."""
+    cloud_batch: CloudBatchSettings = Field(default_factory=CloudBatchSettings)
+    """How `--cloud-batch` sends the calls that can wait through the vendors' Batch APIs."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Which file each agent came from, for messages."""
     notes: tuple[str, ...] = ()

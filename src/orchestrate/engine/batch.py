@@ -119,12 +119,14 @@ async def run_plan(
     on_task: TaskStarting | None = None,
     run_ids: Sequence[str] | None = None,
     save_to: Path | None = None,
+    plans: Mapping[str, Plan] | None = None,
 ) -> BatchReport:
     """Run (or, with `dry_run`, only plan) each task; `routes` maps agents to the model they
     will get, for the dry run's estimate. `run_ids` names each task's run (one per task, in plan
     order) when the caller fixed them beforehand (a `--repos` run uses one set in every
     repository); by default they are made now. A dry run saves its plans to `save_to` (by
-    default among the repository's run files) for `run_saved`."""
+    default among the repository's run files) for `run_saved`. `plans` holds plans made beforehand, by run id (a
+    `--cloud-batch` run plans every repository in one batch first)."""
     if dry_run:
         return await _dry_run_all(
             session, doc, plan_file, routes or {}, on_task=on_task, save_to=save_to
@@ -133,7 +135,9 @@ async def run_plan(
     if len(ids) != len(doc.tasks):
         raise ValueError(f"{len(ids)} run ids for {len(doc.tasks)} tasks")
     tasks = [
-        BatchTask(run_id=run_id, task=with_context(spec, doc.context))
+        BatchTask(
+            run_id=run_id, task=with_context(spec, doc.context), plan=(plans or {}).get(run_id)
+        )
         for run_id, spec in zip(ids, doc.tasks, strict=True)
     ]
     return await _start(session, plan_file, tasks, on_task)
@@ -163,7 +167,7 @@ async def _start(
     record = BatchRecord(batch_id=tasks[0].run_id, plan_file=plan_file, start=start, tasks=tasks)
     async with _holding(batch_lock(session.repo, record)):
         save_batch(session.repo, record)
-        return await _carry_out(session, record, on_task)
+        return await _carry_out(session, record, on_task, {})
 
 
 def resume_holder_error(session: Session, run_id: str) -> RunLockedError | None:
@@ -178,14 +182,18 @@ def resume_holder_error(session: Session, run_id: str) -> RunLockedError | None:
 
 
 async def resume_run(
-    session: Session, plan_file: str, run_id: str, on_task: TaskStarting | None = None
+    session: Session,
+    plan_file: str,
+    run_id: str,
+    on_task: TaskStarting | None = None,
+    plans: Mapping[str, Plan] | None = None,
 ) -> BatchReport:
     """Carry on the plan run `run_id` belongs to (every unfinished task of it), or that one run
     when it was made alone; finished work is reported, not redone or paid again."""
     record = find_batch(session.repo, run_id)
     if record is not None:
         async with _holding(batch_lock(session.repo, record)):
-            return await _carry_out(session, record, on_task)
+            return await _carry_out(session, record, on_task, plans or {})
     if on_task is not None:
         on_task(1, 1, "resuming", run_id)
     result = await session.resume(run_id)
@@ -197,19 +205,26 @@ async def resume_run(
 
 
 async def _carry_out(
-    session: Session, record: BatchRecord, on_task: TaskStarting | None
+    session: Session,
+    record: BatchRecord,
+    on_task: TaskStarting | None,
+    plans: Mapping[str, Plan],
 ) -> BatchReport:
+    """Every task of the record; `plans` holds plans made beforehand, by run id."""
     reports: list[TaskReport] = []
     for index, item in enumerate(record.tasks, start=1):
         if on_task is not None:
             on_task(index, len(record.tasks), item.task.title, item.run_id)
-        reports.append(await _task(session, item, record.start))
+        # A plan made ahead after the record was saved (a resumed `--cloud-batch` run) counts too.
+        plan = item.plan if item.plan is not None else plans.get(item.run_id)
+        reports.append(await _task(session, item, record.start, plan))
     every = [row for report in reports for row in session.ledger.attempts(report.run_id)]
     return batch_report(record.plan_file, reports, every, session.pricer, False)
 
 
-async def _task(session: Session, item: BatchTask, start: str) -> TaskReport:
-    """One task: resumed if its run was started, else started; its failure is its own."""
+async def _task(session: Session, item: BatchTask, start: str, plan: Plan | None) -> TaskReport:
+    """One task: resumed if its run was started, else started (on `plan`, if it was planned
+    beforehand); its failure is its own."""
     try:
         if RepoFiles.of(session.repo).run(item.run_id).state.exists():
             result = await session.resume(item.run_id)

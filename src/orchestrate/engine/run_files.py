@@ -121,3 +121,9 @@ def clone_path(full_name: str) -> Path:
     branches from (its worktrees and progress live under `RepoFiles` like any repository's)."""
     owner, _, name = full_name.partition("/")
     return state_root() / "clones" / _UNSAFE.sub("-", owner) / _UNSAFE.sub("-", name)
+
+
+def cloud_batches_root() -> Path:
+    """Batches submitted to a vendor's Batch API and not yet done with (`batching.pending`), kept
+    so a process that dies while one runs polls it again instead of paying for it twice."""
+    return state_root() / "cloud-batches"

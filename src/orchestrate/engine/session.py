@@ -17,6 +17,7 @@ from types import TracebackType
 
 import git
 
+from orchestrate.batching.queue import BatchQueue
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.engine.commands import CommandApproval, refuse_all
@@ -117,6 +118,9 @@ class Session:
         self.approve: CommandApproval = refuse_all
         """Asked before a command a model wrote may run: the CLI sets its policy (flag and
         allow-list), the TUI its dialog; by default nothing a model wrote runs."""
+        self.batch: BatchQueue | None = None
+        """`--cloud-batch`: the queue the calls that can wait go through (shared by every
+        repository of a `--repos` run, so their plans go in one batch)."""
 
     @classmethod
     def open(
@@ -149,6 +153,7 @@ class Session:
             run_id=run_id,
             replay=replay,
             stream_tokens=self.stream_tokens,
+            batch=self.batch,
         )
 
     def _begin(self, run_id: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import PlanDoc
 from orchestrate.engine.run_files import fleets_root
 from orchestrate.engine.run_lock import Holder, RunLock, holder_of
@@ -38,6 +39,9 @@ class FleetRepo(BaseModel):
     """As `repos.txt` listed it."""
     pulls: list[PullLink] = []
     """Pull requests opened for its approved branches (`--open-prs`)."""
+    plans: dict[str, Plan] = {}
+    """Plans made before its runs started (`--cloud-batch` plans every repository at once), by
+    run id."""
 
 
 class FleetRecord(BaseModel):

@@ -3,77 +3,61 @@ at once, one repository's failure never stopping the others.
 
 Each repository runs (or resumes) the plan exactly as `orchestrate run plan.md --repo DIR` would:
 the same `run_plan`/`resume_run`, the same per-plan lock and saved records, so stopping the whole
-run and `--resume`-ing it carries on every repository where it was.
+run and `--resume`-ing it carries on every repository where it was. With `--cloud-batch`, every
+repository is planned first, all at once (`plan_ahead`), so their plans go in one batch at half
+price, and the reviews of repositories finishing together share batches too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrate.batching.queue import BatchQueue, batch_queue
+from orchestrate.config.loader import load_config
 from orchestrate.engine.batch import resume_run, run_plan
 from orchestrate.engine.batch_record import find_batch
-from orchestrate.engine.commands import BatchPolicy
-from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.report import BatchReport
-from orchestrate.engine.session import Session
-from orchestrate.events import Event
 from orchestrate.exceptions import OrchestrateError
-from orchestrate.fleet.checkout import GitHubAccess, prepare
+from orchestrate.fleet.checkout import prepare
+from orchestrate.fleet.options import FleetHooks, FleetOptions, FleetRun, open_session
+from orchestrate.fleet.plan_ahead import plan_ahead
 from orchestrate.fleet.pulls import publish
 from orchestrate.fleet.record import FleetRecord, FleetRepo, PullLink, save_fleet
 from orchestrate.fleet.report import FleetReport, RepoRow, failed_row, repo_row, sum_costs
-
-
-@dataclass(frozen=True)
-class FleetOptions:
-    """How every repository's run is carried out."""
-
-    engine: EngineOptions = field(default_factory=EngineOptions)
-    """The same options a single-repository run takes."""
-    max_repos: int = 2
-    """Repositories worked on at once."""
-    agents: Path | None = None
-    """`--agents`, for every repository (each one's own `agents/` still applies)."""
-    ledger: Path | None = None
-    """One ledger for all; None: each repository's own."""
-    budget: float | None = None
-    """`--budget`, for each repository's runs."""
-    dry_run: bool = False
-    """Plan only."""
-    github: GitHubAccess = field(default_factory=GitHubAccess)
-    """API root and token for cloning and pull requests."""
-    trust_model_checks: bool = False
-    """`--trust-model-checks`: commands the planner or a reviewer wrote run without asking."""
-
-
-class FleetHooks:
-    """What the command line watches: overridden by the progress printer."""
-
-    async def routes(self, repo: str, session: Session) -> Mapping[str, str | None]:
-        """Check the repository's agents can run (raise if not); the model each will get."""
-        return {}
-
-    def event(self, repo: str, event: Event) -> None:
-        """One event of one repository's runs."""
-
-    def line(self, repo: str, text: str) -> None:
-        """One line about a repository (started, finished, pull request opened)."""
 
 
 async def run_fleet(
     record: FleetRecord, options: FleetOptions, hooks: FleetHooks, *, resuming: bool
 ) -> FleetReport:
     """Run (or carry on) the plan in every repository; the report has a row for each."""
-    limit = asyncio.Semaphore(options.max_repos)
+    batch = _queue(options) if options.cloud_batch else None
+    run = FleetRun(record, options, hooks, batch)
+    try:
+        if batch is not None and not options.dry_run:
+            await plan_ahead(run, update=not resuming)
+        return await _every_repo(run, update=not resuming and batch is None)
+    finally:
+        if batch is not None:
+            await batch.aclose()
+
+
+def _queue(options: FleetOptions) -> BatchQueue:
+    """One queue for every repository, timed by the `cloud_batch:` settings `--agents` gives."""
+    return batch_queue(load_config(Path.cwd(), options.agents).cloud_batch)
+
+
+async def _every_repo(run: FleetRun, *, update: bool) -> FleetReport:
+    record, options, batch = run.record, run.options, run.batch
+    # A dry run with --cloud-batch only plans: every repository at once, into one batch.
+    at_once = len(record.repos) if batch is not None and options.dry_run else options.max_repos
+    limit = asyncio.Semaphore(at_once)
 
     async def one(index: int, repo: FleetRepo) -> RepoRow:
         async with limit:
-            row = await _repo(record, repo, options, hooks, resuming=resuming)
+            row = await _repo(run, repo, update=update)
         if row.pulls != repo.pulls:
-            record.repos[index] = repo.model_copy(update={"pulls": row.pulls})
+            record.repos[index] = record.repos[index].model_copy(update={"pulls": row.pulls})
             save_fleet(record)  # the event loop is single-threaded: no two saves interleave
         return row
 
@@ -87,19 +71,13 @@ async def run_fleet(
     )
 
 
-async def _repo(
-    record: FleetRecord,
-    repo: FleetRepo,
-    options: FleetOptions,
-    hooks: FleetHooks,
-    *,
-    resuming: bool,
-) -> RepoRow:
+async def _repo(run: FleetRun, repo: FleetRepo, *, update: bool) -> RepoRow:
+    record, options, hooks = run.record, run.options, run.hooks
     label = repo.spec.label
     hooks.line(label, "starting")
     try:
-        checkout = await asyncio.to_thread(prepare, repo.spec, options.github, update=not resuming)
-        report = await _plan_in(record, checkout, label, options, hooks)
+        checkout = await asyncio.to_thread(prepare, repo.spec, options.github, update=update)
+        report = await _plan_in(run, repo, checkout)
     except OrchestrateError as error:
         hooks.line(label, f"failed: {error}")
         return failed_row(label, str(error))
@@ -116,31 +94,23 @@ async def _repo(
     return row
 
 
-async def _plan_in(
-    record: FleetRecord, checkout: Path, label: str, options: FleetOptions, hooks: FleetHooks
-) -> BatchReport:
-    session = await asyncio.to_thread(
-        Session.open,
-        checkout,
-        agents_dir=options.agents,
-        ledger_path=options.ledger,
-        budget_usd=options.budget,
-        options=options.engine,
-    )
-    with session:
-        # The batch policy, as in a single repository's run.
-        session.approve = BatchPolicy(session.config.checks.allow, options.trust_model_checks)
+async def _plan_in(run: FleetRun, repo: FleetRepo, checkout: Path) -> BatchReport:
+    record, options, hooks = run.record, run.options, run.hooks
+    label = repo.spec.label
+    with await open_session(checkout, options, run.batch) as session:
         unsubscribe = session.events.subscribe(lambda event: hooks.event(label, event))
         try:
-            routes = await hooks.routes(label, session)
+            routes = await hooks.routes(label, session, record.doc)
             if options.dry_run:
                 return await run_plan(
                     session, record.doc, record.plan_file, dry_run=True, routes=routes
                 )
             first = record.run_ids[0]
             if await asyncio.to_thread(find_batch, checkout, first) is not None:
-                return await resume_run(session, record.plan_file, first)
-            return await run_plan(session, record.doc, record.plan_file, run_ids=record.run_ids)
+                return await resume_run(session, record.plan_file, first, plans=repo.plans)
+            return await run_plan(
+                session, record.doc, record.plan_file, run_ids=record.run_ids, plans=repo.plans
+            )
         finally:
             unsubscribe()
 

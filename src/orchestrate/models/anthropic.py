@@ -16,7 +16,7 @@ import asyncio
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anthropic
 import httpx2
@@ -47,6 +47,9 @@ from orchestrate.routing.failures import (
     classify_status,
     classify_transport,
 )
+
+if TYPE_CHECKING:
+    from orchestrate.batching.api import BatchApi
 
 DEFAULT_KEY_ENV = "ANTHROPIC_API_KEY"
 _MAX_CACHE_BREAKPOINTS = 4
@@ -111,13 +114,19 @@ class AnthropicModel(Model):
                     "the partial output was discarded, retry the call"
                 ) from error
             raise
-        return ModelResponse(
-            text=_blocks_text(message, "text"),
-            thinking=_blocks_text(message, "thinking"),
-            usage=_usage(message.usage),
-            model=message.model,
-            latency_s=time.monotonic() - started,
-        )
+        return answer_of(message, time.monotonic() - started)
+
+    def batch_params(self, request: ModelRequest) -> dict[str, Any]:
+        """The same request as one entry of a Message Batch (a body has no client timeout)."""
+        params = self._params(request)
+        del params["timeout"]
+        return params
+
+    def batch_api(self) -> BatchApi:
+        """This model through Anthropic's Message Batches API, with this model's own client."""
+        from orchestrate.models.anthropic_batch import AnthropicBatchApi
+
+        return AnthropicBatchApi(self, self._client)
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
         settings = request.settings
@@ -224,6 +233,22 @@ def _usage(usage: AnthropicUsage) -> Usage:
         cache_read_tokens=usage.cache_read_input_tokens or 0,
         cache_write_tokens=usage.cache_creation_input_tokens or 0,
     )
+
+
+def answer_of(message: AnthropicMessage, latency_s: float) -> ModelResponse:
+    """Our answer from a Message: its text (thinking apart) and its usage."""
+    return ModelResponse(
+        text=_blocks_text(message, "text"),
+        thinking=_blocks_text(message, "thinking"),
+        usage=_usage(message.usage),
+        model=message.model,
+        latency_s=latency_s,
+    )
+
+
+def failure_of_type(error_type: str, message: str) -> Failure:
+    """What an error of Anthropic's `type` means for routing (a batch result names only that)."""
+    return classify_status(_STATUS_BY_TYPE.get(error_type, 500), message)
 
 
 def _classify_status_error(error: anthropic.APIStatusError) -> Failure:

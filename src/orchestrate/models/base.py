@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.routing.failures import Failure
+
+if TYPE_CHECKING:
+    from orchestrate.batching.api import BatchApi
 
 Tier = Literal["local", "cloud"]
 Role = Literal["user", "assistant"]
@@ -188,6 +191,11 @@ class Model(abc.ABC):
         """The prompt's tokens in the model's own tokenizer, when one is at hand without a model
         call (llama.cpp's); None otherwise, and callers estimate."""
         del request
+        return None
+
+    def batch_api(self) -> BatchApi | None:
+        """This model's requests through its vendor's Batch API, at the batch price; None when
+        there is none (local servers)."""
         return None
 
     async def check(self) -> str:

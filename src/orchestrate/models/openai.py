@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 import openai
 from openai import omit
@@ -29,6 +30,9 @@ from orchestrate.routing.failures import (
     classify_status,
     classify_transport,
 )
+
+if TYPE_CHECKING:
+    from orchestrate.batching.api import BatchApi
 
 _PLACEHOLDER_KEY = "no-key"
 """Local servers ignore the key, but the SDK refuses to start without one."""
@@ -136,6 +140,15 @@ class OpenAIModel(Model):
             return classify_status(500, _describe(error))
         return None
 
+    def batch_api(self) -> BatchApi | None:
+        """OpenAI's Batch API for a model served through the Responses API (OpenAI's cloud);
+        None for chat-completions servers (local ones have no Batch API)."""
+        if self.api != "responses":
+            return None
+        from orchestrate.models.openai_batch import OpenAIBatchApi
+
+        return OpenAIBatchApi(self.name, self._client)
+
     async def check(self) -> str:
         """List the endpoint's models and confirm this one is among them."""
         served = [m.id async for m in self._client.models.list(timeout=_CHECK_TIMEOUT_S)]
@@ -214,6 +227,13 @@ def _usage(usage: CompletionUsage) -> Usage:
         output_tokens=usage.completion_tokens,
         cache_read_tokens=cached,
     )
+
+
+def failure_of_body(status: int, error: dict[str, object]) -> Failure:
+    """What an error body (a batch's error line carries one) means for routing."""
+    message = str(error.get("message") or "no message")
+    tags = [str(tag) for tag in (error.get("code"), error.get("type")) if tag]
+    return classify_status(status, f"{message} ({', '.join(tags)})" if tags else message)
 
 
 def _describe(error: openai.APIError) -> str:

@@ -10,13 +10,13 @@ Reasoning summaries are kept apart from the answer; reasoning tokens are part of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import httpx2
 import openai
-from openai import omit
 from openai.types.responses import (
     EasyInputMessageParam,
+    Response,
     ResponseFormatTextConfigParam,
     ResponseInputParam,
     ResponseStreamEvent,
@@ -24,7 +24,7 @@ from openai.types.responses import (
 )
 from openai.types.shared_params import Reasoning
 
-from orchestrate.models.base import ModelRequest, TokenCallback, Usage
+from orchestrate.models.base import ModelRequest, ModelResponse, TokenCallback, Usage
 from orchestrate.models.openai_schema import strict_compatible, strict_format
 
 
@@ -80,20 +80,44 @@ async def stream_response(
     client: openai.AsyncOpenAI, name: str, request: ModelRequest, received: Received
 ) -> None:
     """One streamed Responses call into `received`."""
-    settings = request.settings
-    stream = await client.responses.create(
-        model=name,
-        instructions=request.system or omit,
-        input=_input(request),
-        stream=True,
-        max_output_tokens=settings.max_tokens,
-        temperature=omit if settings.temperature is None else settings.temperature,
-        reasoning=omit if settings.effort is None else _reasoning(settings.effort),
-        text=omit if request.output_schema is None else {"format": text_format(request)},
-    )
+    stream = await client.responses.create(**response_params(name, request), stream=True)
     async with stream:
         async for event in stream:
             received.add_event(event)
+
+
+def response_params(name: str, request: ModelRequest) -> dict[str, Any]:
+    """The body of a Responses call for `request`, streamed or (a batch's line) not."""
+    settings = request.settings
+    params: dict[str, Any] = {
+        "model": name,
+        "input": _input(request),
+        "max_output_tokens": settings.max_tokens,
+    }
+    if request.system:
+        params["instructions"] = request.system
+    if settings.temperature is not None:
+        params["temperature"] = settings.temperature
+    if settings.effort is not None:
+        params["reasoning"] = _reasoning(settings.effort)
+    if request.output_schema is not None:
+        params["text"] = {"format": text_format(request)}
+    return params
+
+
+def answer_of_response(response: Response, latency_s: float) -> ModelResponse:
+    """Our answer from a whole Response (a batch's line): its text, reasoning summary apart,
+    and its usage."""
+    thinking = [
+        part.text for item in response.output if item.type == "reasoning" for part in item.summary
+    ]
+    return ModelResponse(
+        text=response.output_text,
+        thinking="".join(thinking),
+        usage=responses_usage(response.usage) if response.usage is not None else Usage(),
+        model=response.model,
+        latency_s=latency_s,
+    )
 
 
 def _reasoning(effort: str) -> Reasoning:

@@ -81,7 +81,7 @@ class AttemptRecorder:
             )
             return
         usage = response.usage
-        cost = self.pricer.cost(model.ref, model.tier, usage)
+        cost = self.pricer.cost(model.ref, model.tier, usage, batch=response.batch)
         self.budget.settle(reservation, cost)
         counterfactual = cost if model.tier == "cloud" else self.pricer.counterfactual(usage)
         row = _row(

@@ -13,12 +13,21 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from orchestrate.batching.model import BatchedModel
+from orchestrate.batching.queue import BatchQueue
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
-from orchestrate.events import AttemptStarted, EventBus, PromptTruncated, TokenStreamed
+from orchestrate.events import (
+    AttemptStarted,
+    EventBus,
+    PromptTruncated,
+    RunNotice,
+    TokenStreamed,
+)
 from orchestrate.exceptions import (
     ConfigError,
     MissingCredentialsError,
     MissingDependencyError,
+    PriceUnknownError,
 )
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.ledger.store import Ledger, Outcome
@@ -59,6 +68,7 @@ class Router:
         rng: random.Random | None = None,
         guard: PrivacyGuard | None = None,
         replay: ReplayStore | None = None,
+        batch: BatchQueue | None = None,
     ) -> None:
         self.config = config
         self.guard = guard or PrivacyGuard(config.privacy)
@@ -78,6 +88,9 @@ class Router:
         self._limits: dict[str, asyncio.Semaphore] = {}
         self.replay = replay
         """Answers this run already paid for (a resumed run replays them instead of paying)."""
+        self.batch = batch
+        """`--cloud-batch`: the queue the cloud calls that can wait go through."""
+        self._batched: dict[tuple[str, str], Model] = {}
 
     async def complete(
         self,
@@ -169,6 +182,7 @@ class Router:
         self, agent: AgentConfig, model: Model, request: ModelRequest, output_type: type[T] | None
     ) -> Turn[T]:
         """One model's turn: attempts with retries and backoff, and one repair round."""
+        model = self._through_batch(agent, model)
         repair_left = 1
         retry = failovers = 0
         while True:
@@ -221,6 +235,30 @@ class Router:
                 return Turn(failure=Failure(FailureKind.MOVE_ON, "invalid_output", str(error)))
             repair_left -= 1
             request = repair_request(request, response.text, error)
+
+    def _through_batch(self, agent: AgentConfig, model: Model) -> Model:
+        """With `--cloud-batch`, a cloud model of an agent whose calls can wait is asked through
+        its vendor's Batch API, when the price table knows the batch rate; else as it is."""
+        if self.batch is None or model.tier != "cloud":
+            return model
+        if agent.name not in self.config.cloud_batch.agents:
+            return model
+        try:
+            rate = self.pricer.price(model.ref).batch
+        except PriceUnknownError:
+            return model  # refused as any unpriced cloud model is, in the chain walk
+        if rate is None:
+            return model  # priced at full rate, it would not be what --cloud-batch promises
+        key = (agent.name, model.ref)
+        if key not in self._batched:
+            api = model.batch_api()
+            if api is None:
+                return model
+            self._batched[key] = BatchedModel(model, api, self.batch, agent.name, self._notice)
+        return self._batched[key]
+
+    def _notice(self, text: str) -> None:
+        self.events.emit(RunNotice(run_id=self.recorder.run_id, text=text))
 
     def _truncated(
         self,
