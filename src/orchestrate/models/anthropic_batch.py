@@ -6,7 +6,8 @@ Each request of a batch is `{custom_id, params}` with the same params a Messages
 (https://platform.claude.com/docs/en/api/messages/batches/retrieve); `results` streams one
 `{custom_id, result}` per request, in no particular order
 (https://platform.claude.com/docs/en/api/messages/batches/results). "Batch API: 50% discount on
-input and output" is in the price table (`batch: 0.5`). A batch may take up to 24 hours; what is
+input and output" is in the price table (`batch: 0.5`; "cutting costs by 50%",
+https://platform.claude.com/docs/build-with-claude/batch-processing). A batch may take up to 24 hours; what is
 still processing then expires.
 """
 
