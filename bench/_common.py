@@ -6,11 +6,16 @@ machines compare by ratio, not by absolute time.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import statistics
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -84,14 +89,46 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def load_average() -> str:
+    """The 1-minute load average now, e.g. `6.4` (`-` where the OS has none).
+
+    Other work on the machine moves every figure (the ratios less so): each benchmark prints it
+    beside what it measured."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "-"
+
+
 def machine() -> str:
-    """One line naming the machine: cores available to us and the CPU model."""
+    """One line naming the machine: cores available to us, the CPU model and the load now."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ""
-    if hasattr(os, "getloadavg"):
-        # Other work on the machine moves every figure; the ratios less so.
-        load = f", load average {os.getloadavg()[0]:.1f}"
-    return f"{cores} cores, {cpu_model()}, Python {platform.python_version()}{load}"
+    python = platform.python_version()
+    return f"{cores} cores, {cpu_model()}, Python {python}, load average {load_average()}"
+
+
+Serve = Callable[..., None]
+"""A child process's body: serve, send the base URL down the pipe (its first argument), and
+return when the parent sends anything back."""
+
+
+@contextmanager
+def server_process(serve: Serve, *args: Any) -> Iterator[str]:
+    """The base URL of a fake server `serve` runs in a process of its own.
+
+    A real server is another process: in ours, the fake's threads would take the GIL from the
+    client being measured (and its figures would move with our own load)."""
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("spawn").Process(target=serve, args=(theirs, *args))
+    child.start()
+    try:
+        yield str(ours.recv())
+    finally:
+        ours.send("stop")
+        child.join(timeout=10)
+
+
+def serve_until_told(pipe: Connection, url: str) -> None:
+    """In a child process: hand `url` to the parent, then wait until it says stop."""
+    pipe.send(url)
+    pipe.recv()
 
 
 def show(table: Table) -> None:

@@ -1,4 +1,4 @@
-"""Parallel efficiency: 64 independent subtasks against a loopback local endpoint of fixed latency.
+"""Parallel efficiency: independent subtasks against a loopback local endpoint of fixed latency.
 
 Each subtask is one model call answered after `--latency` seconds by a threaded fake
 OpenAI-compatible server in a process of its own (as a real local server is, so its threads do
@@ -7,23 +7,28 @@ ideal / measured. Two drivers: the router alone (the endpoint's `concurrency` se
 gathered at once), and the engine's scheduler (`engine.scheduler.run_batch` with N slots, one
 router call per subtask). Goal: 90% of ideal or better at concurrency 8.
 
+With `--check-s S`, whole engine runs instead (`Engine.run` with a given plan: real git
+worktrees, real check commands, the worker model behind the fake server): every subtask edits
+its own file and its check takes S seconds, so the ideal is subtasks x (latency + S) / N. Before:
+checks one at a time, as when every check held the run's one worktree (each check holds one
+`flock`); after: checks side by side, each subtask in its own lane (`engine/lanes.py`).
+
     uv run python bench/parallel.py [--subtasks 64] [--latency 0.1]
+    uv run python bench/parallel.py --check-s 2 --latency 5 --subtasks 16 --levels 8
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import openai
-from _common import Table, median, show
+from _common import Table, load_average, median, serve_until_told, server_process, show
+from _engine_checks import MODES, describe_check, serve_files, timed_run
 from pydantic import BaseModel
 
 from orchestrate.config.schema import AgentConfig, EndpointConfig, OrchestrateConfig
@@ -143,25 +148,11 @@ async def _timed(driver: str, base_url: str, ledger: Ledger, count: int, n: int)
     return await _timed_router(base_url, ledger, count, n, scheduler=driver == "engine scheduler")
 
 
-def _serve(latency: float, pipe: Connection) -> None:
+def _serve(pipe: Connection, latency: float) -> None:
     """Child process: serve replies of `latency` s until the parent says stop."""
     with FakeOpenAI() as fake:
         fake.default = Reply(text="done", delay_s=latency)
-        pipe.send(fake.base_url)
-        pipe.recv()
-
-
-@contextmanager
-def _server_process(latency: float) -> Iterator[str]:
-    """The base URL of a fake OpenAI-compatible server running in another process."""
-    ours, theirs = multiprocessing.Pipe()
-    child = multiprocessing.get_context("spawn").Process(target=_serve, args=(latency, theirs))
-    child.start()
-    try:
-        yield str(ours.recv())
-    finally:
-        ours.send("stop")
-        child.join(timeout=10)
+        serve_until_told(pipe, fake.base_url)
 
 
 async def measure(
@@ -174,9 +165,9 @@ async def measure(
     table = Table(
         f"Parallel efficiency: {subtasks} subtasks x {latency * 1000:g} ms latency, loopback, "
         f"median of {repeats}",
-        ["driver", "concurrency", "wall s", "ideal s", "efficiency", "vs direct"],
+        ["driver", "concurrency", "wall s", "ideal s", "efficiency", "vs direct", "load"],
     )
-    with _server_process(latency) as base_url, tempfile.TemporaryDirectory() as tmp:
+    with server_process(_serve, latency) as base_url, tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(Path(tmp) / "ledger.sqlite")
         try:
             for n in levels:
@@ -196,6 +187,7 @@ async def measure(
                         f"{ideal:.2f}",
                         f"{ideal / wall:.0%}",
                         f"{wall / baseline:.2f}x",
+                        load_average(),
                     )
         finally:
             ledger.close()
@@ -210,13 +202,77 @@ async def measure(
     return table
 
 
+async def measure_checks(
+    subtasks: int = 16,
+    latency: float = 5.0,
+    check_s: float = 2.0,
+    levels: tuple[int, ...] = (8,),
+    repeats: int = 1,
+) -> Table:
+    """Whole engine runs whose checks take `check_s` s: before (checks one at a time) and
+    after (each subtask checked in its own lane), median wall time of `repeats` runs."""
+    table = Table(
+        f"Engine runs with checks: {subtasks} subtasks x ({latency:g} s model call + "
+        f"{check_s:g} s check), median of {repeats}",
+        ["mode", "concurrency", "wall s", "ideal s", "efficiency", "after vs before", "load"],
+    )
+    with server_process(serve_files, latency) as base_url:
+        for n in levels:
+            walls: dict[str, list[float]] = {mode: [] for mode in MODES}
+            for _ in range(repeats):  # modes take turns, so drift hits both alike
+                for mode in MODES:
+                    serial = mode == MODES[0]
+                    walls[mode].append(
+                        await timed_run(base_url, subtasks, check_s, n, serial=serial)
+                    )
+            ideal = subtasks * (latency + check_s) / n
+            before = median(walls[MODES[0]])
+            for mode in MODES:
+                wall = median(walls[mode])
+                ratio = f"{before / wall:.2f}x faster" if mode != MODES[0] else "-"
+                table.add(
+                    mode,
+                    n,
+                    f"{wall:.2f}",
+                    f"{ideal:.2f}",
+                    f"{ideal / wall:.0%}",
+                    ratio,
+                    load_average(),
+                )
+    table.notes += [
+        f"ideal = subtasks x (latency + check) / concurrency; {describe_check(check_s)}",
+        "each run: Engine.run with a given plan (no planner), real git worktrees and commits, "
+        "a scripted reviewer; the worker model is a fake server in its own process",
+    ]
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subtasks", type=int, default=64)
-    parser.add_argument("--latency", type=float, default=0.1, help="seconds per call")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per cell; median shown")
+    parser.add_argument("--subtasks", type=int, default=None, help="default 64 (16 with checks)")
+    parser.add_argument("--latency", type=float, default=None, help="seconds per call")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per cell; median shown")
+    parser.add_argument(
+        "--check-s", type=float, default=0.0, help="seconds each check takes: whole engine runs"
+    )
+    parser.add_argument("--levels", type=int, nargs="+", default=None, help="concurrency levels")
     args = parser.parse_args()
-    show(asyncio.run(measure(args.subtasks, args.latency, repeats=args.repeats)))
+    if args.check_s > 0:
+        table = measure_checks(
+            args.subtasks or 16,
+            args.latency if args.latency is not None else 5.0,
+            args.check_s,
+            tuple(args.levels or (8,)),
+            args.repeats or 1,
+        )
+    else:
+        table = measure(
+            args.subtasks or 64,
+            args.latency if args.latency is not None else 0.1,
+            tuple(args.levels or CONCURRENCY),
+            args.repeats or 3,
+        )
+    show(asyncio.run(table))
 
 
 if __name__ == "__main__":

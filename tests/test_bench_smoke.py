@@ -63,6 +63,7 @@ async def test_parallel_table_has_every_driver_at_every_level(bench: Loader) -> 
         "ideal s",
         "efficiency",
         "vs direct",
+        "load",
     ]
     assert [(row[0], row[1]) for row in table.rows] == [
         (driver, level) for level in ("1", "2") for driver in parallel.DRIVERS
@@ -85,6 +86,23 @@ async def test_pool_table_has_the_baseline_and_every_pool_size(bench: Loader) ->
     ]
     assert table.column("ideal s") == ["0.04", "0.04", "0.02"]
     assert all(float(wall) >= 0.02 for wall in table.column("wall s"))  # the calls really waited
+
+
+async def test_parallel_with_checks_runs_the_engine_before_and_after(bench: Loader) -> None:
+    parallel = bench("parallel")
+
+    table = await parallel.measure_checks(
+        subtasks=2, latency=0.05, check_s=0.3, levels=(2,), repeats=1
+    )
+
+    assert table.headers[:5] == ["mode", "concurrency", "wall s", "ideal s", "efficiency"]
+    assert table.column("mode") == list(parallel.MODES)
+    assert table.column("ideal s") == ["0.35", "0.35"]
+    before, after = (float(wall) for wall in table.column("wall s"))
+    # Before, the two 0.3 s checks took turns; after, each waited at least for its own call and
+    # check. (Floors that follow from what ran, not timing goals.)
+    assert before >= 0.6 and after >= 0.35
+    assert any("flock" in note for note in table.notes)
 
 
 def test_startup_table_compares_both_commands_with_bare_python(bench: Loader) -> None:

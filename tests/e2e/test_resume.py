@@ -118,6 +118,7 @@ def killed_then_resumed(
     kill_when: Callable[[], bool],
     plan_md: str = PLAN_MD,
     on_kill: Callable[[], None] = lambda: None,
+    concurrency: int = 1,
 ) -> tuple[str, dict[str, object], subprocess.CompletedProcess[str]]:
     agents = write_agents(tmp_path, fakes)
     # The checks here signal through files in tmp_path: outside any sandbox's writable folders.
@@ -125,7 +126,7 @@ def killed_then_resumed(
         providers.write("checks: {sandbox: none}\n")
     plan = tmp_path / "plan.md"
     plan.write_text(plan_md)
-    args = (str(plan), "--agents", str(agents), "--concurrency", "1")
+    args = (str(plan), "--agents", str(agents), "--concurrency", str(concurrency))
     process = start(repo, fakes, *args)
     try:
         wait_for("the kill point", kill_when, process)
@@ -233,6 +234,42 @@ def test_killed_during_a_check_replays_the_paid_edit(
     )
     totals = json.loads(cost.stdout)["totals"]
     assert (totals["calls"], totals["replayed"]) == (posts(fakes.claude) + posts(fakes.ollama), 1)
+
+
+def test_killed_during_a_check_in_a_lane_clears_the_lanes_and_finishes_once(
+    tmp_path: Path, repo: Path, fakes: Fakes
+) -> None:
+    hold, started = tmp_path / "hold", tmp_path / "started"
+    hold.touch()
+    waiting = f"touch {started}; while [ -e {hold} ]; do sleep 0.05; done; grep -q Usage README.md"
+    plan = json.loads(PLAN_REPLY.text)
+    plan["subtasks"][1]["checks"] = [waiting]
+    # In this order, so the fake's replies meet their requests; still in lanes (concurrency 2).
+    plan["subtasks"][1]["depends_on"] = ["sub"]
+    fakes.claude.push(
+        Reply(text=json.dumps(plan), input_tokens=1500, output_tokens=400), APPROVE_REPLY
+    )
+    fakes.ollama.push(SUB_REPLY, README_REPLY)
+    left: list[bool] = []
+
+    def after_kill() -> None:
+        [run_id] = run_ids(repo)
+        left.append(RepoFiles.of(repo).run(run_id).lanes.is_dir())
+        hold.unlink()
+
+    run_id, task, _ = killed_then_resumed(
+        tmp_path, repo, fakes, started.exists, on_kill=after_kill, concurrency=2
+    )
+
+    assert left == [True]  # the killed process's check ran in a lane, which it left behind
+    assert_finished_once(repo, run_id, task, fakes)
+    assert not RepoFiles.of(repo).run(run_id).lanes.exists()
+    listed = git(repo, "worktree", "list", "--porcelain").splitlines()
+    worktree = str(RepoFiles.of(repo).run(run_id).worktree)
+    assert [line for line in listed if line.startswith("worktree ")] == [
+        f"worktree {repo}",
+        f"worktree {worktree}",
+    ]
 
 
 def test_killed_during_review_reviews_again_without_redoing_work(

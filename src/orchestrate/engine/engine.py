@@ -14,9 +14,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
+from orchestrate.engine.batch_work import BatchWork
 from orchestrate.engine.commands import CommandApproval, CommandBook, refuse_all
 from orchestrate.engine.edits import FormatStats
-from orchestrate.engine.plan import AGENT_FOR_KIND, Plan, Subtask
+from orchestrate.engine.plan import AGENT_FOR_KIND, Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.planner import plan_task
 from orchestrate.engine.recovery import holding_run, reopen_workspace
@@ -30,8 +31,7 @@ from orchestrate.engine.run_state import (
     load_state,
     save_state,
 )
-from orchestrate.engine.scheduler import run_batch
-from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext, Worker
+from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
     ContentOmitted,
@@ -40,7 +40,6 @@ from orchestrate.events import (
     ReviewVerdict,
     RunFinished,
     RunNotice,
-    SubtaskFinished,
     SubtaskStatus,
 )
 from orchestrate.exceptions import (
@@ -323,32 +322,16 @@ class _Run:
         """Run what is left of the current batch (the plan, or a round of follow-ups)."""
         finished = {result.id: result.status == "done" for result in self.state.results}
         subtasks = [subtask for subtask in self.state.batch if subtask.id not in finished]
-        for subtask in subtasks:
-            self.ctx.emit(
-                SubtaskStatus(run_id=self.ctx.run_id, subtask_id=subtask.id, status="queued")
-            )
-        await run_batch(
-            subtasks,
-            self._work,
-            self._skip,
-            concurrency=self.engine.options.concurrency,
-            finished=finished,
+        concurrency = self.engine.options.concurrency
+        work = BatchWork(
+            self.ctx, self.engine.checks, subtasks, concurrency=concurrency, keep=self._keep
         )
+        await work.run(finished)
 
     def _keep(self, result: SubtaskResult) -> SubtaskResult:
         self.state.results.append(result)
         self.save()
         return result
-
-    async def _work(self, subtask: Subtask) -> SubtaskResult:
-        agent = self.engine.config.agents[subtask.agent]
-        return self._keep(await Worker(self.ctx, agent, subtask).run())
-
-    def _skip(self, subtask: Subtask, reason: str) -> SubtaskResult:
-        run_id, sid = self.ctx.run_id, subtask.id
-        self.ctx.emit(SubtaskStatus(run_id=run_id, subtask_id=sid, status="failed", detail=reason))
-        self.ctx.emit(SubtaskFinished(run_id=run_id, subtask_id=sid, ok=False, detail=reason))
-        return self._keep(SubtaskResult.skipped(subtask, reason))
 
     async def review(self) -> Review | None:
         """Run the task's checks, then ask the reviewer about the diff as git has it; None when

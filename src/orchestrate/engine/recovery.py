@@ -3,7 +3,8 @@
 `holding_run` gives one process at a time a run (and says so when it takes over the lock of a
 process that died holding it). `reopen_workspace` finds the run's worktree again (making it if
 the process was killed before it could), clears the git lock files the killed process left in
-it, and drops its half-applied edits, so the resume starts from what was committed.
+it, and drops its half-applied edits and its lanes, so the resume starts from what was
+committed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from orchestrate.engine.git_locks import clear_stale_locks, run_git_locks
+from orchestrate.engine.lanes import remove_stale_lanes
 from orchestrate.engine.run_lock import run_lock
 from orchestrate.engine.run_state import RunState, reset_worktree
 from orchestrate.engine.workspace import Workspace
@@ -44,6 +46,8 @@ async def reopen_workspace(repo: Path, state: RunState, events: EventBus) -> Wor
         text = f"run {state.run_id}: removed git lock files a killed process left: {names}"
         events.emit(RunNotice(run_id=state.run_id, text=text))
     await asyncio.to_thread(reset_worktree, workspace.path)
+    # Work checked in a lane but never joined is redone (its answers replayed, not bought again).
+    await asyncio.to_thread(remove_stale_lanes, workspace)
     return workspace
 
 

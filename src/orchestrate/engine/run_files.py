@@ -58,6 +58,8 @@ class RunFiles:
     """Scratch `HOME` for the run's checks, so they never see the user's."""
     lock: Path
     """Held (flock) by the one process carrying the run out (`run_lock`)."""
+    lanes: Path
+    """Worktrees where subtasks are worked and checked side by side (`engine/lanes.py`)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class RepoFiles:
             responses=self.runs / f"{run_id}.responses.jsonl",
             home=self.root / "homes" / run_id,
             lock=self.runs / f"{run_id}.lock",
+            lanes=self.root / "lanes" / run_id,
         )
 
     @property

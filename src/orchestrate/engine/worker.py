@@ -6,9 +6,9 @@ reason. Then the subtask escalates along the agent's chain walk (`routing/chain.
 subtask's original files. Each round's request is shaped for the model that will get it
 (`worker_prompt`).
 
-Apply, check and commit (or restore) happen under the run's worktree lock, so the worktree
-only ever holds committed work plus the one edit being checked; other subtasks' checks never
-see a half-finished edit. Model calls run outside the lock, concurrently.
+Apply and check happen in the subtask's lane (`engine/lanes.py`): a worktree of its own, so
+subtasks' checks run at once and none sees another's half-finished edit. An edit that passes is
+joined onto the run's branch in plan order (`engine/joining.py`); one that fails is undone.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from orchestrate.engine.commands import CommandBook
 from orchestrate.engine.edits import FormatStats, apply_edits_async, mismatch_feedback, parse_edits
 from orchestrate.engine.edits.model import Edit
 from orchestrate.engine.edits.paths import resolve_edit_path
+from orchestrate.engine.joining import Joiner, Snapshot, read_files, write_files
+from orchestrate.engine.lanes import Lane
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.prompts import check_feedback, refused_feedback, syntax_feedback
 from orchestrate.engine.result import FailureSide, SubtaskResult
@@ -60,8 +62,6 @@ from orchestrate.routing.routed import Routed
 from orchestrate.routing.router import Router
 from orchestrate.sandbox.environments import CheckEnvironment
 
-Snapshot = dict[str, bytes | None]
-"""Bytes of each of a subtask's files; None when the file does not exist."""
 INFRASTRUCTURE_ERRORS = (
     NoModelAvailableError,
     ModelRequestError,
@@ -85,6 +85,7 @@ class RunContext:
     events: EventBus
     run_id: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """The run's worktree: joins onto its branch and the task checks take it."""
     stats: FormatStats = field(default_factory=FormatStats)
     max_fix_rounds: int = 3
     check_timeout: float = 300.0
@@ -92,24 +93,6 @@ class RunContext:
 
     def emit(self, event: Event) -> None:
         self.events.emit(event)
-
-
-def _read(root: Path, paths: list[str]) -> Snapshot:
-    found: Snapshot = {}
-    for path in paths:
-        target = resolve_edit_path(root, path, None)
-        found[path] = target.read_bytes() if target.is_file() else None
-    return found
-
-
-def _write(root: Path, state: Snapshot) -> None:
-    for path, content in state.items():
-        target = resolve_edit_path(root, path, None)
-        if content is None:
-            target.unlink(missing_ok=True)
-        elif not target.is_file() or target.read_bytes() != content:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
 
 
 def _refused_path(root: Path, edits: Sequence[Edit], allowed: list[str]) -> str:
@@ -129,9 +112,21 @@ def _text(state: Snapshot) -> dict[str, str | None]:
 class Worker:
     """Carries out one subtask with one agent."""
 
-    def __init__(self, ctx: RunContext, agent: AgentConfig, subtask: Subtask) -> None:
+    def __init__(
+        self,
+        ctx: RunContext,
+        agent: AgentConfig,
+        subtask: Subtask,
+        *,
+        lane: Lane | None = None,
+        joiner: Joiner | None = None,
+    ) -> None:
+        """`lane`: where to work and check (default: the run's own worktree); `joiner`: what
+        takes passing work onto the run's branch (default: at once, in the run's worktree)."""
         self.ctx, self.agent, self.subtask = ctx, agent, subtask
-        self.root = ctx.workspace.path
+        self.lane = lane or Lane(ctx.workspace.path, ctx.environment)
+        self.root = self.lane.path
+        self.joiner = joiner or Joiner(ctx.workspace, ctx.lock, ())
         self.chain = ctx.router.chain(
             agent,
             private=ctx.private,
@@ -155,7 +150,7 @@ class Worker:
         self._emit(SubtaskStarted, agent=self.agent.name)
         self._status("running")
         try:
-            self.original = await asyncio.to_thread(_read, self.root, self.subtask.edit_files)
+            self.original = await asyncio.to_thread(read_files, self.root, self.subtask.edit_files)
             while True:
                 self.files = dict(self.original)
                 commit = await self._rounds()
@@ -181,7 +176,7 @@ class Worker:
         """
         previous: tuple[str, str] | None = None
         for _ in range(self.ctx.max_fix_rounds):
-            read = await asyncio.to_thread(_read, self.root, self.subtask.read_files)
+            read = await asyncio.to_thread(read_files, self.root, self.subtask.read_files)
             shape = functools.partial(self._shape, (_text(self.files), _text(read)), previous)
             routed: Routed[BaseModel] = await self.chain.complete(shape)
             self.rounds += 1
@@ -230,22 +225,21 @@ class Worker:
         self.ctx.stats.record(self.model, fmt, parsed.well_formed)
         if not parsed.well_formed:
             return parsed.error or "Your reply held no edits. Send the edit."
-        async with self.ctx.lock:
-            try:
-                return await self._apply_check_commit(parsed.edits)
-            finally:
-                await asyncio.to_thread(_write, self.root, self.original)
+        try:
+            return await self._apply_check_commit(parsed.edits)
+        finally:
+            await asyncio.to_thread(write_files, self.root, self.original)
 
     async def _apply_check_commit(self, edits: Sequence[Edit]) -> tuple[str, str] | str:
         allowed = self.subtask.edit_files
-        await asyncio.to_thread(_write, self.root, self.files)
+        await asyncio.to_thread(write_files, self.root, self.files)
         try:
             applied = await apply_edits_async(self.root, edits, allowed)
         except EditRefusedError as error:
             path = _refused_path(self.root, edits, allowed)
             self._emit(EditRefused, path=path, reason=str(error))
             return refused_feedback(str(error))
-        self.files = await asyncio.to_thread(_read, self.root, self.subtask.edit_files)
+        self.files = await asyncio.to_thread(read_files, self.root, self.subtask.edit_files)
         for path in applied.changed:
             self._emit(EditApplied, path=path)
         if not applied.ok:
@@ -258,7 +252,7 @@ class Worker:
             self._status("running", broken[0])
             return syntax_feedback(broken)
         self.checks = await self.ctx.commands.run(
-            self.subtask.checks, self.ctx.environment, self.ctx.check_timeout
+            self.subtask.checks, self.lane.environment, self.ctx.check_timeout
         )
         failed = [result for result in self.checks if not result.ok]
         for result in failed:
@@ -266,13 +260,14 @@ class Worker:
         if failed:
             self._status("running", f"check failed: {failed[0].command}")
             return check_feedback(self.checks)
-        sha = await asyncio.to_thread(self._commit)
-        # Committed: the files now match HEAD, so the restore in `_step` must keep them.
+        sha = await self.joiner.join(self.subtask.id, self.files, self._message())
+        # Committed: the files now match the branch, so the restore in `_step` must keep them.
         self.original = dict(self.files)
         said = "checks passed" if self.checks else "no checks ran"
         return (sha or "", said if sha else f"{said}; nothing to change")
 
-    def _commit(self) -> str | None:
+    def _message(self) -> tuple[str, str, dict[str, str]]:
+        """The commit's title, body and trailers."""
         assert self.model is not None
         trailers = {
             "Orchestrate-Run": self.ctx.run_id,
@@ -280,10 +275,7 @@ class Worker:
             "Orchestrate-Agent": self.agent.name,
             "Orchestrate-Model": self.model,
         }
-        body = self.subtask.spec[:2000]
-        return self.ctx.workspace.commit(
-            self.subtask.title, body, trailers, self.subtask.edit_files
-        )
+        return self.subtask.title, self.subtask.spec[:2000], trailers
 
     def _escalate(self, source: str, target: str) -> None:
         self.escalations.append(f"{source} -> {target}")

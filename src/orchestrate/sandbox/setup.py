@@ -86,12 +86,14 @@ class CheckSetup:
             self._editable = list(_editable_installs(self.checkout, passed))
         return self._editable
 
-    def environment(self, files: RunFiles) -> CheckEnvironment:
-        """The environment of one run's checks (blocking: a thread)."""
+    def environment(self, files: RunFiles, worktree: Path | None = None) -> CheckEnvironment:
+        """The environment of one run's checks (blocking: a thread), in the run's worktree or
+        in `worktree`, one of its lanes (`engine/lanes.py`)."""
+        where = worktree or files.worktree
         files.home.mkdir(parents=True, exist_ok=True)
-        env = check_environ(files.home, files.worktree, self.settings.env)
+        env = check_environ(files.home, where, self.settings.env)
         if self._bwrap is None:
-            return LocalEnvironment(files.worktree, env)
+            return LocalEnvironment(where, env)
         home = Path(os.path.expanduser("~"))
         hidden = [home / name for name in HIDDEN_IN_HOME]
         # Other runs' saved progress and worktrees, and the checkout's editable sources; an
@@ -102,7 +104,7 @@ class CheckSetup:
         prefixes = {Path(install.python) for install in installs}
         shown = [p for p in prefixes if any(p.is_relative_to(h) for h in hidden)]
         return BubblewrapEnvironment(
-            files.worktree,
+            where,
             env,
             bwrap=self._bwrap,
             home=files.home,
