@@ -110,12 +110,14 @@ class Chain:
         shape: Shaper = request if callable(request) else (lambda _target: request)
         whole = self._with_schema(_as_request(shape(Target())), output_type)
         remaining = self.refs[self.position :]
-        cloud_whole, private_reason = self.router.screen.check(
-            self.agent, whole, remaining, files=self.files, private=self.private
-        )
+        screen = self.router.screen.for_walk(self.agent, whole, remaining, self.files, self.private)
         walk = _Walk()
-        for ref in self._candidates(remaining, private_reason, walk):
-            ready = await self._prepare(ref, shape, output_type, (whole, cloud_whole), walk)
+        for ref in self._candidates(remaining, screen.at_once, walk):
+            sendable = await screen.sendable(ref)
+            if isinstance(sendable, str):  # private: this cloud model is passed over
+                self.keep_local(ref, sendable, remaining, walk)
+                continue
+            ready = await self._prepare(ref, shape, output_type, (whole, sendable), walk)
             if ready is None:
                 continue
             model, sent = ready
@@ -153,13 +155,17 @@ class Chain:
         local = [ref for ref in remaining if self.router.facts.tier(ref) == "local"]
         for ref in remaining:
             if ref not in local:
-                self._skip(ref, f"{private_reason}: cloud models are never used", walk)
-        if not local:
+                self.keep_local(ref, private_reason, remaining, walk)
+        return local
+
+    def keep_local(self, ref: str, private_reason: str, remaining: list[str], walk: _Walk) -> None:
+        """Pass over cloud model `ref` for a private request; refuse if no local model is left."""
+        self._skip(ref, f"{private_reason}: cloud models are never used", walk)
+        if not any(self.router.facts.tier(other) == "local" for other in remaining):
             raise PrivacyBlockedError(
                 f"agent '{self.agent.name}' has private input ({private_reason}) and no local "
                 "model in its chain; add a local fallback such as llamacpp:gemma3-270m"
             )
-        return local
 
     async def _prepare(
         self,
@@ -196,7 +202,7 @@ class Chain:
             return None
         sent = facts.capped(ref, self._with_schema(shaped, output_type))
         if model.tier == "cloud":
-            sent = self.router.screen.for_cloud(self.agent, sent, whole, self.files)
+            sent = await self.router.screen.for_cloud(self.agent, sent, whole, self.files)
         measured = await fit.measure(self.agent, model, sent)
         if not measured.fits:
             self._skip(ref, measured.reason(), walk, size=True)
