@@ -21,6 +21,7 @@ from _common import serve_until_told
 
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import EndpointConfig, OrchestrateConfig
+from orchestrate.engine.commands import BatchPolicy
 from orchestrate.engine.engine import Engine, EngineOptions
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
@@ -122,7 +123,10 @@ async def timed_run(
         ledger = Ledger(Path(tmp) / "ledger.sqlite")
         router = Router(config, ledger, run_id="bench")
         options = EngineOptions(concurrency=concurrency, max_fix_rounds=1, check_timeout=600)
-        engine = Engine(config, router, repo, events=EventBus(), options=options)
+        # The plan's checks are the benchmark's own: they run, as a trusting user's would (the
+        # engine runs no unapproved model-written command: without this nothing is checked).
+        trusted = BatchPolicy((), trust_model_checks=True)
+        engine = Engine(config, router, repo, events=EventBus(), options=options, approve=trusted)
         task = TaskSpec(title="bench", instructions="independent edits", line=1)
         plan = _plan(count, _check(check_s, serial))
         try:
@@ -133,9 +137,9 @@ async def timed_run(
             await router.aclose()
             ledger.close()
             unregister_scripted("bench-reviewer")
-    failed = [r.id for r in result.subtasks if r.status != "done"]
+    failed = [r.id for r in result.subtasks if r.status != "done" or not r.checks]
     if failed:
-        raise RuntimeError(f"subtasks not done: {failed} ({result.subtasks[0].detail})")
+        raise RuntimeError(f"subtasks not done and checked: {failed} ({result.subtasks[0].detail})")
     return wall
 
 
