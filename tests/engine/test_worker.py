@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -185,6 +186,8 @@ async def test_failed_check_goes_back_with_its_output_then_the_fix_is_committed(
         "Orchestrate-Subtask": "add-sub",
         "Orchestrate-Agent": "coder",
         "Orchestrate-Model": "scripted:w1",
+        # The check that passed, so a resume after a kill right after this commit knows it.
+        "Orchestrate-Checks-Passed": json.dumps([CHECK]),
     }
     assert (harness.workspace.path / "calc.py").read_text() == GOOD
     assert (repo / "calc.py").read_text() == ORIGINAL

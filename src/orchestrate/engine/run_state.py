@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.commands import CommandRecord, Proposer
+from orchestrate.engine.commit_checks import checks_of_commit
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult, SubtaskResult
@@ -145,6 +146,7 @@ def committed_results(state: RunState, commits: list[CommitInfo]) -> list[Subtas
                 model=commit.trailers.get("Orchestrate-Model"),
                 rounds=0,
                 detail="committed before the run was interrupted",
+                checks=checks_of_commit(commit, subtask.checks),
             )
         )
     return found

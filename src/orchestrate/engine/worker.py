@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from orchestrate.config.schema import AgentConfig, EditFormat, OrchestrateConfig
 from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.commands import CommandBook
+from orchestrate.engine.commit_checks import checks_trailer
 from orchestrate.engine.edits import FormatStats, apply_edits_async, mismatch_feedback, parse_edits
 from orchestrate.engine.edits.model import Edit
 from orchestrate.engine.edits.paths import resolve_edit_path
@@ -274,6 +275,7 @@ class Worker:
             "Orchestrate-Subtask": self.subtask.id,
             "Orchestrate-Agent": self.agent.name,
             "Orchestrate-Model": self.model,
+            **checks_trailer(self.checks),
         }
         return self.subtask.title, self.subtask.spec[:2000], trailers
 
