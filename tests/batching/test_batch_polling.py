@@ -1,7 +1,8 @@
 """`--cloud-batch` polling and OpenAI's batch lifecycle: a running batch is looked at less and
 less often (doubling waits, capped, a little jitter); an OpenAI batch still `in_progress` when
 the process dies is polled again after a restart, never submitted twice; an OpenAI batch that
-`expired` hands back what finished and its expired requests go into a new batch."""
+`expired` hands back what finished and its expired requests go into a new batch; an answer
+handed out once is never handed to a later run."""
 
 from __future__ import annotations
 
@@ -104,3 +105,23 @@ async def test_an_expired_openai_batch_returns_what_finished_and_resubmits_the_r
     failed = [row.error_class for row in ledger.attempts("r1") if row.outcome != "ok"]
     assert failed == ["batch_expired"]
     await routed.aclose()
+
+
+async def test_an_answer_already_handed_out_is_never_handed_out_again(
+    claude: FakeAnthropic, tmp_path: Path
+) -> None:
+    """A later run asking exactly the same thing gets (and pays for) its own answer: one already
+    delivered was recorded in its own run's ledger, and handing it out again would put a cost
+    in this ledger that no vendor charged."""
+    claude.default = Reply(text="a plan", input_tokens=1000, output_tokens=200)
+    planner = agent("planner", CLAUDE)
+    first, _ = router(BatchQueue(tmp_path, FAST), planner)
+    assert (await first.complete(planner, ask("repo"))).response.text == "a plan"
+    await first.aclose()
+
+    later, ledger = router(BatchQueue(tmp_path, FAST), planner)
+    assert (await later.complete(planner, ask("repo"))).response.text == "a plan"
+    assert creates(claude) == 2  # its own batch, billed by the vendor as this ledger says
+    [row] = ledger.attempts("r1")
+    assert row.batch
+    await later.aclose()

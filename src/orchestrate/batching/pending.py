@@ -2,11 +2,14 @@
 gives the batch its id, so a process that dies while a batch runs polls it again on the next
 start instead of submitting (and paying for) the same requests twice. A process killed in the
 instant between the vendor's answer and this write loses the id, and its requests are
-submitted again on the next start: the one window where a batch can be paid for twice.
+submitted again on the next start: a window where a batch can be paid for twice. The other is
+the instant between an answer being handed out (its entry spent) and its ledger row.
 
 One JSON file per batch under `run_files.cloud_batches_root()`. An entry is spent once its
-result was a failure (a retry must go into a new batch); a success is never spent on disk, since
-whoever received it may have died before keeping it, and reading results again is free. Records
+result was handed out or was a failure: a failure's retry must go into a new batch, and an
+answer already handed out was recorded in its run's ledger (and kept for replay there), so a
+later run asking the same thing must pay for its own rather than be costed for one no vendor
+billed it. Records
 older than `KEEP_DAYS` are dropped: OpenAI's batch files expire after 30 days by default (the
 `openai` SDK's `files.create` docstring) and an archived Anthropic batch's results are no longer
 available (`archived_at`, https://platform.claude.com/docs/en/api/messages/batches/retrieve).
@@ -31,7 +34,7 @@ class PendingEntry(BaseModel):
     key: str
     """The request's hash (`routing.replay.request_key`)."""
     spent: bool = False
-    """Its result was a failure: it will never answer this request."""
+    """Its result was handed out, or was a failure: it will answer no other request."""
 
 
 class PendingBatch(BaseModel):
@@ -77,7 +80,8 @@ class PendingStore:
 
     def claim(self, api: str, key: str) -> tuple[str, str] | None:
         """`(batch_id, custom_id)` of a submitted request for `key` that no one in this process
-        has been given yet and that did not fail; None to submit it anew."""
+        has been given yet and whose result was neither handed out nor a failure; None to
+        submit it anew."""
         for record in self._batches.values():
             if record.api != api:
                 continue
@@ -89,7 +93,7 @@ class PendingStore:
         return None
 
     def spend(self, batch_id: str, custom_id: str) -> None:
-        """This entry's result was a failure: never hand it out again."""
+        """This entry's result was handed out or was a failure: never hand it out again."""
         record = self._batches.get(batch_id)
         if record is None:
             return

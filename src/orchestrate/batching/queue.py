@@ -92,8 +92,9 @@ class BatchQueue:
             notify(f"waiting for batch {batch_id} ({api.label}), submitted before a restart")
         # Shielded: one caller giving up must not stop the poll the others wait on.
         outcome = (await asyncio.shield(self._polled(api, batch_id))).of(custom_id)
+        # Handed out (its caller records it in its ledger at once) or failed: never again.
+        self.store.spend(batch_id, custom_id)
         if isinstance(outcome, Failure):
-            self.store.spend(batch_id, custom_id)
             raise BatchRequestFailed(outcome)
         return outcome
 
