@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from orchestrate.config.defaults import default_agents_dir
 from orchestrate.config.loader import agent_layers, load_config
 from orchestrate.config.schema import OrchestrateConfig
+from orchestrate.config.trust import trust
 from orchestrate.exceptions import ConfigError
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.routing.capabilities import role_of
@@ -404,6 +405,7 @@ def test_providers_merge_by_name_across_layers(
     )
     write(tmp_path / "cli", "providers.yaml", "endpoints:\n  box2: {kind: ollama, tier: local}\n")
     write(tmp_path / "cli", "coder.yaml", "model: box:m\nfallbacks: [box2:n]\nsystem_prompt: x\n")
+    trust(tmp_path / "agents")  # the repository's endpoints count once the user trusts them
     config = load_config(repo=tmp_path, agents_dir=tmp_path / "cli")
     assert config.endpoints["vllm"].base_url == "http://127.0.0.1:8001/v1"
     assert config.endpoints["vllm"].concurrency == 3

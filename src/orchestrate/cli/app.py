@@ -149,6 +149,20 @@ def merge_reports(
 
 
 @app.command()
+def trust(
+    repo: RepoOpt = Path("."),
+    drop: Annotated[
+        bool, typer.Option("--forget", help="Stop trusting this repository's agents/.")
+    ] = False,
+) -> None:
+    """Trust this repository's own agents/ as it is now: its endpoints' base_url, api_key_env and
+    tier, and its privacy and checks settings, are used (asked again whenever it changes)."""
+    from orchestrate.cli.trust_cmd import trust_repo
+
+    trust_repo(repo, drop)
+
+
+@app.command()
 def prune(repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
     """Remove finished runs' worktrees and saved progress; branches and unfinished runs stay."""
     from orchestrate.cli.prune_cmd import prune as run_prune

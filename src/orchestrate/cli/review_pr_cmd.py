@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import git
 import requests
 
 from orchestrate.cli.review_pr_setup import (
@@ -72,13 +75,18 @@ def _review_pr(
     context: PullRequestContext, options: ReviewPrOptions, env: Mapping[str, str]
 ) -> int:
     pipeline = load_pipeline(options.workdir)
-    config = load_config(options.workdir, options.agents)
-    require_agents(pipeline, config.agents)
-    config = with_step_models(config, pipeline, options.step_models)
-    limits = limits_for(pipeline, options)
     client = connect(context)
     reader = PullRequestReader(client, context.repo, context.number)
     info = reader.info()
+    # The Action checks out the PR's base commit: its agents/ is the repository owner's, not the
+    # PR author's. Any other checkout's agents/ counts only once the user trusted it.
+    trusted = _checkout_is(options.workdir, info.base_sha)
+    config = load_config(options.workdir, options.agents, trust_repo=trusted)
+    for note in config.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    require_agents(pipeline, config.agents)
+    config = with_step_models(config, pipeline, options.step_models)
+    limits = limits_for(pipeline, options)
     fork = info.is_fork or context.is_fork
     local_only, notice = key_policy(config, pipeline, env, options, fork=fork)
     poster = Poster(reader.repository, reader.pull, token_login(client, options.bot_login), env)
@@ -108,6 +116,15 @@ def _review_pr(
         }
     )
     return 0
+
+
+def _checkout_is(workdir: Path, sha: str) -> bool:
+    """Whether `workdir` is a git checkout of exactly commit `sha`."""
+    try:
+        head = git.Git(workdir).rev_parse("HEAD")
+    except git.CommandError:  # not a repository, no commit, or no git at all
+        return False
+    return str(head) == sha
 
 
 def _publication(

@@ -25,6 +25,8 @@ from orchestrate.config.schema import (
     PrivacySettings,
     ProvidersFile,
 )
+from orchestrate.config.trust import TrustState, trust_state
+from orchestrate.config.untrusted import screen_agent, screen_providers
 from orchestrate.exceptions import ConfigError
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.privacy.masking import watch_key_envs
@@ -33,22 +35,40 @@ from orchestrate.sandbox.check_env import refuse_key_envs
 __all__ = ["ConfigError", "agent_layers", "default_agents_dir", "load_config"]
 
 
-def load_config(repo: Path | None = None, agents_dir: Path | None = None) -> OrchestrateConfig:
+def load_config(
+    repo: Path | None = None, agents_dir: Path | None = None, *, trust_repo: bool = False
+) -> OrchestrateConfig:
     """Every agent, endpoint and price, layered and validated; the first problem is a `ConfigError`.
 
     Layers, later winning: the packaged defaults, `<repo>/agents/`, then `agents_dir`. An agent
     file replaces a same-named agent from an earlier layer whole; `providers.yaml` files merge
     endpoints and prices by name, the last to set `reference_model` or
     `local_cost_per_mtok` wins, and each `budget:` cap comes from the last file that sets it.
+    The repository's own `agents/` may not say where keys go or what is private until the user
+    trusts it (`orchestrate trust`), or the caller vouches for it (`trust_repo`); what it said
+    anyway is left out, and said in `notes`.
     """
     merged = _Merged()
     for directory in agent_layers(repo, agents_dir):
+        state = "trusted" if trust_repo else _trust_of(directory, repo, agents_dir)
         providers = directory / PROVIDERS_FILE
         if providers.is_file():
-            merged.add_providers(load_providers_file(providers))
+            merged.add_providers(load_providers_file(providers), trusted=state == "trusted")
         for agent in _load_directory(directory):
-            merged.add_agent(agent)
+            merged.add_agent(agent, trusted=state == "trusted")
+        merged.said_of_layer(directory, state)
     return merged.resolve()
+
+
+def _trust_of(directory: Path, repo: Path | None, agents_dir: Path | None) -> TrustState:
+    """The packaged defaults and `--agents` are the user's own; a repository's `agents/` counts
+    once the user trusted it as it is now."""
+    if repo is None or directory.resolve() != (repo / "agents").resolve():
+        return "trusted"
+    mine = [default_agents_dir(), *([agents_dir] if agents_dir is not None else [])]
+    if any(directory.resolve() == path.resolve() for path in mine):
+        return "trusted"
+    return trust_state(directory)
 
 
 def agent_layers(repo: Path | None = None, agents_dir: Path | None = None) -> list[Path]:
@@ -111,8 +131,17 @@ class _Merged:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     checks: ChecksSettings = field(default_factory=ChecksSettings)
     cloud_batch: CloudBatchSettings = field(default_factory=CloudBatchSettings)
+    layer_ignored: list[str] = field(default_factory=list)
+    """What the layer being read may not set and did (reset after each layer)."""
+    honoured: list[str] = field(default_factory=list)
+    """Each layer read, as the run says it at its start."""
+    notes: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
-    def add_providers(self, loaded: LoadedProviders) -> None:
+    def add_providers(self, loaded: LoadedProviders, *, trusted: bool = True) -> None:
+        if not trusted:
+            loaded, screened = screen_providers(loaded, self.endpoints)
+            self.layer_ignored += screened.ignored
         self.endpoints.update(loaded.file.endpoints)
         self.prices.update(loaded.file.prices)
         if loaded.sets("reference_model"):
@@ -131,9 +160,34 @@ class _Merged:
         if loaded.sets("cloud_batch"):
             self.cloud_batch = _overlay(self.cloud_batch, loaded.file.cloud_batch)
 
-    def add_agent(self, agent: LoadedAgent) -> None:
+    def add_agent(self, agent: LoadedAgent, *, trusted: bool = True) -> None:
+        if not trusted:
+            earlier = self.agents.get(agent.config.name)
+            kept, screened = screen_agent(
+                agent, earlier.config if earlier else None, self.endpoints
+            )
+            self.layer_ignored += screened.ignored
+            if kept is None:
+                return
+            agent = kept
         self.agents[agent.config.name] = agent
         self.loaded.append(agent)
+
+    def said_of_layer(self, directory: Path, state: TrustState) -> None:
+        """Note the layer as read, and (in one line) what it may not set but did."""
+        where = display_path(directory)
+        ignored, self.layer_ignored = self.layer_ignored, []
+        self.ignored += ignored
+        if not ignored:
+            self.honoured.append(where)
+            return
+        self.honoured.append(f"{where} (not its {', '.join(ignored)})")
+        again = " again" if state == "changed" else ""
+        why = "changed since you trusted it" if state == "changed" else "not trusted yet"
+        self.notes.append(
+            f"{where}: {why}, so its {', '.join(ignored)} (where keys go, what is private, "
+            f"how checks run) are ignored; read it, then run `orchestrate trust`{again} to use them"
+        )
 
     def resolve(self) -> OrchestrateConfig:
         watch_key_envs(self.endpoints.values())
@@ -157,5 +211,7 @@ class _Merged:
             cloud_batch=self.cloud_batch,
             sources={name: display_path(agent.path) for name, agent in self.agents.items()},
         )
-        notes = (*checker.notes, *dropped_settings(config))
-        return config.model_copy(update={"notes": notes})
+        notes = (*self.notes, *checker.notes, *dropped_settings(config))
+        honoured = f"config: {'; '.join(self.honoured)}"
+        update = {"notes": notes, "honoured": honoured, "ignored": tuple(self.ignored)}
+        return config.model_copy(update=update)

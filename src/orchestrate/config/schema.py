@@ -298,8 +298,14 @@ class OrchestrateConfig(_Strict):
     sources: dict[str, str] = Field(default_factory=dict)
     """Which file each agent came from, for messages."""
     notes: tuple[str, ...] = ()
-    """Warnings found while loading (settings a model drops, models retiring soon), one line each;
-    `config check` and `doctor` print them."""
+    """Warnings found while loading (settings a model drops, models retiring soon, a repository's
+    settings ignored until it is trusted), one line each; `config check`, `doctor` and the start
+    of every run print them."""
+    honoured: str = ""
+    """`config: <file>; <file> (not its ...)`: the agents folders read, said at a run's start."""
+    ignored: tuple[str, ...] = ()
+    """What the repository's own `agents/` set but may not until it is trusted (`base_url of
+    anthropic`, `privacy:`, ...): left out of everything above."""
 
 
 BUILTIN_ENDPOINTS: dict[str, EndpointConfig] = {

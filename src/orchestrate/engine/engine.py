@@ -115,7 +115,13 @@ class Engine:
         self, task: TaskSpec, workspace_root: Path | None = None, run_id: str = ""
     ) -> Plan:
         """Plan `task` without editing anything (a dry run); emits `PlanReady` under `run_id`."""
+        self._say_config(run_id)
         return await self._plan(task, workspace_root or self.repo, run_id=run_id)
+
+    def _say_config(self, run_id: str) -> None:
+        """Which config files this run honoured, and what of them it ignored."""
+        for line in filter(None, [self.config.honoured, *self.config.notes]):
+            self.events.emit(RunNotice(run_id=run_id, text=line))
 
     async def _plan(
         self, task: TaskSpec, root: Path, run_id: str, omitted: list[str] | None = None
@@ -202,8 +208,10 @@ class Engine:
             return await self._carry_on(run)
 
     async def _environment(self, workspace: Workspace) -> CheckEnvironment:
-        """The run's check environment; how checks will run is said at the run's start."""
+        """The run's check environment. Said at the run's start: which config files it honoured
+        (and what it ignored), and how checks will run."""
         environment = await asyncio.to_thread(self.checks.environment, workspace.files)
+        self._say_config(workspace.run_id)
         for line in await asyncio.to_thread(self.checks.notes):
             self.events.emit(RunNotice(run_id=workspace.run_id, text=line))
         return environment
