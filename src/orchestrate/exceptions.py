@@ -116,3 +116,8 @@ class LedgerMissingError(LedgerError):
 
 class NoAttemptsError(OrchestrateError):
     """The ledger holds no attempts for the requested run."""
+
+
+class NotStreamedError(OrchestrateError):
+    """A streamed request was answered with one whole body instead of an event stream (a server or
+    proxy that ignores `stream`); that endpoint will answer every request so."""

@@ -32,7 +32,11 @@ from anthropic.types import Message as AnthropicMessage
 from anthropic.types import Usage as AnthropicUsage
 
 from orchestrate.config.schema import EndpointConfig
-from orchestrate.exceptions import MissingCredentialsError, StreamInterruptedError
+from orchestrate.exceptions import (
+    MissingCredentialsError,
+    NotStreamedError,
+    StreamInterruptedError,
+)
 from orchestrate.models.base import (
     Message,
     Model,
@@ -41,6 +45,7 @@ from orchestrate.models.base import (
     TokenCallback,
     Usage,
 )
+from orchestrate.models.stream_framing import not_streamed, require_event_stream
 from orchestrate.routing.failures import (
     Failure,
     FailureKind,
@@ -100,6 +105,7 @@ class AnthropicModel(Model):
         try:
             async with asyncio.timeout(request.settings.timeout):
                 async with self._client.messages.stream(**self._params(request)) as stream:
+                    require_event_stream(self.ref, stream.response.headers.get("content-type"))
                     async for event in stream:
                         piece = _delta_text(event)
                         if piece:
@@ -154,6 +160,8 @@ class AnthropicModel(Model):
         """Anthropic statuses, transport failures, cut streams and garbled bodies."""
         if isinstance(error, StreamInterruptedError):
             return Failure(FailureKind.RETRY, "cut_stream", str(error))
+        if isinstance(error, NotStreamedError):
+            return not_streamed(error)
         if isinstance(error, anthropic.APIStatusError):
             return _classify_status_error(error)
         if isinstance(error, json.JSONDecodeError | anthropic.APIResponseValidationError):

@@ -20,10 +20,16 @@ from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 
 from orchestrate.config.schema import EndpointConfig
-from orchestrate.exceptions import ConfigError, MissingCredentialsError, StreamInterruptedError
+from orchestrate.exceptions import (
+    ConfigError,
+    MissingCredentialsError,
+    NotStreamedError,
+    StreamInterruptedError,
+)
 from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback, Usage
 from orchestrate.models.openai_responses import Received, stream_response
 from orchestrate.models.openai_schema import strict_compatible, strict_format
+from orchestrate.models.stream_framing import not_streamed, require_event_stream
 from orchestrate.routing.failures import (
     Failure,
     FailureKind,
@@ -90,7 +96,7 @@ class OpenAIModel(Model):
         try:
             async with asyncio.timeout(timeout):
                 if self.api == "responses":
-                    await stream_response(self._client, self.name, request, received)
+                    await stream_response(self._client, self.ref, self.name, request, received)
                 else:
                     await self._stream(request, received)
         except TimeoutError as error:
@@ -113,6 +119,7 @@ class OpenAIModel(Model):
             response_format=omit if request.output_schema is None else _response_format(request),
         )
         async with stream:
+            require_event_stream(self.ref, stream.response.headers.get("content-type"))
             async for chunk in stream:
                 _add_chunk(received, chunk)
         if not received.events:
@@ -124,6 +131,8 @@ class OpenAIModel(Model):
         """Map SDK errors onto routing decisions; statuses and body text follow the shared rules."""
         if isinstance(error, StreamInterruptedError):
             return Failure(FailureKind.RETRY, "cut_stream", str(error))
+        if isinstance(error, NotStreamedError):
+            return not_streamed(error)
         if isinstance(error, openai.APIStatusError):
             retry_after = error.response.headers.get("retry-after")
             return classify_status(error.status_code, _describe(error), retry_after)

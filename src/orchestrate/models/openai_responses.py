@@ -26,6 +26,7 @@ from openai.types.shared_params import Reasoning
 
 from orchestrate.models.base import ModelRequest, ModelResponse, TokenCallback, Usage
 from orchestrate.models.openai_schema import strict_compatible, strict_format
+from orchestrate.models.stream_framing import require_event_stream
 
 
 @dataclass
@@ -77,11 +78,12 @@ _STREAM_REQUEST = httpx2.Request("POST", "https://api.openai.com/v1/responses")
 
 
 async def stream_response(
-    client: openai.AsyncOpenAI, name: str, request: ModelRequest, received: Received
+    client: openai.AsyncOpenAI, ref: str, name: str, request: ModelRequest, received: Received
 ) -> None:
-    """One streamed Responses call into `received`."""
+    """One streamed Responses call to model `name` (`ref` names it to the user) into `received`."""
     stream = await client.responses.create(**response_params(name, request), stream=True)
     async with stream:
+        require_event_stream(ref, stream.response.headers.get("content-type"))
         async for event in stream:
             received.add_event(event)
 

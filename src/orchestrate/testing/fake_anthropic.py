@@ -130,7 +130,7 @@ class FakeAnthropic(FakeServer):
             # Validation happens before any generation: no scripted reply is used up.
             return Response.json(error_body(400, refusal), status=400)
         reply = self.next_reply(request)
-        streaming = bool(params.get("stream"))
+        streaming = bool(params.get("stream")) and not reply.unstreamed
         if reply.status != 200 and streaming and reply.cut_after_chunks is not None:
             return _stream_then_error(reply, params)
         if reply.status != 200:

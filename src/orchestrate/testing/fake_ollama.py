@@ -103,7 +103,7 @@ class FakeOllama(FakeServer):
             body = json.dumps({"error": reply.error}).encode()
             headers = {"content-type": "application/json; charset=utf-8", **headers}
             return Response(status=reply.status, body=body, headers=headers, delay_s=reply.delay_s)
-        streaming = params.get("stream", True) is not False
+        streaming = params.get("stream", True) is not False and not reply.unstreamed
         if reply.malformed:
             broken = b'{"model": "' + model.encode() + b'", "message": {"role": "assistant", "con'
             kind = "application/x-ndjson" if streaming else "application/json; charset=utf-8"

@@ -103,7 +103,9 @@ class FakeOpenAI(FakeServer):
             return admitted
         body: dict[str, Any] = request.json()
         model = admitted.model or str(body.get("model", ""))
-        return responses_api.render(admitted, model, bool(body.get("stream")))
+        return responses_api.render(
+            admitted, model, bool(body.get("stream")) and not admitted.unstreamed
+        )
 
     def _chat(self, request: RecordedRequest) -> Response:
         admitted = self._admit(request)
@@ -112,7 +114,7 @@ class FakeOpenAI(FakeServer):
         reply = admitted
         body: dict[str, Any] = request.json()
         answered = reply.model or str(body.get("model", ""))
-        if not body.get("stream"):
+        if not body.get("stream") or reply.unstreamed:
             return _render_completion(reply, answered)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return _render_stream(reply, answered, include_usage)

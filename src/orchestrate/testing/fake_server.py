@@ -49,6 +49,9 @@ class Reply:
     """Streaming only: send this many chunks, then drop the connection."""
     malformed: bool = False
     """Answer 200 with a body that is not valid JSON."""
+    unstreamed: bool = False
+    """Answer a streamed request with 200 and the whole non-stream JSON body
+    (`application/json`), as a server or proxy that ignores `stream` does."""
     prompt_tokens_reported: int | None = None
     """Ollama: prompt_eval_count to report (to simulate silent truncation)."""
     thinking: str = ""
