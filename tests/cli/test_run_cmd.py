@@ -313,6 +313,8 @@ def test_usage_errors_raise_before_anything_runs(tmp_path: Path, repo: Path) -> 
 
     with pytest.raises(ConfigError, match="--concurrency must be 1 or more"):
         run(RunArgs(plan=plan_file, repo=repo, concurrency=0))
+    with pytest.raises(ConfigError, match=r"--trust-repo-config goes with --repos; .* trust`"):
+        run(RunArgs(plan=plan_file, repo=repo, trust_repo_config=True))
     with pytest.raises(ConfigError, match=r"--log: folder .* does not exist"):
         run(RunArgs(plan=plan_file, repo=repo, log=tmp_path / "nowhere" / "events.jsonl"))
     with pytest.raises(PlanError, match="file not found"):

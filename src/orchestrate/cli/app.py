@@ -254,6 +254,15 @@ def run(
             help="Plans and reviews through the vendors' Batch APIs: half price, within 24 h.",
         ),
     ] = False,
+    trust_repo_config: Annotated[
+        bool,
+        typer.Option(
+            "--trust-repo-config",
+            help="With --repos: each listed repository's own agents/ may say where keys go and "
+            "what is private (as `orchestrate trust` would allow); only for repositories you "
+            "control.",
+        ),
+    ] = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -279,6 +288,7 @@ def run(
         saved=saved,
         trust_model_checks=trust_model_checks,
         cloud_batch=cloud_batch,
+        trust_repo_config=trust_repo_config,
     )
     raise typer.Exit(run_plan(args))
 

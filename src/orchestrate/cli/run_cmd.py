@@ -58,6 +58,7 @@ class RunArgs:
     """`--plan FILE`: with --dry-run, where to save the plans; without, the plans to carry out."""
     trust_model_checks: bool = False
     cloud_batch: bool = False
+    trust_repo_config: bool = False
 
 
 def _check_sources(args: RunArgs) -> None:
@@ -79,6 +80,11 @@ def _check_sources(args: RunArgs) -> None:
 
 def _check(args: RunArgs) -> None:
     _check_sources(args)
+    if args.trust_repo_config and args.repos is None:
+        raise ConfigError(
+            "--trust-repo-config goes with --repos; to trust this repository's agents/, read it "
+            "and run `orchestrate trust`"
+        )
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be 1 or more, not {args.concurrency}")
     if args.cloud_batch and args.local_only:
@@ -169,6 +175,7 @@ def _run_repos(args: RunArgs, options: EngineOptions) -> int:
         github=github_access(os.environ),
         trust_model_checks=args.trust_model_checks,
         cloud_batch=args.cloud_batch,
+        trust_repo_config=args.trust_repo_config,
     )
     report = run_repos(
         args.plan,

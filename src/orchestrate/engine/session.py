@@ -131,10 +131,12 @@ class Session:
         ledger_path: Path | None = None,
         budget_usd: float | None = None,
         options: EngineOptions | None = None,
+        trust_repo: bool = False,
     ) -> Session:
-        """Check the repo, load the layered config and open the ledger (default under the repo)."""
+        """Check the repo, load the layered config and open the ledger (default under the repo).
+        `trust_repo`: the caller vouches for the repository's own `agents/` (see `load_config`)."""
         root = repo_root(repo)
-        config = load_config(root, agents_dir)
+        config = load_config(root, agents_dir, trust_repo=trust_repo)
         if ledger_path is None:
             ledger_path = default_ledger_path(root)
             _ignore_ledger_dir(ledger_path.parent)

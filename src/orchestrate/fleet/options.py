@@ -38,6 +38,9 @@ class FleetOptions:
     """API root and token for cloning and pull requests."""
     trust_model_checks: bool = False
     """`--trust-model-checks`: commands the planner or a reviewer wrote run without asking."""
+    trust_repo_config: bool = False
+    """`--trust-repo-config`: each listed repository's own `agents/` is the user's (it may say
+    where keys go and what is private), as `orchestrate trust` would make it."""
     cloud_batch: bool = False
     """Plans and reviews through the vendors' Batch APIs; every repository is planned first, at
     once, so their plans go in one batch."""
@@ -78,6 +81,7 @@ async def open_session(checkout: Path, options: FleetOptions, batch: BatchQueue 
         ledger_path=options.ledger,
         budget_usd=options.budget,
         options=options.engine,
+        trust_repo=options.trust_repo_config,
     )
     # The batch policy, as in a single repository's run.
     session.approve = BatchPolicy(session.config.checks.allow, options.trust_model_checks)
