@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrate.engine.prompts import REPO_TEXT_NOTE
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.sandbox.environments import usable_bwrap
 from orchestrate.testing.fake_server import Reply
@@ -213,6 +214,11 @@ def test_commands_a_model_wrote_never_run_unconfirmed(world: World, fakes: Fakes
     assert "--trust-model-checks" in by[SUB_CHECK]["refusal"]
     # Said as it happened, too.
     assert f"not running `{SUB_CHECK}` (proposed by planner)" in result.stderr
+    # The repository's text reached every model as data, under the note that says so.
+    planner, reviewer = (r.body.decode() for r in fakes.claude.requests[:2])
+    worker = fakes.ollama.requests[0].body.decode()
+    for body, block in [(planner, "repository map"), (worker, "file calc.py"), (reviewer, "diff")]:
+        assert REPO_TEXT_NOTE in body and f"<<<UNTRUSTED {block} " in body
 
 
 @NEEDS_BWRAP

@@ -252,7 +252,7 @@ async def test_full_run_with_fix_round_escalation_and_one_review_round(
     assert [c.ok for c in result.task_checks] == [True]
     # The reviewer saw the real diff, delimited, and the task checks; the second review saw the fix.
     first_review = models["reviewer"].requests[0].messages[0].content
-    assert "<<<DIFF " in first_review and "<<<END DIFF " in first_review
+    assert "<<<UNTRUSTED diff " in first_review and "<<<END UNTRUSTED diff " in first_review
     assert "+def sub(a, b):" in first_review and "+    assert sub(5, 3) == 2" in first_review
     assert f"`{PYTEST}`: passed" in first_review
     assert '+"""Tiny calculator."""' in models["reviewer"].requests[1].messages[0].content
