@@ -145,6 +145,14 @@ DEFAULT_PRIVATE_PATHS: tuple[str, ...] = (
     "*.pem",
     "*.key",
     "id_rsa*",
+    # Where tools keep their logins: curl/ftp/git (`.netrc`, `_netrc` on Windows), git's
+    # credential store, npm, PyPI (twine), and Google/OAuth client secrets.
+    ".netrc",
+    "_netrc",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+    "credentials.json",
 )
 """Globs matched against each trailing part of a path, so `secrets/**` also covers `a/secrets/b`."""
 

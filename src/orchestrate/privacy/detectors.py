@@ -30,6 +30,7 @@ from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
 from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
 from orchestrate.config.schema import DEFAULT_ENTROPY_LIMIT
+from orchestrate.privacy.credentials import CREDENTIAL_RULES
 
 _LEFT_OUT = frozenset({"HexHighEntropyString", "IPPublicDetector"})
 # Cheap test for the keyword detector's per-line regexes: most lines have none of its words.
@@ -118,6 +119,8 @@ def find_secrets(text: str, entropy_limit: float = DEFAULT_ENTROPY_LIMIT) -> Ite
     yield from _hits(specific, text, lines)
     for match in _ENV_ASSIGNMENT.finditer(text):
         yield Hit("env_assignment", *match.span(1))
+    for rule in CREDENTIAL_RULES:
+        yield from (Hit(rule.rule, start, end) for start, end in rule.spans(text))
     yield from _hits(generic, text, lines)
 
 

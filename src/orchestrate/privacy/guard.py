@@ -51,9 +51,7 @@ class PrivacyGuard:
         if not self.settings.enabled:
             return PrivacyDecision(private=False)
         by_path = tuple(
-            Finding(rule=PRIVATE_PATH, location=path)
-            for path in dict.fromkeys(files)
-            if self._paths.match(path) is not None
+            finding for path in dict.fromkeys(files) for finding in self._path_findings(path)
         )
         in_text = self._scanner.scan(request.system, SYSTEM) + tuple(
             finding
@@ -65,3 +63,13 @@ class PrivacyGuard:
             return PrivacyDecision(private=False)
         redacted = None if by_path else redact_request(request, in_text)
         return PrivacyDecision(private=True, findings=findings, redacted_request=redacted)
+
+    def _path_findings(self, path: str) -> tuple[Finding, ...]:
+        """A private file by its name's glob, or a name that itself holds private data (an SSN
+        or a card number in `scans/w2_536-22-8145.pdf`): either keeps the request whole and
+        local, since the name is how the request is about that file."""
+        if self._paths.match(path) is not None:
+            return (Finding(rule=PRIVATE_PATH, location=path),)
+        return tuple(
+            Finding(rule=found.rule, location=path) for found in self._scanner.scan(path, path)
+        )

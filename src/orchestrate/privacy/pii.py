@@ -1,4 +1,5 @@
-"""Personal data in text: emails, phone numbers, payment cards and national ID numbers.
+"""Personal data in text: emails, phone numbers, payment cards, bank accounts and national ID
+numbers.
 
 Each detector is a pattern plus an optional validator; patterns are deliberately narrow (formats
 with their usual separators), because numbers fill ordinary code and every false positive keeps a
@@ -8,8 +9,9 @@ request off the cloud.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+from orchestrate.privacy.iban import IBAN_RULE
+from orchestrate.privacy.rules import PiiRule
 
 # RFC 2606/6761 names reserved for documentation and tests: addresses there belong to nobody.
 _RESERVED_DOMAINS = re.compile(
@@ -24,9 +26,17 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}"
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"
 )
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# Bounded by anything but letters, digits and dashes: `_` and `.` too, as in file names
+# (`refund_4539148803436467.pdf`, `w2_536-22-8145.pdf`).
+_CARD = re.compile(r"(?<![A-Za-z0-9-])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9-])")
 # US social security numbers, written with dashes; areas 000, 666 and 900+ are never issued.
-_US_SSN = re.compile(r"(?<![\w-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])")
+_SSN_DIGITS = r"(?!000|666|9\d\d)\d{3}SEP(?!00)\d{2}SEP(?!0000)\d{4}"
+_US_SSN = re.compile(r"(?<![A-Za-z0-9-])" + _SSN_DIGITS.replace("SEP", "-") + r"(?![A-Za-z0-9-])")
+# In prose an SSN is also written with spaces or none at all, after its name.
+_US_SSN_NAMED = re.compile(
+    r"(?i)\b(?:ssn|ss#|social\s+security(?:\s+(?:number|no\.?|#))?)\s*(?:is|was|:|#|=)?\s*"
+    r"(?P<v>" + _SSN_DIGITS.replace("SEP", "[ -]?") + r")(?!\d)"
+)
 # UK National Insurance numbers: two letters (some never used), six digits, a suffix A-D.
 _UK_NINO = re.compile(
     r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
@@ -39,23 +49,6 @@ _CARD_ISSUERS = re.compile(
     r"|3[47]\d{13}|6(?:011|5\d\d|4[4-9]\d)\d{12,15}|35(?:2[89]|[3-8]\d)\d{12,15}"
     r"|3(?:0[0-5]|[689]\d)\d{11}"
 )
-
-Validator = Callable[[re.Match[str]], bool]
-
-
-@dataclass(frozen=True)
-class PiiRule:
-    """One kind of personal data: its rule name, pattern, and a check on each match."""
-
-    rule: str
-    pattern: re.Pattern[str]
-    valid: Validator | None = None
-
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """Start and end of each valid match."""
-        for match in self.pattern.finditer(text):
-            if self.valid is None or self.valid(match):
-                yield match.span()
 
 
 def luhn_ok(digits: str) -> bool:
@@ -86,7 +79,9 @@ def _phone(match: re.Match[str]) -> bool:
 PII_RULES: tuple[PiiRule, ...] = (
     PiiRule("email", _EMAIL, _email),
     PiiRule("card_number", _CARD, _card),
+    IBAN_RULE,
     PiiRule("us_ssn", _US_SSN),
+    PiiRule("us_ssn", _US_SSN_NAMED, group="v"),
     PiiRule("uk_ni_number", _UK_NINO),
     PiiRule("phone_number", _PHONE, _phone),
 )
