@@ -121,3 +121,8 @@ class NoAttemptsError(OrchestrateError):
 class NotStreamedError(OrchestrateError):
     """A streamed request was answered with one whole body instead of an event stream (a server or
     proxy that ignores `stream`); that endpoint will answer every request so."""
+
+
+class SensitiveChangeError(OrchestrateError):
+    """An edit adds a workflow, a git hook, a CI file or one of our keys, and the user did not
+    say yes: nothing of it is committed."""

@@ -263,6 +263,15 @@ def run(
             "control.",
         ),
     ] = False,
+    allow_sensitive_changes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-sensitive-changes",
+            help="Commit edits that add or change a CI workflow, a git hook or a CI file, or "
+            "write one of our keys (they are flagged in the report either way); without it "
+            "such an edit is not committed.",
+        ),
+    ] = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -289,6 +298,7 @@ def run(
         trust_model_checks=trust_model_checks,
         cloud_batch=cloud_batch,
         trust_repo_config=trust_repo_config,
+        allow_sensitive_changes=allow_sensitive_changes,
     )
     raise typer.Exit(run_plan(args))
 
@@ -377,7 +387,7 @@ def main() -> None:
     except OrchestrateError as error:
         if os.environ.get("ORCHESTRATE_DEBUG"):
             raise
-        print(f"error: {error}", file=sys.stderr)
+        _say_error(str(error))
         sys.exit(exit_for(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -385,8 +395,15 @@ def main() -> None:
     except Exception as error:  # the last boundary: a bug still gets one line, not a traceback
         if os.environ.get("ORCHESTRATE_DEBUG"):
             raise
-        print(f"error: {_one_line(error)}", file=sys.stderr)
+        _say_error(_one_line(error))
         sys.exit(Exit.FAILED)
+
+
+def _say_error(line: str) -> None:
+    """`error: ...` on stderr, our keys masked (an error can quote what held one)."""
+    from orchestrate.privacy.masking import mask_keys  # loads pydantic: only when something failed
+
+    print(mask_keys(f"error: {line}"), file=sys.stderr)
 
 
 def _one_line(error: Exception) -> str:

@@ -37,6 +37,7 @@ from orchestrate.events import (
     SubtaskStarted,
     SubtaskStatus,
 )
+from orchestrate.privacy.masking import mask_keys
 
 _LAST_LINE_CHARS = 160
 
@@ -121,9 +122,9 @@ def _warning_line(event: Event) -> str | None:
 
 def describe(event: Event) -> str | None:
     """One line for an event worth a log line; None for the chatty ones (tokens, costs, ...)."""
-    if isinstance(event, RunNotice):
-        return event.text
-    return _subtask_line(event) or _run_line(event) or _warning_line(event)
+    line = event.text if isinstance(event, RunNotice) else None
+    line = line or _subtask_line(event) or _run_line(event) or _warning_line(event)
+    return None if line is None else mask_keys(line)
 
 
 class _Listener:

@@ -28,6 +28,7 @@ from orchestrate.engine.plan_md import PlanDoc, load_plan
 from orchestrate.engine.report import BatchReport, render_json
 from orchestrate.engine.report_markdown import render_markdown
 from orchestrate.engine.saved_plans import SavedPlans, load_plans
+from orchestrate.engine.sensitive_changes import BatchChangePolicy
 from orchestrate.engine.session import Session
 from orchestrate.exceptions import ConfigError, NoModelAvailableError
 from orchestrate.ledger.money import usd_limit
@@ -59,6 +60,7 @@ class RunArgs:
     trust_model_checks: bool = False
     cloud_batch: bool = False
     trust_repo_config: bool = False
+    allow_sensitive_changes: bool = False
 
 
 def _check_sources(args: RunArgs) -> None:
@@ -176,6 +178,7 @@ def _run_repos(args: RunArgs, options: EngineOptions) -> int:
         trust_model_checks=args.trust_model_checks,
         cloud_batch=args.cloud_batch,
         trust_repo_config=args.trust_repo_config,
+        allow_sensitive_changes=args.allow_sensitive_changes,
     )
     report = run_repos(
         args.plan,
@@ -239,6 +242,7 @@ def run(args: RunArgs) -> int:
             raise busy
         # The batch policy: a model's command runs with the flag, or on the user's allow-list.
         session.approve = BatchPolicy(session.config.checks.allow, args.trust_model_checks)
+        session.approve_changes = BatchChangePolicy(args.allow_sensitive_changes)
         console.print(_opening_line(session, doc, args), markup=False, soft_wrap=True)
         report = asyncio.run(_run(session, doc, args, console))
     markdown = render_markdown(report)  # masked: reports quote errors that can echo a key

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
+from orchestrate.privacy.masking import mask_keys
 from orchestrate.sandbox.environments import CheckEnvironment
 
 OUTPUT_LIMIT = 8 * 1024
@@ -150,7 +151,9 @@ async def run_check(
         command=command,
         ok=code == 0,
         exit_code=code,
-        output=tail.text(),
+        # Masked where it is made: the run state, stderr, the report and the next model's prompt
+        # all take the output from here (a check can print a key from a file it reads).
+        output=mask_keys(tail.text()),
         cut_bytes=tail.cut,
         duration_s=round(time.monotonic() - started, 3),
         timed_out=timed_out,

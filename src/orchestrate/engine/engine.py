@@ -31,6 +31,7 @@ from orchestrate.engine.run_state import (
     load_state,
     save_state,
 )
+from orchestrate.engine.sensitive_changes import ChangeApproval, refuse_changes
 from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
@@ -95,11 +96,14 @@ class Engine:
         options: EngineOptions = EngineOptions(),  # noqa: B008 - frozen defaults, never mutated
         checks: CheckSetup | None = None,
         approve: CommandApproval | None = None,
+        approve_changes: ChangeApproval = refuse_changes,
     ) -> None:
         self.config, self.router, self.repo = config, router, repo
         self.events, self.options = events, options
         self.approve = approve or refuse_all
         """Asked before any command a model wrote may run (the CLI's policy, the TUI's dialog)."""
+        self.approve_changes = approve_changes
+        """Asked before an edit that adds a workflow, a hook or one of our keys is committed."""
         self.checks = checks or CheckSetup(config.checks, repo)
         """How this engine's runs run their check commands."""
         self.format_stats = FormatStats.from_ledger(router.recorder.ledger)
@@ -301,6 +305,7 @@ class _Run:
             max_fix_rounds=options.max_fix_rounds,
             check_timeout=options.check_timeout,
             private=options.local_only,
+            approve_changes=engine.approve_changes,
         )
         recorder = engine.router.recorder
         self.costs_before = (recorder.cloud_usd, recorder.local_tokens, recorder.counterfactual_usd)
@@ -464,6 +469,7 @@ class _Run:
             resumable=resumable,
             not_reviewed=self.state.not_reviewed,
             commands=list(self.state.commands),
+            flagged=[f"{r.id}: {line}" for r in self.state.results for line in r.flagged],
         )
         self.state.result = result
         self.save()

@@ -100,6 +100,8 @@ class TaskReport(BaseModel):
     commands: list[CommandRecord] = []
     """Every command of the run (or, in a dry run, of the plan): who proposed it, who approved
     it (or why it may not run), and how often it ran."""
+    flagged: list[str] = []
+    """Changes that needed the user's yes (a workflow, a hook, one of our keys) and the answer."""
 
 
 class BatchTotals(BaseModel):
@@ -188,6 +190,7 @@ def run_report(
         budget_note=budget_note,
         omissions=list(result.omissions),
         commands=list(result.commands),
+        flagged=list(result.flagged),
         degraded=list(degraded),
     )
 

@@ -70,6 +70,7 @@ def _run_section(task: TaskReport) -> list[str]:
         lines.append(f"- budget: {_cell(task.budget_note)}")
     lines += [f"- degraded: {_cell(line)}" for line in task.degraded]
     lines += [f"- not shown to a model: {_cell(note)}" for note in task.omissions]
+    lines += [f"- flagged: {_cell(line)}" for line in task.flagged]
     if task.subtasks:
         lines += [
             "",

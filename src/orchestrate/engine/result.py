@@ -43,6 +43,8 @@ class SubtaskResult(BaseModel):
     """Results of the last run of its acceptance checks."""
     omissions: list[str] = Field(default_factory=list)
     """What its worker's models were not shown (files in part or left out), one line each."""
+    flagged: list[str] = Field(default_factory=list)
+    """Changes that need the user's yes (`sensitive_changes`), and whether they got it."""
 
     @classmethod
     def skipped(cls, subtask: Subtask, reason: str) -> SubtaskResult:
@@ -104,3 +106,5 @@ class RunResult(BaseModel):
     is fixed, `--resume` carries it on without planning again or paying twice."""
     commands: list[CommandRecord] = Field(default_factory=list)
     """Every command of the run: who proposed it, who approved it, how often it ran."""
+    flagged: list[str] = Field(default_factory=list)
+    """Every change that needed the user's yes, `<subtask id>: ...`, and whether it got it."""

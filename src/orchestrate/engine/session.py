@@ -26,6 +26,7 @@ from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.result import RunResult
 from orchestrate.engine.run_files import RepoFiles
+from orchestrate.engine.sensitive_changes import ChangeApproval, refuse_changes
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import EventBus
 from orchestrate.exceptions import RepoError, StorageError
@@ -121,6 +122,8 @@ class Session:
         self.batch: BatchQueue | None = None
         """`--cloud-batch`: the queue the calls that can wait go through (shared by every
         repository of a `--repos` run, so their plans go in one batch)."""
+        self.approve_changes: ChangeApproval = refuse_changes
+        """Asked before an edit adding a workflow, a hook or one of our keys is committed."""
 
     @classmethod
     def open(
@@ -177,6 +180,7 @@ class Session:
             options=self.options,
             checks=self.checks,
             approve=self.approve,
+            approve_changes=self.approve_changes,
         )
 
     def degraded(self, attempts: Iterable[AttemptRecord]) -> list[str]:

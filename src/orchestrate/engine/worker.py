@@ -34,6 +34,12 @@ from orchestrate.engine.lanes import Lane
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.prompts import check_feedback, refused_feedback, syntax_feedback
 from orchestrate.engine.result import FailureSide, SubtaskResult
+from orchestrate.engine.sensitive_changes import (
+    ALLOW_FLAG,
+    ChangeApproval,
+    refuse_changes,
+    sensitive_changes,
+)
 from orchestrate.engine.syntax import SYNTAX_CHECK, broken_files
 from orchestrate.engine.worker_prompt import WorkerPrompt, shape_worker
 from orchestrate.engine.workspace import Workspace
@@ -56,6 +62,7 @@ from orchestrate.exceptions import (
     NoModelAvailableError,
     PrivacyBlockedError,
     PromptTooLargeError,
+    SensitiveChangeError,
 )
 from orchestrate.models.base import ModelRequest
 from orchestrate.routing.chain import Target
@@ -91,6 +98,8 @@ class RunContext:
     max_fix_rounds: int = 3
     check_timeout: float = 300.0
     private: bool = False
+    approve_changes: ChangeApproval = refuse_changes
+    """Asked before an edit adding a workflow, a hook or one of our keys is committed."""
 
     def emit(self, event: Event) -> None:
         self.events.emit(event)
@@ -143,6 +152,8 @@ class Worker:
         self.problem = ""
         self.omissions: list[str] = []
         """What the models were not shown, each said once (an event and a report line)."""
+        self.flagged: list[str] = []
+        """Changes that needed the user's yes, and whether they got it."""
         self._prompts: dict[str, WorkerPrompt] = {}
         """This round's request for each model the chain walk considered."""
 
@@ -163,7 +174,7 @@ class Worker:
                     detail = f"no model got it right ({tried}); last problem: {self.problem}"
                     return self._finish("failed", None, detail)
                 self._escalate(*moved)
-        except (EditRefusedError, PromptTooLargeError) as error:
+        except (EditRefusedError, PromptTooLargeError, SensitiveChangeError) as error:
             # The subtask cannot be done as specified (not a model or network problem).
             return self._finish("failed", None, str(error))
         except INFRASTRUCTURE_ERRORS as error:
@@ -261,11 +272,27 @@ class Worker:
         if failed:
             self._status("running", f"check failed: {failed[0].command}")
             return check_feedback(self.checks)
+        await self._vouch()
         sha = await self.joiner.join(self.subtask.id, self.files, self._message())
         # Committed: the files now match the branch, so the restore in `_step` must keep them.
         self.original = dict(self.files)
         said = "checks passed" if self.checks else "no checks ran"
         return (sha or "", said if sha else f"{said}; nothing to change")
+
+    async def _vouch(self) -> None:
+        """Flag what the edit changes that runs later or holds our keys, and raise unless the
+        user said yes (the worktree is restored: nothing is committed)."""
+        changes = sensitive_changes(_text(self.original), _text(self.files))
+        if not changes:
+            return
+        approved_by = await self.ctx.approve_changes(self.ctx.run_id, changes)
+        said = f"committed (yes from {approved_by})" if approved_by else "NOT committed"
+        self.flagged += [f"{change}: {said}" for change in changes]
+        if approved_by is None:
+            raise SensitiveChangeError(
+                f"not committed: {'; '.join(changes)}; such a change needs your yes "
+                f"(pass {ALLOW_FLAG}, or approve it in the app)"
+            )
 
     def _message(self) -> tuple[str, str, dict[str, str]]:
         """The commit's title, body and trailers."""
@@ -314,4 +341,5 @@ class Worker:
             failure=None if ok else failure,
             checks=self.checks,
             omissions=self.omissions,
+            flagged=self.flagged,
         )

@@ -12,6 +12,7 @@ from orchestrate.batching.queue import BatchQueue
 from orchestrate.engine.commands import BatchPolicy
 from orchestrate.engine.engine import EngineOptions
 from orchestrate.engine.plan_md import PlanDoc
+from orchestrate.engine.sensitive_changes import BatchChangePolicy
 from orchestrate.engine.session import Session
 from orchestrate.events import Event
 from orchestrate.fleet.checkout import GitHubAccess
@@ -41,6 +42,8 @@ class FleetOptions:
     trust_repo_config: bool = False
     """`--trust-repo-config`: each listed repository's own `agents/` is the user's (it may say
     where keys go and what is private), as `orchestrate trust` would make it."""
+    allow_sensitive_changes: bool = False
+    """`--allow-sensitive-changes`: edits adding workflows, hooks or our keys are committed."""
     cloud_batch: bool = False
     """Plans and reviews through the vendors' Batch APIs; every repository is planned first, at
     once, so their plans go in one batch."""
@@ -85,5 +88,6 @@ async def open_session(checkout: Path, options: FleetOptions, batch: BatchQueue 
     )
     # The batch policy, as in a single repository's run.
     session.approve = BatchPolicy(session.config.checks.allow, options.trust_model_checks)
+    session.approve_changes = BatchChangePolicy(options.allow_sensitive_changes)
     session.batch = batch
     return session

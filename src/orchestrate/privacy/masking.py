@@ -1,4 +1,5 @@
-"""Keeps our own API keys out of everything we write: logs, reports, events, the ledger, PRs.
+"""Keeps our own API keys out of everything we write: logs, reports, events, the ledger, PRs,
+check output, the run state, stderr, and every request to a model, local or cloud.
 
 Masking is by value: whatever the variables named by endpoints' `api_key_env` (and the standard
 provider variables) hold right now is replaced by `[NAME]`, wherever it appears in the text.
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
 from orchestrate.config.schema import EndpointConfig
+from orchestrate.models.base import ModelRequest
 
 STANDARD_KEY_ENVS: tuple[str, ...] = (
     "ANTHROPIC_API_KEY",
@@ -47,6 +49,29 @@ def watch_key_envs(endpoints: Iterable[EndpointConfig]) -> None:
 def watched_key_envs() -> frozenset[str]:
     """Names of the variables whose values are masked."""
     return frozenset(_watched)
+
+
+def keys_in(text: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Names of the watched variables whose current values appear in `text`."""
+    env = os.environ if environ is None else environ
+    return sorted(
+        name
+        for name in _watched
+        if len(value := env.get(name, "").strip()) >= MIN_KEY_LENGTH and value in text
+    )
+
+
+def mask_request(request: ModelRequest) -> ModelRequest:
+    """`request` with our keys masked in its system prompt and every message: sent to any model,
+    local ones too (a key in a repository's file or a check's output is still ours)."""
+    system = mask_keys(request.system)
+    messages = tuple(
+        message.model_copy(update={"content": mask_keys(message.content)})
+        for message in request.messages
+    )
+    if system == request.system and messages == request.messages:
+        return request
+    return request.model_copy(update={"system": system, "messages": messages})
 
 
 def mask_keys(text: str, environ: Mapping[str, str] | None = None) -> str:

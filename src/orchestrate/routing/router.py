@@ -34,7 +34,7 @@ from orchestrate.ledger.store import Ledger, Outcome
 from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback
 from orchestrate.models.registry import infer_model
 from orchestrate.privacy.guard import PrivacyGuard
-from orchestrate.privacy.masking import watch_key_envs
+from orchestrate.privacy.masking import mask_request, watch_key_envs
 from orchestrate.routing.backoff import retry_delay
 from orchestrate.routing.budget import Budget, Reservation
 from orchestrate.routing.chain import BUDGET_REASON, Chain, Shaper
@@ -163,7 +163,8 @@ class Router:
         slot = self._limit(model.provider) if model.holds_slot else contextlib.nullcontext()
         try:
             async with slot:
-                response = await model.request(request, self._on_token(agent, model.ref))
+                sent = mask_request(request)  # our keys reach no model, local ones neither
+                response = await model.request(sent, self._on_token(agent, model.ref))
         except asyncio.CancelledError:
             self.recorder.release(reservation)
             raise

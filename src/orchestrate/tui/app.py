@@ -45,6 +45,7 @@ from orchestrate.tui.messages import (
     TaskSubmitted,
 )
 from orchestrate.tui.screens.approval import ask_in_app
+from orchestrate.tui.screens.change_approval import confirm_changes_in_app
 from orchestrate.tui.screens.help import HelpScreen
 from orchestrate.tui.screens.plan import PlanScreen
 from orchestrate.tui.screens.review import ReviewScreen
@@ -89,6 +90,8 @@ class OrchestrateApp(LiveRunApp):
         self.driver = Driver(session, run_ids)
         # Every command a model wrote is shown whole and approved here before it runs.
         session.approve = partial(ask_in_app, self)
+        # So is every edit adding a workflow, a git hook, a CI file or one of our keys.
+        session.approve_changes = partial(confirm_changes_in_app, self)
         history_path = session.repo / ".orchestrate" / HISTORY_FILE
         self.history = history if history is not None else TaskHistory(history_path)
         self.bridge = EventBridge(session.events, self)
