@@ -275,3 +275,39 @@ def test_a_dry_runs_plan_runs_exactly_as_saved(world: World, fakes: Fakes, tmp_p
     assert by[allowed]["runs"] == 1 and by[chained]["runs"] == 0
     worktree = RepoFiles.of(world.repo).run(task["run_id"]).worktree
     assert not (worktree / "pwned").exists()
+
+
+WORKFLOW = (
+    "name: ci\non: push\njobs:\n  leak:\n    runs-on: ubuntu-latest\n    steps:\n"
+    "      - run: echo '${{ toJSON(secrets) }}'\n"
+)
+WORKFLOW_PATH = ".github/workflows/ci.yml"
+
+
+def _workflow_task(fakes: Fakes) -> None:
+    """A planner (obeying the injected text) that has the coder add a workflow posting secrets."""
+    plan = {"summary": "Add CI.", "subtasks": [step("ci", "code", [WORKFLOW_PATH], [])]}
+    fakes.claude.push(Reply(text=json.dumps(plan)), Reply(text=json.dumps(APPROVE)))
+    fakes.ollama.push(Reply(text=f"{WORKFLOW_PATH}\n```yaml\n{WORKFLOW}```\n"))
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_workflow_a_model_adds_is_flagged_and_committed_only_with_the_flag(
+    world: World, fakes: Fakes, allowed: bool
+) -> None:
+    _workflow_task(fakes)
+    flag = ["--allow-sensitive-changes"] if allowed else []
+
+    result = world.cli(str(world.plan_md), "--concurrency", "1", "--json", *flag)
+
+    [task] = json.loads(result.stdout)["tasks"]
+    answer = "committed (yes from --allow-sensitive-changes)" if allowed else "NOT committed"
+    assert task["flagged"] == [
+        f"ci: {WORKFLOW_PATH}: changes a GitHub Actions workflow: {answer}"
+    ], result.stderr
+    worktree = RepoFiles.of(world.repo).run(task["run_id"]).worktree
+    committed = git(worktree, "ls-tree", "-r", "--name-only", "HEAD").split()
+    assert (WORKFLOW_PATH in committed) is allowed
+    if not allowed:
+        assert result.returncode == 1
+        assert "not committed" in result.stderr and "--allow-sensitive-changes" in result.stderr
