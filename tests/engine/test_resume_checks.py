@@ -100,3 +100,8 @@ def test_only_the_subtasks_own_checks_that_ran_are_vouched_for() -> None:
 def test_a_missing_or_garbled_trailer_vouches_for_nothing() -> None:
     for trailer in (None, '["python -m pytest', '{"python": 1}', "[1, 2]"):
         assert checks_of_commit(commit_saying(trailer), [CHECK, "1"]) == []
+
+
+def test_the_readme_names_the_trailer_users_will_see_in_their_commits() -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert f"`{TRAILER}`" in readme.read_text(encoding="utf-8")
