@@ -185,6 +185,20 @@ class Escalated(_Event):
     to_model: str
 
 
+class SubtaskReplanned(_Event):
+    """Every model of a subtask's worker chain failed it, and the planner decided what follows."""
+
+    type: Literal["subtask_replanned"] = "subtask_replanned"
+    subtask_id: str
+    decision: Literal["rewrite", "split", "stronger", "give_up"]
+    outcome: str
+    """What follows, in a few words: `split into a, b`, `now on <model>`, `gave up`, ..."""
+    reason: str
+    """The planner's reason."""
+    planner: str
+    """The model that decided."""
+
+
 class ReviewVerdict(_Event):
     """The reviewer decided."""
 
@@ -251,6 +265,7 @@ Event = Annotated[
     | EditRefused
     | CheckFailed
     | Escalated
+    | SubtaskReplanned
     | ReviewVerdict
     | SubscriberFailed
     | RoleDegraded

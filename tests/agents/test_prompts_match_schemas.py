@@ -17,6 +17,8 @@ from orchestrate.config.loader import load_config
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.prompts import render_planner, render_reviewer
+from orchestrate.engine.replan import Replan, ReplanCase, ReplanRules, render_replan
+from orchestrate.engine.result import Attempt
 from orchestrate.engine.review import Review
 from orchestrate.review.deep import DeepRemarks
 from orchestrate.review.merge import SummaryAnswer
@@ -32,6 +34,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "review-formatter": SummaryAnswer,
 }
 """Each agent that answers in JSON, and the schema the router validates its answer against."""
+ALSO: dict[str, type[BaseModel]] = {"planner": Replan}
+"""A second schema an agent answers in (the planner's decision about a failed subtask)."""
 EDIT_FORMAT_AGENTS = {"coder", "tester", "formatter"}
 """Agents that answer in an edit format (files or SEARCH/REPLACE blocks), with no JSON fields."""
 
@@ -70,7 +74,8 @@ def test_every_agent_is_known_to_answer_in_a_schema_or_an_edit_format() -> None:
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_system_prompts_name_only_schema_fields(name: str) -> None:
     prompt = load_config().agents[name].system_prompt
-    unknown = named_words(prompt) - vocabulary(SCHEMAS[name])
+    known = vocabulary(SCHEMAS[name]) | (vocabulary(ALSO[name]) if name in ALSO else set())
+    unknown = named_words(prompt) - known
     assert not unknown, f"agents/prompts/{name}.md names {sorted(unknown)}, not in the schema"
 
 
@@ -95,6 +100,9 @@ def test_the_planner_and_reviewer_messages_name_only_schema_fields() -> None:
     reviewer = render_reviewer(task, plan, diff="", results=[], task_checks=[], diff_limit=100)
     assert named_words(planner) - vocabulary(Plan) == set()
     assert named_words(reviewer) - vocabulary(Review) == set()
+    rules = ReplanRules(models=("ollama:big",), taken_ids=frozenset({"a"}))
+    case = ReplanCase(task, plan.subtasks[0], "it failed", [Attempt("m", "x")], "", rules)
+    assert named_words(render_replan(case)) - vocabulary(Replan) == set()
 
 
 def test_a_wrong_field_name_is_caught() -> None:

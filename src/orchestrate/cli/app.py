@@ -191,6 +191,13 @@ def run(
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="Subtasks worked on at once.")
     ] = 4,
+    replans: Annotated[
+        int,
+        typer.Option(
+            "--replans",
+            help="Times the planner is asked about a subtask every worker model failed (0: never).",
+        ),
+    ] = 1,
     agents: AgentsOpt = None,
     repo: RepoOpt = Path("."),
     ledger: Annotated[Path | None, typer.Option("--ledger", help="Ledger file.")] = None,
@@ -286,6 +293,7 @@ def run(
         local_only=local_only,
         accept_unchecked=accept_unchecked,
         concurrency=concurrency,
+        replans=replans,
         dry_run=dry_run,
         report=report,
         as_json=as_json,

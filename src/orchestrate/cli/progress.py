@@ -34,6 +34,7 @@ from orchestrate.events import (
     RunNotice,
     SubscriberFailed,
     SubtaskFinished,
+    SubtaskReplanned,
     SubtaskStarted,
     SubtaskStatus,
 )
@@ -79,8 +80,19 @@ def _subtask_line(event: Event) -> str | None:
             return f"{event.subtask_id}: check failed: {event.command}: {_last_line(event.output)}"
         case EditRefused():
             return f"{event.subtask_id}: edit to {event.path} refused: {event.reason}"
+    return _moved_line(event)
+
+
+def _moved_line(event: Event) -> str | None:
+    """A subtask handed on: to a stronger model, or back to the planner."""
+    match event:
         case Escalated():
             return f"{event.subtask_id}: escalated {event.from_model} → {event.to_model}"
+        case SubtaskReplanned():
+            return (
+                f"{event.subtask_id}: re-planned by {event.planner}: {event.outcome} "
+                f"({event.reason})"
+            )
     return None
 
 
@@ -230,7 +242,9 @@ class LiveProgress(_Listener):
             view = self._tasks.get(event.run_id)
             if view is not None:
                 _update(view, event)
-        notable = Escalated | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed
+        notable = (
+            Escalated | SubtaskReplanned | ModelSwapped | ReviewVerdict | RunFinished | CheckFailed
+        )
         warning = SubscriberFailed | PromptTruncated | RunNotice | RoleDegraded
         if isinstance(event, notable | warning):
             self._log(event)

@@ -47,6 +47,7 @@ class RunArgs:
     local_only: bool = False
     accept_unchecked: bool = False
     concurrency: int = 4
+    replans: int = 1
     dry_run: bool = False
     report: Path | None = None
     as_json: bool = False
@@ -91,6 +92,8 @@ def _check(args: RunArgs) -> None:
         raise ConfigError(f"--concurrency must be 1 or more, not {args.concurrency}")
     if args.cloud_batch and args.local_only:
         raise ConfigError("--cloud-batch sends calls to cloud models: drop it or --local-only")
+    if args.replans < 0:
+        raise ConfigError(f"--replans must be 0 or more, not {args.replans}")
     if args.budget is not None and args.budget < 0:
         raise ConfigError(f"--budget must be a non-negative USD amount, not {args.budget}")
     for option, path in (("--report", args.report), ("--log", args.log)):
@@ -224,6 +227,7 @@ def run(args: RunArgs) -> int:
     doc = _what_to_run(args)
     options = EngineOptions(
         concurrency=args.concurrency,
+        max_replans=args.replans,
         local_only=args.local_only,
         accept_unchecked=args.accept_unchecked,
     )

@@ -12,9 +12,11 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.joining import Joiner
 from orchestrate.engine.lanes import Lane, Lanes
 from orchestrate.engine.plan import Subtask, topological_order
+from orchestrate.engine.replanning import Replanning
 from orchestrate.engine.result import SubtaskResult
 from orchestrate.engine.scheduler import run_batch
 from orchestrate.engine.worker import RunContext, Status, Worker
@@ -37,8 +39,12 @@ class BatchWork:
         *,
         concurrency: int,
         keep: Keep,
+        carry: Replanning | None = None,
     ) -> None:
+        """`carry`: what carries each subtask to its end (re-planning failed ones); without
+        it, a subtask is one worker's try."""
         self.ctx, self.checks, self.keep = ctx, checks, keep
+        self.carry = carry
         self.subtasks = list(subtasks)
         self.concurrency = concurrency
         workspace = ctx.workspace
@@ -69,12 +75,25 @@ class BatchWork:
     async def _work(self, subtask: Subtask) -> SubtaskResult:
         agent = self.ctx.config.agents[subtask.agent]
         try:
-            async with self.lanes.lane() as lane:
-                worker = Worker(self.ctx, agent, subtask, lane=lane, joiner=self.joiner)
-                result = await worker.run()
+            if self.carry is None:
+                _, result = await self.attempt(agent, subtask, hand_back=False, turn_of=subtask.id)
+            else:
+                result = await self.carry.run(subtask, self.attempt, self._skip)
         finally:
             self.joiner.settle(subtask.id)
         return self.keep(result)
+
+    async def attempt(
+        self, agent: AgentConfig, subtask: Subtask, *, hand_back: bool, turn_of: str
+    ) -> tuple[Worker, SubtaskResult]:
+        """One worker's try at `subtask` in a lane of its own; its work joins the run's branch
+        in `turn_of`'s turn (a split's parts in the turn of the subtask they replace)."""
+        self.joiner.follow(subtask.id, turn_of)
+        async with self.lanes.lane() as lane:
+            worker = Worker(
+                self.ctx, agent, subtask, lane=lane, joiner=self.joiner, hand_back=hand_back
+            )
+            return worker, await worker.run()
 
     def _skip(self, subtask: Subtask, reason: str) -> SubtaskResult:
         self.joiner.settle(subtask.id)

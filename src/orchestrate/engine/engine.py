@@ -21,7 +21,8 @@ from orchestrate.engine.plan import AGENT_FOR_KIND, Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.planner import plan_task
 from orchestrate.engine.recovery import holding_run, reopen_workspace
-from orchestrate.engine.result import RunResult, SubtaskResult
+from orchestrate.engine.replanning import Replanning
+from orchestrate.engine.result import RunResult, SubtaskResult, outside_task
 from orchestrate.engine.review import Review, follow_up_subtasks
 from orchestrate.engine.reviewer import review_run
 from orchestrate.engine.run_files import RepoFiles
@@ -44,7 +45,6 @@ from orchestrate.events import (
     SubtaskStatus,
 )
 from orchestrate.exceptions import (
-    BudgetExceededError,
     ConfigError,
     NoModelAvailableError,
     OutputValidationError,
@@ -58,9 +58,6 @@ from orchestrate.sandbox.setup import CheckSetup
 
 RUN_ERRORS = (*INFRASTRUCTURE_ERRORS, OutputValidationError, PlanError)
 """Planner or reviewer failures that end a run as `failed` (the branch keeps what was done)."""
-OUTSIDE = (NoModelAvailableError, BudgetExceededError)
-"""Those of them from outside the task (servers down, the budget spent): the run can be carried
-on once they are fixed. A rejected request or a garbled plan would only fail again."""
 Status = Literal["approved", "changes_requested", "unchecked", "failed"]
 
 
@@ -73,6 +70,9 @@ class EngineOptions(BaseModel):
     """Most subtasks worked on at once (endpoints' own limits apply inside the router)."""
     max_fix_rounds: int = Field(default=3, ge=1)
     """Replies each worker model gets for a subtask before it escalates to the next model."""
+    max_replans: int = Field(default=1, ge=0)
+    """Times the planner is asked about a subtask every worker model failed (its parts count
+    against it too); 0 ends such a subtask failed at once."""
     max_review_rounds: int = Field(default=2, ge=1)
     """Most reviews per run; follow-ups run only when another review will see them."""
     check_timeout: float = Field(default=300.0, gt=0)
@@ -230,7 +230,7 @@ class Engine:
                 )
                 run.set_plan(plan)
             except RUN_ERRORS as error:
-                return await run.fail(f"planning failed: {error}", _outside(error))
+                return await run.fail(f"planning failed: {error}", outside_task(error))
         while True:
             await run.settle_commands()
             await run.execute()
@@ -242,7 +242,7 @@ class Engine:
             try:
                 review = await run.review()
             except RUN_ERRORS as error:
-                return await run.fail(f"review failed: {error}", _outside(error))
+                return await run.fail(f"review failed: {error}", outside_task(error))
             if review is None:
                 break  # no model fit to review: the task's checks decide
             state.reviews += 1
@@ -252,15 +252,6 @@ class Engine:
                 state.batch_by = "reviewer"
             run.save()
         return await run.finish(run.status(), run.summary())
-
-
-def _outside(error: Exception) -> bool:
-    """Whether a planner or reviewer failure came from outside the task (see `OUTSIDE`)."""
-    if isinstance(error, PromptTooLargeError):
-        return False  # the prompt will not shrink by waiting
-    if isinstance(error, NoModelAvailableError):
-        return not error.answered  # replayed, the same unusable answers would fail again
-    return isinstance(error, OUTSIDE)
 
 
 def _checked_subtasks(results: list[SubtaskResult]) -> bool:
@@ -307,6 +298,15 @@ class _Run:
             private=options.local_only,
             approve_changes=engine.approve_changes,
         )
+        self.subtasks = Replanning(
+            self.ctx,
+            state,
+            planner=engine.config.agents["planner"],
+            max_replans=options.max_replans,
+            keep=self._keep,
+            save=self.save,
+        )
+        """Carries each subtask to its end, the planner deciding about those workers fail."""
         recorder = engine.router.recorder
         self.costs_before = (recorder.cloud_usd, recorder.local_tokens, recorder.counterfactual_usd)
 
@@ -337,7 +337,12 @@ class _Run:
         subtasks = [subtask for subtask in self.state.batch if subtask.id not in finished]
         concurrency = self.engine.options.concurrency
         work = BatchWork(
-            self.ctx, self.engine.checks, subtasks, concurrency=concurrency, keep=self._keep
+            self.ctx,
+            self.engine.checks,
+            subtasks,
+            concurrency=concurrency,
+            keep=self._keep,
+            carry=self.subtasks,
         )
         await work.run(finished)
 

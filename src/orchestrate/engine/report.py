@@ -58,6 +58,8 @@ class SubtaskLine(BaseModel):
     """What happened, in one line."""
     checks: list[CheckLine] = []
     """Its acceptance checks as last run (on its commit when done)."""
+    replans: list[str] = []
+    """What the planner decided each time every worker model failed it."""
 
 
 class TaskReport(BaseModel):
@@ -168,6 +170,7 @@ def run_report(
             escalations=list(s.escalations),
             detail=s.detail,
             checks=_checks(s.checks),
+            replans=list(s.replans),
         )
         for s in result.subtasks
     ]

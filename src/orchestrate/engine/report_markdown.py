@@ -71,6 +71,7 @@ def _run_section(task: TaskReport) -> list[str]:
     lines += [f"- degraded: {_cell(line)}" for line in task.degraded]
     lines += [f"- not shown to a model: {_cell(note)}" for note in task.omissions]
     lines += [f"- flagged: {_cell(line)}" for line in task.flagged]
+    lines += [f"- re-planned {s.id}: {_cell(line)}" for s in task.subtasks for line in s.replans]
     if task.subtasks:
         lines += [
             "",

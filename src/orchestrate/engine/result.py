@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -10,8 +11,33 @@ from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.commands import CommandRecord
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.review import Review
+from orchestrate.exceptions import BudgetExceededError, NoModelAvailableError, PromptTooLargeError
 
 FailureSide = Literal["task", "infrastructure"]
+OUTSIDE = (NoModelAvailableError, BudgetExceededError)
+"""Failures of a planner or reviewer call from outside the task (servers down, the budget spent):
+the run can be carried on once they are fixed. A rejected request or a garbled answer would only
+fail again."""
+
+
+def outside_task(error: Exception) -> bool:
+    """Whether a planner or reviewer failure came from outside the task (see `OUTSIDE`)."""
+    if isinstance(error, PromptTooLargeError):
+        return False  # the prompt will not shrink by waiting
+    if isinstance(error, NoModelAvailableError):
+        return not error.answered  # replayed, the same unusable answers would fail again
+    return isinstance(error, OUTSIDE)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One failed reply of a worker's model: what the worker was told was wrong with it (a
+    failing check's output, an edit that did not apply or parse)."""
+
+    model: str
+    """The model that wrote the reply."""
+    problem: str
+    """The feedback its worker got, check output included (already cut to its tail)."""
 
 
 class SubtaskResult(BaseModel):
@@ -45,6 +71,8 @@ class SubtaskResult(BaseModel):
     """What its worker's models were not shown (files in part or left out), one line each."""
     flagged: list[str] = Field(default_factory=list)
     """Changes that need the user's yes (`sensitive_changes`), and whether they got it."""
+    replans: list[str] = Field(default_factory=list)
+    """What the planner decided each time its worker chain was used up, one line each."""
 
     @classmethod
     def skipped(cls, subtask: Subtask, reason: str) -> SubtaskResult:

@@ -18,6 +18,7 @@ from orchestrate.engine.commands import CommandRecord, Proposer
 from orchestrate.engine.commit_checks import checks_of_commit
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
+from orchestrate.engine.replan import ReplanRecord
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review
 from orchestrate.engine.workspace import CommitInfo
@@ -45,6 +46,8 @@ class RunState(BaseModel):
     """Every command of the run so far, with who proposed and who approved it."""
     results: list[SubtaskResult] = Field(default_factory=list)
     """Subtasks finished so far, in the order they finished."""
+    replans: list[ReplanRecord] = Field(default_factory=list)
+    """The planner's decisions about subtasks every worker model failed, in order."""
     reviews: int = 0
     """Reviews completed."""
     review: Review | None = None
@@ -63,6 +66,21 @@ class RunState(BaseModel):
         """A resume has work to do: the run never finished, or stopped for a reason outside
         the task (a server down) that may be fixed by now."""
         return self.result is None or self.result.resumable
+
+    def replans_of(self, subtask_id: str) -> list[ReplanRecord]:
+        """The decisions made about one subtask, oldest first."""
+        return [record for record in self.replans if record.subtask_id == subtask_id]
+
+    def replans_counted(self, budget_of: str) -> int:
+        """Re-plans counted against one subtask of the plan (its parts' included)."""
+        return sum(record.budget_of == budget_of for record in self.replans)
+
+    def subtasks(self) -> dict[str, Subtask]:
+        """Every subtask of the current batch by id, the parts of split ones included."""
+        found = {subtask.id: subtask for subtask in self.batch}
+        for record in self.replans:
+            found.update((part.id, part) for part in record.answer.subtasks)
+        return found
 
     def reopen(self) -> None:
         """Carry on a run that stopped for a reason outside the task: its result goes, and so
@@ -125,7 +143,7 @@ def committed_results(state: RunState, commits: list[CommitInfo]) -> list[Subtas
     Only this run's commits count: a run that continues an earlier one has that run's commits on
     its branch too, and their subtask ids may well repeat."""
     known = {result.id for result in state.results}
-    batch = {subtask.id: subtask for subtask in state.batch}
+    batch = state.subtasks()
     found: list[SubtaskResult] = []
     for commit in commits:
         sid = commit.trailers.get("Orchestrate-Subtask")

@@ -33,7 +33,7 @@ from orchestrate.engine.joining import Joiner, Snapshot, read_files, write_files
 from orchestrate.engine.lanes import Lane
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.prompts import check_feedback, refused_feedback, syntax_feedback
-from orchestrate.engine.result import FailureSide, SubtaskResult
+from orchestrate.engine.result import Attempt, FailureSide, SubtaskResult
 from orchestrate.engine.sensitive_changes import (
     ALLOW_FLAG,
     ChangeApproval,
@@ -130,10 +130,14 @@ class Worker:
         *,
         lane: Lane | None = None,
         joiner: Joiner | None = None,
+        hand_back: bool = False,
     ) -> None:
         """`lane`: where to work and check (default: the run's own worktree); `joiner`: what
-        takes passing work onto the run's branch (default: at once, in the run's worktree)."""
+        takes passing work onto the run's branch (default: at once, in the run's worktree);
+        `hand_back`: a failure of the task itself goes back to the planner (`replanning`),
+        which ends the subtask, so the worker says so instead of announcing it failed."""
         self.ctx, self.agent, self.subtask = ctx, agent, subtask
+        self.hand_back = hand_back
         self.lane = lane or Lane(ctx.workspace.path, ctx.environment)
         self.root = self.lane.path
         self.joiner = joiner or Joiner(ctx.workspace, ctx.lock, ())
@@ -150,6 +154,8 @@ class Worker:
         self.original: Snapshot = {}
         self.files: Snapshot = {}
         self.problem = ""
+        self.attempts: list[Attempt] = []
+        """Every reply that failed, with what its model was told (the planner reads them)."""
         self.omissions: list[str] = []
         """What the models were not shown, each said once (an event and a report line)."""
         self.flagged: list[str] = []
@@ -201,6 +207,7 @@ class Worker:
                 return outcome
             previous = (reply, outcome)
             self.problem = outcome.splitlines()[0]
+            self.attempts.append(Attempt(routed.model_ref, outcome))
         return None
 
     def _shape(
@@ -325,8 +332,11 @@ class Worker:
         failure: FailureSide = "task",
     ) -> SubtaskResult:
         ok = status == "done"
-        self._status(status, detail)
-        self._emit(SubtaskFinished, ok=ok, commit=commit, detail=detail)
+        if not ok and failure == "task" and self.hand_back:
+            self._status("escalated", f"{detail}; the planner is asked to re-plan it")
+        else:
+            self._status(status, detail)
+            self._emit(SubtaskFinished, ok=ok, commit=commit, detail=detail)
         return SubtaskResult(
             id=self.subtask.id,
             title=self.subtask.title,

@@ -28,6 +28,7 @@ from orchestrate.events import (
     RoleDegraded,
     RunNotice,
     SubtaskFinished,
+    SubtaskReplanned,
     SubtaskStarted,
     SubtaskStatus,
     TokenStreamed,
@@ -93,6 +94,7 @@ class RunScreen(Screen[None]):
             SubtaskFinished: self._finished,
             CheckFailed: self._check_failed,
             Escalated: self._escalated,
+            SubtaskReplanned: self._replanned,
             EditApplied: lambda e: self._activity(f"  {e.subtask_id}: wrote {e.path}"),
             EditRefused: lambda e: self._activity(
                 f"✗ {e.subtask_id}: {e.path} refused: {e.reason}"
@@ -221,6 +223,12 @@ class RunScreen(Screen[None]):
         table.set_status(event.subtask_id, "escalated", note)
         table.set_model(event.subtask_id, event.to_model)
         self._activity(f"↑ {event.subtask_id}: {note}")
+
+    def _replanned(self, event: SubtaskReplanned) -> None:
+        note = f"re-planned by {event.planner}: {event.outcome} ({event.reason})"
+        self.query_one(SubtaskList).note(event.subtask_id, note)
+        self._activity(f"↻ {event.subtask_id}: {note}")
+        self._show_detail()
 
     def _verdict(self, event: ReviewVerdict) -> None:
         self._status(f"reviewer: {event.verdict} ({event.comments} comments)")
