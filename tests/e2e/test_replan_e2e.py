@@ -86,9 +86,11 @@ def test_a_subtask_every_worker_failed_is_split_by_the_planner_and_done(
     assert subtasks["arith"]["replans"] == [said]
     assert f"arith: re-planned by {CLAUDE}: split into add-sub, add-mul" in result.stderr
     assert f"- re-planned arith: {said}" in report_file.read_text()
-    # The planner was asked through the SDK's structured output, with each attempt's errors.
+    # Asked through the SDK's structured output (`output_config`), with each attempt's errors.
     body = fakes.claude.requests[1].json()
-    assert body["tool_choice"] == {"type": "tool", "name": "Replan"}
+    answer_format = body["output_config"]["format"]
+    assert answer_format["type"] == "json_schema"
+    assert {"decision", "reason", "subtasks"} <= set(answer_format["schema"]["properties"])
     asked = body["messages"][0]["content"]
     asked = asked if isinstance(asked, str) else asked[0]["text"]
     assert f"### Attempt 6, by {VLLM}" in asked and f"### Attempt 1, by {OLLAMA}" in asked

@@ -10,6 +10,7 @@ from tests.engine.test_engine_scripted import (
     APPROVE,
     CALC_SUB,
     CHAINS,
+    GIVE_UP,
     PY,
     TASK,
     make_engine,
@@ -37,7 +38,7 @@ async def test_an_approved_review_with_a_failed_subtask_is_not_an_approved_run(
             step("readme", "format", ["README.md"], ["grep -q Usage README.md"]),
         ],
     }
-    models["planner"] = ScriptedModel([json.dumps(plan)], name="planner")
+    models["planner"] = ScriptedModel([json.dumps(plan), json.dumps(GIVE_UP)], name="planner")
     models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB)], name="coder")
     models["formatter"] = ScriptedModel([whole("README.md", "# calc\n")] * 3, name="formatter")
     models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")

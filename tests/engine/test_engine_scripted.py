@@ -174,6 +174,8 @@ CHANGES = {
     "follow_ups": [FOLLOW_UP],
 }
 APPROVE = {"verdict": "approve", "summary": "Looks good.", "comments": [], "follow_ups": []}
+GIVE_UP = {"decision": "give_up", "reason": "It cannot be done as asked."}
+"""The planner's answer about a subtask every worker model failed, when a test wants it ended."""
 CHAINS = {
     "planner": ["scripted:planner"],
     "reviewer": ["scripted:reviewer"],
@@ -356,7 +358,7 @@ async def test_overlapping_files_are_not_edited_at_once(
 async def test_failed_dependency_skips_dependents_and_review_still_runs(
     repo: Path, models: dict[str, ScriptedModel]
 ) -> None:
-    models["planner"] = ScriptedModel([json.dumps(PLAN)], name="planner")
+    models["planner"] = ScriptedModel([json.dumps(PLAN), json.dumps(GIVE_UP)], name="planner")
     models["coder"] = ScriptedModel([whole("calc.py", CALC_SUB_BAD)] * 3, name="coder")
     models["formatter"] = ScriptedModel([whole("README.md", README)], name="formatter")
     models["reviewer"] = ScriptedModel([json.dumps(CHANGES | {"follow_ups": []})], name="reviewer")

@@ -40,7 +40,8 @@ from orchestrate.events import (
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.pricing import Pricer
 from orchestrate.models.base import ModelRequest
-from orchestrate.models.scripted import ScriptedModel
+from orchestrate.models.scripted import ScriptedFailure, ScriptedModel
+from orchestrate.routing.failures import Failure, FailureKind
 
 __all__ = ["models", "repo"]  # fixtures, imported to be found by pytest
 
@@ -342,3 +343,34 @@ async def test_what_does_not_fit_the_planners_window_is_left_out_and_said(
     assert notes[0].startswith("attempts 1 to ") and notes[0].endswith(": left out for space")
     assert notes[1].startswith("the run's diff: its first ")
     assert "of 120,000 characters shown" in notes[1]
+
+
+async def test_no_planner_to_ask_leaves_the_subtask_failed_and_a_busy_one_stops_the_run_resumable(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    down = ScriptedFailure(Failure(FailureKind.MOVE_ON, "unreachable", "connection refused"))
+    models["planner"] = ScriptedModel([json.dumps(ONE_SUBTASK), down], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", BOTH_WRONG)], name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, events = make_engine(repo, models, CHAINS, max_fix_rounds=1)
+
+    result = await engine.run(ARITH_TASK, "no-planner")
+
+    # No planner there to ask: the subtask ends as its worker left it, said, and the run goes on.
+    [arith] = result.subtasks
+    assert arith.failure == "task" and "the planner could not re-plan it" in arith.detail
+    assert result.status == "changes_requested" and result.review is not None
+    assert [e.ok for e in finished(events, "arith")] == [False]
+
+    busy = ScriptedFailure(Failure(FailureKind.RETRY, "overloaded", "529 overloaded"))
+    models["planner"] = ScriptedModel([json.dumps(ONE_SUBTASK), busy], name="planner")
+    models["coder"] = ScriptedModel([whole("calc.py", BOTH_WRONG)], name="coder")
+    models["reviewer"] = ScriptedModel([], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS, max_fix_rounds=1)
+
+    result = await engine.run(ARITH_TASK, "busy-planner")
+
+    # A busy planner is an outage: the run stops, resumable, and a resume asks it again.
+    assert result.status == "failed" and result.resumable
+    assert result.subtasks[0].failure == "infrastructure"
+    assert models["reviewer"].requests == []

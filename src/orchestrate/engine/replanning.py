@@ -19,12 +19,18 @@ from typing import Protocol
 from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.replan import REPLANNER, ReplanCase, ReplanRecord, ReplanRules, ask_planner
-from orchestrate.engine.result import FailureSide, SubtaskResult, outside_task
+from orchestrate.engine.result import FailureSide, SubtaskResult
 from orchestrate.engine.run_state import RunState
 from orchestrate.engine.scheduler import Skip, run_batch
 from orchestrate.engine.worker import INFRASTRUCTURE_ERRORS, RunContext, Worker
 from orchestrate.events import ContentOmitted, SubtaskFinished, SubtaskReplanned, SubtaskStatus
-from orchestrate.exceptions import OutputValidationError, PlanError
+from orchestrate.exceptions import (
+    BudgetExceededError,
+    NoModelAvailableError,
+    OutputValidationError,
+    PlanError,
+    PromptTooLargeError,
+)
 
 REPLAN_ERRORS = (*INFRASTRUCTURE_ERRORS, OutputValidationError, PlanError)
 """Why the planner may give no decision; the subtask then ends as its worker left it."""
@@ -146,8 +152,7 @@ class Replanning:
             )
         except REPLAN_ERRORS as error:
             detail = f"{failed.detail}; the planner could not re-plan it: {error}"
-            side: FailureSide = "infrastructure" if outside_task(error) else "task"
-            return failed.model_copy(update={"detail": detail, "failure": side})
+            return failed.model_copy(update={"detail": detail, "failure": _side(error)})
         for note in notes:
             self.ctx.emit(
                 ContentOmitted(
@@ -268,3 +273,15 @@ def _gave_up(subtask: Subtask, record: ReplanRecord) -> SubtaskResult:
         detail=f"the planner gave up on it: {record.answer.reason}",
         failure="task",
     )
+
+
+def _side(error: Exception) -> FailureSide:
+    """Whose the failure to re-plan is. A busy planner (overloaded, 5xx, timeouts) or a spent
+    budget is an outage: the run fails resumable and a resume asks again. No planner to ask (none
+    fit to plan, no key, no server), an unusable answer or a rejected request leave the subtask
+    failed as its worker left it, as a run without a usable planner does."""
+    if isinstance(error, BudgetExceededError):
+        return "infrastructure"
+    if isinstance(error, NoModelAvailableError) and not isinstance(error, PromptTooLargeError):
+        return "infrastructure" if error.busy and not error.answered else "task"
+    return "task"

@@ -23,6 +23,7 @@ Sampling = Literal["temperature"]
 
 ROLE_OF_AGENT: dict[str, Role] = {
     "planner": "plan",
+    "replanner": "plan",  # the planner's models, asked about a subtask every worker failed
     "reviewer": "review",
     "deep-reviewer": "review",
 }
