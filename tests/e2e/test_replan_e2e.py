@@ -73,7 +73,11 @@ def test_a_subtask_every_worker_failed_is_split_by_the_planner_and_done(
     report_file = tmp_path / "report.md"
 
     result = orchestrate(
-        repo, fakes, str(plan), "--agents", str(agents), "--json", "--report", str(report_file)
+        repo,
+        fakes,
+        str(plan),
+        *("--agents", str(agents), "--json", "--report", str(report_file)),
+        "--trust-model-checks",
     )
 
     assert result.returncode == 0, result.stderr
@@ -84,6 +88,12 @@ def test_a_subtask_every_worker_failed_is_split_by_the_planner_and_done(
     assert subtasks["add-sub"]["status"] == subtasks["add-mul"]["status"] == "done"
     said = f"split into add-sub, add-mul by {CLAUDE}: One function per worker."
     assert subtasks["arith"]["replans"] == [said]
+    # The parts' checks are the planner's, approved as any model-written command, and ran.
+    commands = {c["command"]: c for c in task["commands"]}
+    for check in (SUB, MUL):
+        assert commands[check]["proposed_by"] == "planner"
+        assert commands[check]["approved_by"] == "--trust-model-checks"
+        assert commands[check]["runs"] >= 1
     assert f"arith: re-planned by {CLAUDE}: split into add-sub, add-mul" in result.stderr
     assert f"- re-planned arith: {said}" in report_file.read_text()
     # Asked through the SDK's structured output (`output_config`), with each attempt's errors.

@@ -4,6 +4,7 @@ stronger model or gives up; bounded, recorded before it is acted on, and said.""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from tests.engine.test_engine_scripted import (
     whole,
 )
 
+from orchestrate.engine.commands import CommandRecord, Decision
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.replan import ReplanCase, ReplanRules, answer_type, ask_planner
@@ -33,6 +35,7 @@ from orchestrate.engine.run_state import load_state
 from orchestrate.engine.workspace import Workspace
 from orchestrate.events import (
     Event,
+    RunNotice,
     SubtaskFinished,
     SubtaskReplanned,
     SubtaskStatus,
@@ -374,3 +377,35 @@ async def test_no_planner_to_ask_leaves_the_subtask_failed_and_a_busy_one_stops_
     assert result.status == "failed" and result.resumable
     assert result.subtasks[0].failure == "infrastructure"
     assert models["reviewer"].requests == []
+
+
+async def test_a_splits_new_checks_are_the_planners_and_run_only_once_approved(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    asked: list[tuple[str, str, str]] = []
+
+    async def approve(run_id: str, proposals: Sequence[CommandRecord]) -> list[Decision]:
+        asked.extend((r.command, r.proposed_by, r.where) for r in proposals)
+        return [
+            Decision(approved_by="you" if r.command == SUB_CHECK else None, refusal="said no")
+            for r in proposals
+        ]
+
+    models["planner"] = ScriptedModel([json.dumps(ONE_SUBTASK), json.dumps(SPLIT)], name="planner")
+    models["coder"] = ScriptedModel([one_at_a_time] * 4, name="coder")
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, events = make_engine(repo, models, CHAINS, max_fix_rounds=2)
+    engine.approve = approve
+
+    result = await engine.run(ARITH_TASK, "split-owned")
+
+    # The parts' checks were asked about as the planner's, before they could run.
+    assert asked == [
+        (SUB_CHECK, "planner", "subtask add-sub"),
+        (MUL_CHECK, "planner", "subtask add-mul"),
+    ]
+    records = {record.command: record for record in result.commands}
+    assert records[SUB_CHECK].approved_by == "you" and records[SUB_CHECK].runs >= 1
+    assert records[MUL_CHECK].approved_by is None and records[MUL_CHECK].runs == 0
+    notices = [e.text for e in events if isinstance(e, RunNotice)]
+    assert f"not running `{MUL_CHECK}` (proposed by planner): said no" in notices

@@ -210,8 +210,12 @@ class Replanning:
     async def _split(
         self, form: _Form, record: ReplanRecord, budget_of: str, batch: _Batch
     ) -> SubtaskResult:
-        """Carry out the parts in the subtask's place, one at a time; it is done when they are."""
-        parts = record.answer.subtasks
+        """Carry out the parts in the subtask's place, one at a time; it is done when they are.
+
+        Their checks are the planner's: asked about like any model-written command (a resume
+        finds them decided) before any part runs, and those refused are dropped."""
+        parts = await self.ctx.commands.settle(record.answer.subtasks, "planner")
+        self.save()
         ids = {part.id for part in parts}
         finished = {r.id: r.status == "done" for r in self.state.results if r.id in ids}
         pending = [part for part in parts if part.id not in finished]
