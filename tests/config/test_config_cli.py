@@ -44,10 +44,10 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     # Piped: one plain line per model, each naming its agent; nothing shortened.
     docs_rows = [line for line in lines if "mine/docs.yaml" in line]
     assert docs_rows == [
-        "agent: docs · source: mine/docs.yaml · privacy: cloud_ok · edits: whole · #: 1 · "
+        "agent: docs · layer: --agents · source: mine/docs.yaml · privacy: cloud_ok · edits: whole · #: 1 · "
         "model: vllm:Qwen/Qwen2.5-Coder-32B-Instruct · tier: local · "
         "endpoint: vllm (openai, http://127.0.0.1:8000/v1)",
-        "agent: docs · source: mine/docs.yaml · privacy: cloud_ok · edits: whole · #: 2 · "
+        "agent: docs · layer: --agents · source: mine/docs.yaml · privacy: cloud_ok · edits: whole · #: 2 · "
         "model: llamacpp:gemma3-270m · tier: local · endpoint: llamacpp",
     ]
     cloud_rows = [line for line in lines if "anthropic:claude-sonnet-5-5" in line]

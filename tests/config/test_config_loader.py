@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrate.config.defaults import default_agents_dir
-from orchestrate.config.loader import agent_layers, load_config
+from orchestrate.config.layers import config_layers
+from orchestrate.config.loader import load_config
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.config.trust import trust
 from orchestrate.exceptions import ConfigError
@@ -455,7 +456,9 @@ def test_system_prompt_file_is_read_relative_to_the_yaml(
 
 def test_checkout_root_as_repo_does_not_load_defaults_twice() -> None:
     root = default_agents_dir().parent
-    assert agent_layers(repo=root, agents_dir=default_agents_dir()) == [default_agents_dir()]
+    assert [layer.agents for layer in config_layers(root, default_agents_dir())] == [
+        default_agents_dir()
+    ]
 
 
 # --- the shipped defaults ------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`orchestrate config check`: validate the YAML and show each agent's resolved fallback chain."""
+"""`orchestrate config check`: validate the YAML and show each agent's resolved fallback chain,
+and which layer (packaged, the user's, the repo's, `--agents`) each agent and endpoint came from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from rich.console import Console
 from rich.text import Text
 
 from orchestrate.cli.tables import Listing, show
+from orchestrate.config.errors import display_path
+from orchestrate.config.layers import config_layers
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import OrchestrateConfig
 from orchestrate.ledger.prices import packaged_prices
@@ -19,10 +22,16 @@ def check(repo: Path, agents_dir: Path | None, as_json: bool = False) -> None:
     """Load the layered config (raising `ConfigError` on the first problem) and print it."""
     config = load_config(repo, agents_dir)
     if as_json:
-        print(json.dumps(as_data(config), indent=2))
+        data = as_data(config)
+        data["layers"] = [
+            {"layer": layer.name, "path": display_path(layer.root)}
+            for layer in config_layers(repo, agents_dir)
+        ]
+        print(json.dumps(data, indent=2))
         return
     console = Console(highlight=False)
     show(console, chain_listing(config))
+    show(console, endpoint_listing(config))
     for note in config.notes:
         console.print(f"warning: {note}", markup=False, style="yellow", soft_wrap=True)
     console.print(summary(config), markup=False)
@@ -57,6 +66,7 @@ def as_data(config: OrchestrateConfig) -> dict[str, object]:
         agents.append(
             {
                 "agent": name,
+                "layer": config.origins.agents.get(name, ""),
                 "source": config.sources.get(name, ""),
                 "privacy": agent.privacy,
                 "edit_format": agent.edit_format,
@@ -68,6 +78,14 @@ def as_data(config: OrchestrateConfig) -> dict[str, object]:
         "warnings": list(config.notes),
         "agents": agents,
         "endpoints": sorted(config.endpoints),
+        "endpoint_layers": [
+            {
+                "endpoint": name,
+                "layer": config.origins.endpoints.get(name, ""),
+                "source": config.origins.endpoint_files.get(name, ""),
+            }
+            for name in sorted(config.endpoints)
+        ],
         "prices": packaged_prices().version,
     }
 
@@ -75,14 +93,15 @@ def as_data(config: OrchestrateConfig) -> dict[str, object]:
 def chain_listing(config: OrchestrateConfig) -> Listing:
     """One row per model of every agent's chain, the agent's own columns on its first row."""
     listing = Listing(
-        headers=["agent", "source", "privacy", "edits", "#", "model", "tier", "endpoint"],
+        headers=["agent", "layer", "source", "privacy", "edits", "#", "model", "tier", "endpoint"],
         numeric={"#"},
-        carry=4,
+        carry=5,
     )
     for name, agent in config.agents.items():
-        source = config.sources.get(name, "")
+        source, layer = config.sources.get(name, ""), config.origins.agents.get(name, "")
         for step, ref in enumerate(agent.chain, start=1):
-            head = [name, source, agent.privacy, agent.edit_format] if step == 1 else [""] * 4
+            first = [name, layer, source, agent.privacy, agent.edit_format]
+            head = first if step == 1 else [""] * 5
             tier, where = _endpoint(ref, config)
             style = "yellow" if tier == "cloud" else "green"
             listing.add(
@@ -93,4 +112,21 @@ def chain_listing(config: OrchestrateConfig) -> Listing:
                 where,
                 end_section=step == len(agent.chain),
             )
+    return listing
+
+
+def endpoint_listing(config: OrchestrateConfig) -> Listing:
+    """One row per endpoint: the layer and file that declared it, its kind, tier and URL."""
+    listing = Listing(headers=["endpoint", "layer", "kind", "tier", "url", "source"])
+    for name in sorted(config.endpoints):
+        endpoint = config.endpoints[name]
+        style = "yellow" if endpoint.tier == "cloud" else "green"
+        listing.add(
+            name,
+            config.origins.endpoints.get(name, ""),
+            endpoint.kind,
+            Text(endpoint.tier, style=style),
+            endpoint.base_url or "",
+            config.origins.endpoint_files.get(name, ""),
+        )
     return listing

@@ -1,4 +1,5 @@
-"""`load_config`: packaged defaults, then the repo's `agents/`, then `--agents`, validated as one."""
+"""`load_config`: the layers (packaged, the user's, the repo's `agents/`, `--agents`) validated
+as one."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from orchestrate.config.advice import dropped_settings
 from orchestrate.config.agent_file import LoadedAgent, load_agent_file
 from orchestrate.config.defaults import default_agents_dir
 from orchestrate.config.errors import config_error, display_path
+from orchestrate.config.layers import ConfigLayer, config_layers
+from orchestrate.config.origins import BUILT_IN, LayerName, Origins
 from orchestrate.config.providers_file import PROVIDERS_FILE, LoadedProviders, load_providers_file
 from orchestrate.config.refs import RefChecker
 from orchestrate.config.schema import (
@@ -32,7 +35,7 @@ from orchestrate.ledger.prices import packaged_prices
 from orchestrate.privacy.masking import watch_key_envs
 from orchestrate.sandbox.check_env import refuse_key_envs
 
-__all__ = ["ConfigError", "agent_layers", "default_agents_dir", "load_config"]
+__all__ = ["ConfigError", "default_agents_dir", "load_config"]
 
 
 def load_config(
@@ -40,53 +43,37 @@ def load_config(
 ) -> OrchestrateConfig:
     """Every agent, endpoint and price, layered and validated; the first problem is a `ConfigError`.
 
-    Layers, later winning: the packaged defaults, `<repo>/agents/`, then `agents_dir`. An agent
-    file replaces a same-named agent from an earlier layer whole; `providers.yaml` files merge
-    endpoints and prices by name, the last to set `reference_model` or
-    `local_cost_per_mtok` wins, and each `budget:` cap comes from the last file that sets it.
-    The repository's own `agents/` may not say where keys go or what is private until the user
-    trusts it (`orchestrate trust`), or the caller vouches for it (`trust_repo`); what it said
-    anyway is left out, and said in `notes`.
+    Layers, later winning: the packaged defaults, the user's own folder, `<repo>/agents/`, then
+    `agents_dir` (`config_layers`). An agent file replaces a same-named agent from an earlier
+    layer whole; `providers.yaml` files merge endpoints and prices by name, the last to set
+    `reference_model` or `local_cost_per_mtok` wins, and each `budget:` cap comes from the last
+    file that sets it. The repository's own `agents/` may not say where keys go or what is
+    private until the user trusts it (`orchestrate trust`), or the caller vouches for it
+    (`trust_repo`); what it said anyway is left out, and said in `notes`. The user's own folder
+    and `agents_dir` are the user's, trusted like the packaged defaults.
     """
     merged = _Merged()
-    for directory in agent_layers(repo, agents_dir):
-        state = "trusted" if trust_repo else _trust_of(directory, repo, agents_dir)
-        providers = directory / PROVIDERS_FILE
-        if providers.is_file():
-            merged.add_providers(load_providers_file(providers), trusted=state == "trusted")
-        for agent in _load_directory(directory):
-            merged.add_agent(agent, trusted=state == "trusted")
-        merged.said_of_layer(directory, state)
+    for layer in config_layers(repo, agents_dir):
+        state = "trusted" if trust_repo else _trust_of(layer, agents_dir)
+        trusted = state == "trusted"
+        if layer.providers.is_file():
+            loaded = load_providers_file(layer.providers)
+            merged.add_providers(loaded, layer.name, trusted=trusted)
+        if layer.agents.is_dir():
+            for agent in _load_directory(layer.agents):
+                merged.add_agent(agent, layer.name, trusted=trusted)
+        merged.said_of_layer(layer.root, state)
     return merged.resolve()
 
 
-def _trust_of(directory: Path, repo: Path | None, agents_dir: Path | None) -> TrustState:
-    """The packaged defaults and `--agents` are the user's own; a repository's `agents/` counts
-    once the user trusted it as it is now."""
-    if repo is None or directory.resolve() != (repo / "agents").resolve():
+def _trust_of(layer: ConfigLayer, agents_dir: Path | None) -> TrustState:
+    """The packaged defaults, the user's own folder and `--agents` are the user's; a
+    repository's `agents/` counts once the user trusted it as it is now."""
+    if layer.name != "repo":
         return "trusted"
-    mine = [default_agents_dir(), *([agents_dir] if agents_dir is not None else [])]
-    if any(directory.resolve() == path.resolve() for path in mine):
+    if agents_dir is not None and layer.agents.resolve() == agents_dir.resolve():
         return "trusted"
-    return trust_state(directory)
-
-
-def agent_layers(repo: Path | None = None, agents_dir: Path | None = None) -> list[Path]:
-    """The directories `load_config` reads, in order, each once."""
-    layers = [default_agents_dir()]
-    if repo is not None and (repo / "agents").is_dir():
-        layers.append(repo / "agents")
-    if agents_dir is not None:
-        if not agents_dir.is_dir():
-            raise ConfigError(
-                f"--agents: {agents_dir} is not a directory "
-                "(pass the folder holding your agent *.yaml files)"
-            )
-        layers.append(agents_dir)
-    unique: dict[Path, Path] = {}
-    for layer in layers:
-        unique.setdefault(layer.resolve(), layer)
-    return list(unique.values())
+    return trust_state(layer.agents)
 
 
 def _load_directory(directory: Path) -> list[LoadedAgent]:
@@ -131,6 +118,11 @@ class _Merged:
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     checks: ChecksSettings = field(default_factory=ChecksSettings)
     cloud_batch: CloudBatchSettings = field(default_factory=CloudBatchSettings)
+    agent_layers: dict[str, LayerName] = field(default_factory=dict)
+    endpoint_layers: dict[str, str] = field(
+        default_factory=lambda: dict.fromkeys(BUILTIN_ENDPOINTS, BUILT_IN)
+    )
+    endpoint_files: dict[str, str] = field(default_factory=dict)
     layer_ignored: list[str] = field(default_factory=list)
     """What the layer being read may not set and did (reset after each layer)."""
     honoured: list[str] = field(default_factory=list)
@@ -138,11 +130,16 @@ class _Merged:
     notes: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
 
-    def add_providers(self, loaded: LoadedProviders, *, trusted: bool = True) -> None:
+    def add_providers(
+        self, loaded: LoadedProviders, layer: LayerName, *, trusted: bool = True
+    ) -> None:
         if not trusted:
             loaded, screened = screen_providers(loaded, self.endpoints)
             self.layer_ignored += screened.ignored
         self.endpoints.update(loaded.file.endpoints)
+        for name in loaded.file.endpoints:
+            self.endpoint_layers[name] = layer
+            self.endpoint_files[name] = display_path(loaded.doc.path)
         self.prices.update(loaded.file.prices)
         if loaded.sets("reference_model"):
             self.reference_model = loaded.file.reference_model
@@ -160,7 +157,7 @@ class _Merged:
         if loaded.sets("cloud_batch"):
             self.cloud_batch = _overlay(self.cloud_batch, loaded.file.cloud_batch)
 
-    def add_agent(self, agent: LoadedAgent, *, trusted: bool = True) -> None:
+    def add_agent(self, agent: LoadedAgent, layer: LayerName, *, trusted: bool = True) -> None:
         if not trusted:
             earlier = self.agents.get(agent.config.name)
             kept, screened = screen_agent(
@@ -171,6 +168,7 @@ class _Merged:
                 return
             agent = kept
         self.agents[agent.config.name] = agent
+        self.agent_layers[agent.config.name] = layer
         self.loaded.append(agent)
 
     def said_of_layer(self, directory: Path, state: TrustState) -> None:
@@ -210,6 +208,11 @@ class _Merged:
             checks=self.checks,
             cloud_batch=self.cloud_batch,
             sources={name: display_path(agent.path) for name, agent in self.agents.items()},
+            origins=Origins(
+                agents=self.agent_layers,
+                endpoints=self.endpoint_layers,
+                endpoint_files=self.endpoint_files,
+            ),
         )
         notes = (*self.notes, *checker.notes, *dropped_settings(config))
         honoured = f"config: {'; '.join(self.honoured)}"

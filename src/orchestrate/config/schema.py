@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from orchestrate.config.origins import Origins
 from orchestrate.models.base import ModelSettings, Tier
 
 BackendKind = Literal["anthropic", "openai", "ollama", "llamacpp", "scripted"]
@@ -305,6 +306,8 @@ class OrchestrateConfig(_Strict):
     """How `--cloud-batch` sends the calls that can wait through the vendors' Batch APIs."""
     sources: dict[str, str] = Field(default_factory=dict)
     """Which file each agent came from, for messages."""
+    origins: Origins = Field(default_factory=Origins)
+    """Which layer each agent and endpoint came from (`config check`)."""
     notes: tuple[str, ...] = ()
     """Warnings found while loading (settings a model drops, models retiring soon, a repository's
     settings ignored until it is trusted), one line each; `config check`, `doctor` and the start
