@@ -1,10 +1,12 @@
 """Who owns each command a run executes, who approved it, and how often it ran.
 
-A check command is the user's (a `check:` line of plan.md) or a model's (the planner's, or a
-reviewer's follow-up). A model's command runs only once something the user controls said yes:
-the engine asks its `CommandApproval` hook (the batch CLI answers from `--trust-model-checks` and
-the user's `checks.allow` list; the TUI shows each command whole and asks), remembers the answer
-in the run's state, and `CommandBook.run` is the one way a run executes a command at all.
+A check command is the user's (a `check:` line of plan.md), the repository's (a test or lint
+command its AGENTS.md names: the user's once they trusted the repository, else treated like a
+model's) or a model's (the planner's, or a reviewer's follow-up). A model's command runs only
+once something the user controls said yes: the engine asks its `CommandApproval` hook (the
+batch CLI answers from `--trust-model-checks` and the user's `checks.allow` list; the TUI shows
+each command whole and asks), remembers the answer in the run's state, and `CommandBook.run` is
+the one way a run executes a command at all.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from orchestrate.engine.plan import Subtask
 from orchestrate.events import Event, RunNotice
 from orchestrate.sandbox.environments import CheckEnvironment
 
-Proposer = Literal["user", "planner", "reviewer"]
+Proposer = Literal["user", "repo", "planner", "reviewer"]
 TRUST_FLAG = "--trust-model-checks"
 # A command with any of these is more than one simple command (or reads and writes files, or
 # substitutes): an allow-list entry never stretches to cover it.
@@ -33,7 +35,7 @@ class CommandRecord(BaseModel):
     command: str
     """The shell command, exactly as it runs."""
     proposed_by: Proposer
-    """`user` (plan.md), or the model role that wrote it."""
+    """`user` (plan.md), `repo` (its instructions files), or the model role that wrote it."""
     where: str
     """Where it was asked for: `plan.md`, `subtask add-parser`, ..."""
     approved_by: str | None = None
@@ -154,21 +156,47 @@ class CommandBook:
                     fresh.append(known)
         asking = [record for record in fresh if record.approved_by is None]
         if asking:
-            decisions = await self.approve(self.run_id, asking)
-            for record, decision in zip(asking, decisions, strict=True):
-                record.approved_by, record.refusal = decision.approved_by, decision.refusal
-                if decision.approved_by is None:
-                    self.emit(
-                        RunNotice(
-                            run_id=self.run_id,
-                            text=f"not running `{record.command}` (proposed by "
-                            f"{record.proposed_by}): {decision.refusal}",
-                        )
-                    )
+            await self._ask(asking)
         return [
             subtask.model_copy(update={"checks": [c for c in subtask.checks if self.may_run(c)]})
             for subtask in subtasks
         ]
+
+    async def offer(self, named: Sequence[tuple[str, str]], *, trusted: bool) -> None:
+        """Offer the commands the repository's instructions files name (with the file naming
+        each) as the task's checks: the user's own in a repository they trusted, otherwise
+        asked about like a model's."""
+        fresh: list[CommandRecord] = []
+        for command, where in named:
+            if self._find(command) is None:
+                record = self._record(command, "repo", where)
+                if trusted:
+                    record.approved_by = f"{where} (a repository you trusted)"
+                fresh.append(record)
+        asking = [record for record in fresh if record.approved_by is None]
+        if asking:
+            await self._ask(asking)
+
+    def task_checks(self) -> list[str]:
+        """The task's checks: plan.md's, then those the repository named that may run."""
+        named = [
+            r.command for r in self.records if r.proposed_by == "repo" and self.may_run(r.command)
+        ]
+        return [*self.user, *(command for command in named if command not in self.user)]
+
+    async def _ask(self, asking: list[CommandRecord]) -> None:
+        """Ask the approval hook about `asking`; each refusal is said."""
+        decisions = await self.approve(self.run_id, asking)
+        for record, decision in zip(asking, decisions, strict=True):
+            record.approved_by, record.refusal = decision.approved_by, decision.refusal
+            if decision.approved_by is None:
+                self.emit(
+                    RunNotice(
+                        run_id=self.run_id,
+                        text=f"not running `{record.command}` (proposed by "
+                        f"{record.proposed_by}): {decision.refusal}",
+                    )
+                )
 
     def may_run(self, command: str) -> bool:
         """Whether `command` was approved in this run."""

@@ -52,6 +52,7 @@ from orchestrate.exceptions import (
     PromptTooLargeError,
     RepoError,
 )
+from orchestrate.repo_rules.rules import RepoRules, load_rules
 from orchestrate.routing.router import Router
 from orchestrate.sandbox.environments import CheckEnvironment
 from orchestrate.sandbox.setup import CheckSetup
@@ -133,7 +134,10 @@ class Engine:
         """Plan `task`; what the planner was not shown is an event each, added to `omitted`."""
         private = self.options.local_only
         agent = self._agent("planner")
-        plan, said, notes = await plan_task(self.router, agent, task, root, private=private)
+        rules = await load_rules(self.repo)
+        plan, said, notes = await plan_task(
+            self.router, agent, task, root, private=private, rules=rules
+        )
         for note in notes:
             self.events.emit(ContentOmitted(run_id=run_id, agent="planner", what=note))
             if omitted is not None:
@@ -186,7 +190,8 @@ class Engine:
             except RepoError:
                 files.state.unlink()  # nothing was made: there is no run to resume
                 raise
-            run = _Run(self, workspace, state, await self._environment(workspace))
+            environment = await self._environment(workspace)
+            run = _Run(self, workspace, state, environment, await load_rules(self.repo))
             if plan is not None:
                 ids = [subtask.id for subtask in plan.subtasks]
                 self.events.emit(PlanReady(run_id=run_id, task=task.title, subtask_ids=ids))
@@ -204,7 +209,8 @@ class Engine:
                     return state.result
                 state.reopen()
             workspace = await reopen_workspace(self.repo, state, self.events)
-            run = _Run(self, workspace, state, await self._environment(workspace))
+            environment = await self._environment(workspace)
+            run = _Run(self, workspace, state, environment, await load_rules(self.repo))
             await run.adopt_commits()
             if state.plan is not None:
                 ids = [subtask.id for subtask in state.plan.subtasks]
@@ -277,6 +283,7 @@ class _Run:
         workspace: Workspace,
         state: RunState,
         environment: CheckEnvironment,
+        rules: RepoRules,
     ) -> None:
         self.engine, self.workspace, self.state = engine, workspace, state
         self.task = state.task
@@ -297,6 +304,7 @@ class _Run:
             check_timeout=options.check_timeout,
             private=options.local_only,
             approve_changes=engine.approve_changes,
+            rules=rules,
         )
         self.subtasks = Replanning(
             self.ctx,
@@ -311,8 +319,10 @@ class _Run:
         self.costs_before = (recorder.cloud_usd, recorder.local_tokens, recorder.counterfactual_usd)
 
     async def settle_commands(self) -> None:
-        """Before the batch runs: ask about its commands a model wrote; drop those refused."""
+        """Before the batch runs: offer the checks the instructions files of the files it edits
+        name; ask about its commands a model wrote; drop those refused."""
         state = self.state
+        await self.ctx.rules.offer_checks(self.ctx.commands, state.batch)
         state.batch = await self.ctx.commands.settle(state.batch, state.batch_by)
         self.save()
 
@@ -357,7 +367,9 @@ class _Run:
         assert self.state.plan is not None
         async with self.ctx.lock:
             self.state.task_checks = await self.ctx.commands.run(
-                self.task.checks, self.ctx.environment, self.engine.options.check_timeout
+                self.ctx.commands.task_checks(),
+                self.ctx.environment,
+                self.engine.options.check_timeout,
             )
         diff = await asyncio.to_thread(self.workspace.diff)
         try:
@@ -371,6 +383,7 @@ class _Run:
                 checks=self.state.task_checks,
                 private=self.engine.options.local_only,
                 omitted=self.state.omissions,
+                rules=self.ctx.rules,
             )
         except NoModelAvailableError as error:
             # Not reviewed only when no reviewer is there to ask (unfit, no key, not installed,

@@ -24,6 +24,7 @@ from orchestrate.exceptions import (
     PlanError,
 )
 from orchestrate.models.base import Message, ModelRequest
+from orchestrate.repo_rules.rules import NO_RULES, RepoRules
 from orchestrate.routing.router import Router
 
 PLAN_UNAVAILABLE = (NoModelAvailableError, OutputValidationError, PlanError)
@@ -58,19 +59,29 @@ def read_task_files(root: Path, paths: Sequence[str], wanted: str) -> tuple[File
 
 
 async def make_plan(
-    router: Router, agent: AgentConfig, task: TaskSpec, root: Path, *, private: bool = False
+    router: Router,
+    agent: AgentConfig,
+    task: TaskSpec,
+    root: Path,
+    *,
+    private: bool = False,
+    rules: RepoRules = NO_RULES,
 ) -> tuple[Plan, list[str]]:
     """Ask the planner agent for a plan of `task` in the tree at `root`; with the plan, what
-    the planner was not shown (files in part, map symbols left out), one line each."""
+    the planner was not shown (files in part, map symbols left out, instructions files past
+    their budget), one line each."""
     wanted = f"{task.title}\n{task.instructions}"
     files, notes = await asyncio.to_thread(read_task_files, root, task.files, wanted)
     # A local planner (private runs) has a small window: the map gets a quarter of it at most.
     tokens = min(REPO_MAP_TOKENS, agent.num_ctx // 4) if private else REPO_MAP_TOKENS
     overview = await asyncio.to_thread(repo_map, root, tokens, list(task.files))
     notes += [f"repo map: {note}" for note in map_omissions(overview)]
+    section = rules.for_planner(task.files)
+    notes += [f"instructions: {note}" for note in section.omitted]
+    content = render_planner(task, overview, files, section.text)
     request = ModelRequest(
         system=agent.system_prompt,
-        messages=(Message(role="user", content=render_planner(task, overview, files)),),
+        messages=(Message(role="user", content=content),),
         settings=agent.settings(),
     )
     routed = await router.complete(agent, request, Plan, private=private, files=list(files))
@@ -80,13 +91,19 @@ async def make_plan(
 
 
 async def plan_task(
-    router: Router, agent: AgentConfig, task: TaskSpec, root: Path, *, private: bool = False
+    router: Router,
+    agent: AgentConfig,
+    task: TaskSpec,
+    root: Path,
+    *,
+    private: bool = False,
+    rules: RepoRules = NO_RULES,
 ) -> tuple[Plan, str, list[str]]:
     """A plan from the planner's chain, or, when no model of it could plan and the task names its
     files, the task as written (a plan of one subtask): the plan, what was said about it, and
     what the planner was not shown."""
     try:
-        plan, notes = await make_plan(router, agent, task, root, private=private)
+        plan, notes = await make_plan(router, agent, task, root, private=private, rules=rules)
         return plan, "", notes
     except PLAN_UNAVAILABLE as error:
         if not task.files:

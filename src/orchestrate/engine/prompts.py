@@ -72,14 +72,16 @@ def _tail(text: str, limit: int = CHECK_OUTPUT_CHARS) -> str:
     return text if len(text) <= limit else f"[… cut …]\n{text[-limit:]}"
 
 
-def render_planner(task: TaskSpec, repo_map: str, files: Files) -> str:
-    """The planner's message: the task, the files it names, the repo map, the rules of a plan."""
+def render_planner(task: TaskSpec, repo_map: str, files: Files, rules: str = "") -> str:
+    """The planner's message: the task, the files it names, the repo map, the repository's
+    instructions files (`rules`: a section, instructions or data), the rules of a plan."""
     sections = [f"# Task: {task.title}\n\n{task.instructions}", REPO_TEXT_NOTE]
     sections.append(_file_section("## Files the task names", files, exact=False))
     if task.checks:
         listed = "\n".join(f"- `{command}`" for command in task.checks)
         sections.append(f"## Checks the whole task must pass (run after every subtask)\n{listed}")
     sections.append(f"## Repository map\n{untrusted('repository map', repo_map or '(empty)')}")
+    sections.append(rules)
     sections.append(
         "## How to answer\n"
         "Return a plan: a short summary and a list of small subtasks for local coding models.\n"
@@ -130,14 +132,16 @@ def render_worker(
     fmt: EditFormat,
     *,
     partial: bool = False,
+    rules: str = "",
 ) -> str:
     """A worker's message: the spec, the files as they are now (`partial`: some only in part),
-    and the edit format."""
+    the instructions files applying to them (`rules`), and the edit format."""
     sections = [
         f"# Subtask: {subtask.title}\n\n{subtask.spec}",
         REPO_TEXT_NOTE if edit_files or read_files else "",
         _file_section("## Files you may edit (current content)", edit_files),
         _file_section("## Files for reference (do not edit)", read_files),
+        rules,
     ]
     if subtask.checks:
         listed = "\n".join(f"- `{command}`" for command in subtask.checks)
@@ -185,8 +189,10 @@ def render_reviewer(
     results: Sequence[SubtaskResult],
     task_checks: Sequence[CheckResult],
     diff_limit: int,
+    rules: str = "",
 ) -> str:
-    """The reviewer's message; the diff and the checks' output are delimited as repository data."""
+    """The reviewer's message; the diff and the checks' output are delimited as repository data;
+    `rules` is the instructions files applying to the changed files."""
     listed = "\n".join(
         f"- {s.id} [{s.kind}] {s.title} (files: {', '.join(s.edit_files)})" for s in plan.subtasks
     )
@@ -202,9 +208,11 @@ def render_reviewer(
     shown = diff if len(diff) <= diff_limit else f"{diff[:diff_limit]}\n[… diff cut …]"
     used = ", ".join(r.id for r in results)
     return "\n\n".join(
-        [
+        part
+        for part in [
             f"# Task: {task.title}\n\n{task.instructions}",
             f"## Plan\n{plan.summary}\n{listed}",
+            rules,
             f"## Subtask outcomes\n{outcomes or '(none)'}",
             REPO_TEXT_NOTE,
             f"## Task checks\n{checks or '(none given)'}",
@@ -214,4 +222,5 @@ def render_reviewer(
             "changes and give follow_ups: new subtasks in the plan's format, each with a new id "
             f"(not {used}) and a self-contained spec.",
         ]
+        if part
     )

@@ -159,6 +159,8 @@ class ReplanCase:
     diff: str
     """The run's diff so far (other subtasks' committed work)."""
     rules: ReplanRules
+    instructions: str = ""
+    """The repository's instructions files applying to the subtask's files (a section)."""
 
 
 def _untrusted(label: str, text: str) -> str:
@@ -211,17 +213,20 @@ def render_replan(case: ReplanCase, first_attempt: int = 0, diff_chars: int = DI
     left out."""
     diff = case.diff[:diff_chars] + (DIFF_CUT if len(case.diff) > diff_chars else "")
     return "\n\n".join(
-        [
+        part
+        for part in [
             f"# Task: {case.task.title}\n\n{case.task.instructions}",
             "Every model of a worker's chain tried the subtask below and none got it right. "
             "Decide what happens to it.",
             _subtask_section(case.subtask),
+            case.instructions,
             UNTRUSTED_NOTE,
             _attempts_section(case, first_attempt),
             "## The run's diff so far (other subtasks' committed work)\n"
             + _untrusted("DIFF", diff or "(empty: nothing committed yet)"),
             _how_to_answer(case.rules),
         ]
+        if part
     )
 
 

@@ -143,8 +143,15 @@ class Replanning:
         """The planner's decision, saved and announced; or, when none could be had, the
         failure saying why."""
         diff = await asyncio.to_thread(self.ctx.workspace.diff)
+        section = self.ctx.rules.for_files([*subtask.edit_files, *subtask.read_files])
         case = ReplanCase(
-            self.state.task, subtask, failed.detail, worker.attempts, diff, self._rules(subtask)
+            self.state.task,
+            subtask,
+            failed.detail,
+            worker.attempts,
+            diff,
+            self._rules(subtask),
+            section.text,
         )
         try:
             answer, planner, notes = await ask_planner(
@@ -153,7 +160,7 @@ class Replanning:
         except REPLAN_ERRORS as error:
             detail = f"{failed.detail}; the planner could not re-plan it: {error}"
             return failed.model_copy(update={"detail": detail, "failure": _side(error)})
-        for note in notes:
+        for note in [*(f"instructions: {n}" for n in section.omitted), *notes]:
             self.ctx.emit(
                 ContentOmitted(
                     run_id=self.ctx.run_id, agent=REPLANNER, subtask_id=subtask.id, what=note

@@ -14,6 +14,7 @@ from orchestrate.engine.review import Review
 from orchestrate.events import ContentOmitted
 from orchestrate.exceptions import OutputValidationError
 from orchestrate.models.base import Message, ModelRequest
+from orchestrate.repo_rules.rules import NO_RULES, RepoRules
 from orchestrate.routing.fit import CHARS_PER_TOKEN
 from orchestrate.routing.router import Router
 
@@ -32,27 +33,38 @@ async def review_run(
     checks: Sequence[CheckResult],
     private: bool = False,
     omitted: list[str] | None = None,
+    rules: RepoRules = NO_RULES,
 ) -> Review:
-    """Ask the reviewer agent for a verdict on `diff` (the combined diff, read from git). A
-    diff cut to fit is said: an event, and a line added to `omitted`."""
+    """Ask the reviewer agent for a verdict on `diff` (the combined diff, read from git), with
+    the instructions files applying to the changed files. What was cut to fit is said: an
+    event, and a line added to `omitted`."""
     # A local reviewer (private runs) must get the diff within half its context window.
     limit = min(DIFF_CHARS, agent.num_ctx // 2 * CHARS_PER_TOKEN) if private else DIFF_CHARS
+    # The diff's paths count for the private-path rule, just as their contents count for the scan.
+    changed = sorted({path for sub in plan.subtasks for path in (*sub.edit_files, *sub.read_files)})
+    section = rules.for_files(changed)
+    notes = [f"instructions: {note}" for note in section.omitted]
     if len(diff) > limit:
-        note = f"the combined diff: its first {limit:,} of {len(diff):,} characters shown"
+        notes.append(f"the combined diff: its first {limit:,} of {len(diff):,} characters shown")
+    for note in notes:
         run_id = router.recorder.run_id
         router.events.emit(ContentOmitted(run_id=run_id, agent=agent.name, what=note))
         if omitted is not None:
             omitted.append(f"{agent.name}: {note}")
     content = render_reviewer(
-        task, plan, diff=diff, results=results, task_checks=checks, diff_limit=limit
+        task,
+        plan,
+        diff=diff,
+        results=results,
+        task_checks=checks,
+        diff_limit=limit,
+        rules=section.text,
     )
     request = ModelRequest(
         system=agent.system_prompt,
         messages=(Message(role="user", content=content),),
         settings=agent.settings(),
     )
-    # The diff's paths count for the private-path rule, just as their contents count for the scan.
-    changed = sorted({path for sub in plan.subtasks for path in (*sub.edit_files, *sub.read_files)})
     routed = await router.complete(agent, request, Review, private=private, files=changed)
     if routed.output is None:  # the router parses whenever an output type is given
         raise OutputValidationError(f"reviewer {routed.model_ref} returned no review; run again")

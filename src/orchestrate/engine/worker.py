@@ -65,6 +65,7 @@ from orchestrate.exceptions import (
     SensitiveChangeError,
 )
 from orchestrate.models.base import ModelRequest
+from orchestrate.repo_rules.rules import RepoRules
 from orchestrate.routing.chain import Target
 from orchestrate.routing.routed import Routed
 from orchestrate.routing.router import Router
@@ -100,6 +101,8 @@ class RunContext:
     private: bool = False
     approve_changes: ChangeApproval = refuse_changes
     """Asked before an edit adding a workflow, a hook or one of our keys is committed."""
+    rules: RepoRules = field(default_factory=RepoRules)
+    """The repository's instructions files, read at the run's start."""
 
     def emit(self, event: Event) -> None:
         self.events.emit(event)
@@ -222,7 +225,10 @@ class Worker:
         fmt = wanted if target.ref is None else stats.effective_format(wanted, target.ref)
         blocks_ok = target.ref is None or not stats.botches_blocks(target.ref)
         view = (shown[0], shown[1], previous)
-        shaped = shape_worker(self.agent, self.subtask, view, target, fmt, blocks_ok=blocks_ok)
+        rules = self.ctx.rules.for_files([*self.subtask.edit_files, *self.subtask.read_files])
+        shaped = shape_worker(
+            self.agent, self.subtask, view, target, fmt, blocks_ok=blocks_ok, rules=rules
+        )
         if isinstance(shaped, str):
             return shaped
         if target.ref is not None:

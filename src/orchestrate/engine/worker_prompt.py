@@ -19,6 +19,7 @@ from orchestrate.engine.excerpts import excerpt
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.prompts import OMITTED, Files, render_worker
 from orchestrate.models.base import Message, ModelRequest
+from orchestrate.repo_rules.prompt import NO_SECTION, RulesSection
 from orchestrate.routing.chain import Target
 from orchestrate.routing.fit import CHARS_PER_TOKEN, estimate_request, estimate_tokens
 
@@ -59,12 +60,13 @@ def shape_worker(
     fmt: EditFormat,
     *,
     blocks_ok: bool,
+    rules: RulesSection = NO_SECTION,
 ) -> WorkerPrompt | str:
     """The request for `target`, or why this model cannot be asked (a string).
 
     `view` is the editable files, the reference files and the previous reply with its
     feedback; `fmt` the format the model would be asked for, `blocks_ok` whether it may be
-    asked for SEARCH/REPLACE blocks.
+    asked for SEARCH/REPLACE blocks; `rules` the instructions files applying to its files.
     """
     edit, reference, previous = view
     notes: list[str] = []
@@ -77,7 +79,8 @@ def shape_worker(
                 return f"{what} cannot fit its {limit}, and it keeps botching SEARCH/REPLACE"
             fmt = "search_replace"
             notes.append(f"{what} cannot fit {target.ref}'s {limit}: asked for SEARCH/REPLACE")
-    build = _builder(agent, subtask, fmt, notes)
+    notes += rules.omitted
+    build = _builder(agent, subtask, fmt, notes, rules.text)
     full = _View(edit, reference, previous)
     room = target.prompt_room
     if room is None:
@@ -91,10 +94,12 @@ def shape_worker(
 
 
 def _builder(
-    agent: AgentConfig, subtask: Subtask, fmt: EditFormat, notes: list[str]
+    agent: AgentConfig, subtask: Subtask, fmt: EditFormat, notes: list[str], rules: str
 ) -> Callable[[_View], WorkerPrompt]:
     def build(view: _View) -> WorkerPrompt:
-        body = render_worker(subtask, view.edit, view.reference, fmt, partial=view.partial)
+        body = render_worker(
+            subtask, view.edit, view.reference, fmt, partial=view.partial, rules=rules
+        )
         turns = [Message(role="user", content=body)]
         if view.previous is not None:
             turns.append(Message(role="assistant", content=view.previous[0]))
