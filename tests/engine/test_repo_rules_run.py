@@ -144,3 +144,29 @@ async def test_the_replanner_gets_the_rules_of_the_subtasks_files(
     replan = models["planner"].requests[1].messages[0].content
     assert "<<<UNTRUSTED packages/api/AGENTS.md " in replan and "Handlers return JSON." in replan
     assert "Components are functions" not in replan
+
+
+async def test_the_reviewer_gets_the_rules_of_every_file_changed_follow_ups_included(
+    monorepo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    follow_up = step("ui", "code", ["packages/web/ui.py"], [])
+    changes = {
+        "verdict": "request_changes",
+        "summary": "ui needs y.",
+        "comments": [],
+        "follow_ups": [follow_up],
+    }
+    models["planner"] = ScriptedModel([json.dumps(PLAN)], name="planner")
+    models["coder"] = ScriptedModel(
+        [whole("packages/api/calc.py", CALC_SUB), whole("packages/web/ui.py", "x = 1\ny = 2\n")],
+        name="coder",
+    )
+    models["reviewer"] = ScriptedModel([json.dumps(changes), json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(monorepo, models, CHAINS)
+    engine.approve = Asked()
+
+    await engine.run(TASK, "follow-up")
+
+    first, second = (r.messages[0].content for r in models["reviewer"].requests)
+    assert "Handlers return JSON." in first and "Components are functions" not in first
+    assert "Handlers return JSON." in second and "Components are functions" in second

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from orchestrate.config.schema import AgentConfig
@@ -42,7 +43,8 @@ async def review_run(
     limit = min(DIFF_CHARS, agent.num_ctx // 2 * CHARS_PER_TOKEN) if private else DIFF_CHARS
     # The diff's paths count for the private-path rule, just as their contents count for the scan.
     changed = sorted({path for sub in plan.subtasks for path in (*sub.edit_files, *sub.read_files)})
-    section = rules.for_files(changed)
+    # The instructions files of every file changed (follow-ups included), as the diff says.
+    section = rules.for_files([*changed, *re.findall(r"^\+\+\+ b/(.+)$", diff, re.MULTILINE)])
     notes = [f"instructions: {note}" for note in section.omitted]
     if len(diff) > limit:
         notes.append(f"the combined diff: its first {limit:,} of {len(diff):,} characters shown")
