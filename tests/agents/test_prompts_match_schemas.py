@@ -17,7 +17,8 @@ from orchestrate.config.loader import load_config
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.prompts import render_planner, render_reviewer
-from orchestrate.engine.replan import Replan, ReplanCase, ReplanRules, render_replan
+from orchestrate.engine.replan import ReplanCase, ReplanRules, render_replan
+from orchestrate.engine.replan_answer import Replan
 from orchestrate.engine.result import Attempt
 from orchestrate.engine.review import Review
 from orchestrate.review.deep import DeepRemarks

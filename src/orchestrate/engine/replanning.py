@@ -18,7 +18,8 @@ from typing import Protocol
 
 from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.plan import Subtask
-from orchestrate.engine.replan import REPLANNER, ReplanCase, ReplanRecord, ReplanRules, ask_planner
+from orchestrate.engine.replan import REPLANNER, ReplanCase, ReplanRules, ask_planner
+from orchestrate.engine.replan_answer import ReplanRecord
 from orchestrate.engine.result import FailureSide, SubtaskResult
 from orchestrate.engine.run_state import RunState
 from orchestrate.engine.scheduler import Skip, run_batch

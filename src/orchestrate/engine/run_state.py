@@ -18,7 +18,7 @@ from orchestrate.engine.commands import CommandRecord, Proposer
 from orchestrate.engine.commit_checks import checks_of_commit
 from orchestrate.engine.plan import Plan, Subtask
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.replan import ReplanRecord
+from orchestrate.engine.replan_answer import ReplanRecord
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review
 from orchestrate.engine.workspace import CommitInfo
