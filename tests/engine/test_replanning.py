@@ -409,3 +409,27 @@ async def test_a_splits_new_checks_are_the_planners_and_run_only_once_approved(
     assert records[MUL_CHECK].approved_by is None and records[MUL_CHECK].runs == 0
     notices = [e.text for e in events if isinstance(e, RunNotice)]
     assert f"not running `{MUL_CHECK}` (proposed by planner): said no" in notices
+
+
+async def test_a_split_beside_other_work_runs_its_parts_in_lanes_and_joins_in_its_turn(
+    repo: Path, models: dict[str, ScriptedModel]
+) -> None:
+    readme = step("readme", "format", ["README.md"], ["grep -q Usage README.md"])
+    plan = {"summary": "sub, mul, docs", "subtasks": [ARITH, readme]}
+    models["planner"] = ScriptedModel([json.dumps(plan), json.dumps(SPLIT)], name="planner")
+    models["coder"] = ScriptedModel([one_at_a_time] * 4, name="coder")
+    models["formatter"] = ScriptedModel(
+        [whole("README.md", "# calc\n\n## Usage\n")], name="formatter"
+    )
+    models["reviewer"] = ScriptedModel([json.dumps(APPROVE)], name="reviewer")
+    engine, _ = make_engine(repo, models, CHAINS, max_fix_rounds=2, concurrency=2)
+
+    result = await engine.run(ARITH_TASK, "split-lanes")
+
+    assert result.status == "approved", result.detail
+    by_id = {r.id: r for r in result.subtasks}
+    assert by_id["arith"].status == by_id["readme"].status == "done"
+    # The subtask they replace settles once its parts are done: readme, after it in the plan,
+    # joins after them.
+    commits = Workspace.open(repo, "split-lanes").commits()
+    assert [c.trailers["Orchestrate-Subtask"] for c in commits] == ["add-sub", "add-mul", "readme"]

@@ -76,7 +76,7 @@ class BatchWork:
         agent = self.ctx.config.agents[subtask.agent]
         try:
             if self.carry is None:
-                _, result = await self.attempt(agent, subtask, hand_back=False, turn_of=subtask.id)
+                _, result = await self.attempt(agent, subtask, hand_back=False)
             else:
                 result = await self.carry.run(subtask, self.attempt, self._skip)
         finally:
@@ -84,11 +84,11 @@ class BatchWork:
         return self.keep(result)
 
     async def attempt(
-        self, agent: AgentConfig, subtask: Subtask, *, hand_back: bool, turn_of: str
+        self, agent: AgentConfig, subtask: Subtask, *, hand_back: bool
     ) -> tuple[Worker, SubtaskResult]:
-        """One worker's try at `subtask` in a lane of its own; its work joins the run's branch
-        in `turn_of`'s turn (a split's parts in the turn of the subtask they replace)."""
-        self.joiner.follow(subtask.id, turn_of)
+        """One worker's try at `subtask` in a lane of its own. A split's parts (ids the plan
+        does not order) join the run's branch as they pass; the subtask they replace is settled,
+        letting later ones join, once they are all done."""
         async with self.lanes.lane() as lane:
             worker = Worker(
                 self.ctx, agent, subtask, lane=lane, joiner=self.joiner, hand_back=hand_back

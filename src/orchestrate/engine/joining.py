@@ -53,12 +53,6 @@ class Joiner:
         """The run's worktree lock: joins and the task checks take it."""
         self._order = list(order)
         self._settled = {sid: asyncio.Event() for sid in self._order}
-        self._turn_of: dict[str, str] = {}
-
-    def follow(self, subtask_id: str, turn_of: str) -> None:
-        """`subtask_id` joins in `turn_of`'s turn (a part of a split subtask, in its place)."""
-        if subtask_id != turn_of:
-            self._turn_of[subtask_id] = turn_of
 
     def settle(self, subtask_id: str) -> None:
         """`subtask_id` will join nothing more (joined, failed or skipped): later ones may join."""
@@ -68,7 +62,6 @@ class Joiner:
 
     async def turn(self, subtask_id: str) -> None:
         """Wait until every subtask before `subtask_id` in plan order is settled."""
-        subtask_id = self._turn_of.get(subtask_id, subtask_id)
         if subtask_id not in self._settled:
             return
         for earlier in self._order[: self._order.index(subtask_id)]:

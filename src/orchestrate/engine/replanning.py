@@ -77,7 +77,7 @@ class Attempt(Protocol):
     """One worker's try at a subtask: the worker (its attempts' errors) and its result."""
 
     async def __call__(
-        self, agent: AgentConfig, subtask: Subtask, *, hand_back: bool, turn_of: str
+        self, agent: AgentConfig, subtask: Subtask, *, hand_back: bool
     ) -> tuple[Worker, SubtaskResult]: ...
 
 
@@ -126,9 +126,7 @@ class Replanning:
             if last is not None and last.answer.decision == "split":
                 return await self._split(form, last, budget_of, batch)
             left = self.max_replans - self.state.replans_counted(budget_of)
-            worker, result = await batch.attempt(
-                form.agent, form.subtask, hand_back=left > 0, turn_of=budget_of
-            )
+            worker, result = await batch.attempt(form.agent, form.subtask, hand_back=left > 0)
             if result.status == "done" or result.failure != "task" or left <= 0:
                 return form.result(result)
             asked = await self._ask(form.subtask, worker, result, budget_of)
