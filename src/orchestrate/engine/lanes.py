@@ -54,6 +54,9 @@ class Lanes:
         self._made: list[Lane] = []
         self._count = 0
         self._git = git.Git(workspace.path)
+        self._making = asyncio.Lock()
+        """One `git worktree add` at a time: two at once race on the repository's worktree
+        records ("failed to read .../worktrees/lane-0/commondir"), seen in the test suite."""
 
     @asynccontextmanager
     async def lane(self) -> AsyncIterator[Lane]:
@@ -69,7 +72,8 @@ class Lanes:
             # Named here, on the loop: two lanes made at once in threads must not share a name.
             path = self.root / f"lane-{self._count}"
             self._count += 1
-            lane = await asyncio.to_thread(self._make, path, head)
+            async with self._making:
+                lane = await asyncio.to_thread(self._make, path, head)
         try:
             yield lane
         finally:
