@@ -152,11 +152,13 @@ def merge_reports(
 def trust(
     repo: RepoOpt = Path("."),
     drop: Annotated[
-        bool, typer.Option("--forget", help="Stop trusting this repository's agents/.")
+        bool,
+        typer.Option("--forget", help="Stop trusting this repository's agents/ and AGENTS.md."),
     ] = False,
 ) -> None:
-    """Trust this repository's own agents/ as it is now: its endpoints' base_url, api_key_env and
-    tier, and its privacy and checks settings, are used (asked again whenever it changes)."""
+    """Trust this repository's own agents/ and AGENTS.md files as they are now: its endpoints'
+    base_url, api_key_env and tier, its privacy and checks settings, are used, its AGENTS.md
+    files are instructions and the checks they name yours (asked again whenever they change)."""
     from orchestrate.cli.trust_cmd import trust_repo
 
     trust_repo(repo, drop)

@@ -72,21 +72,30 @@ def _book() -> TrustBook:
 
 def trust_state(folder: Path) -> TrustState:
     """Whether the user trusts `folder` as it is now (`changed`: trusted, then edited)."""
-    record = _book().folders.get(str(folder.resolve()))
-    if record is None:
+    found = recorded(folder)
+    if found is None:
         return "untrusted"
-    return "trusted" if record.digest == agents_digest(folder) else "changed"
+    return "trusted" if found.digest == agents_digest(folder) else "changed"
+
+
+def recorded(folder: Path) -> TrustRecord | None:
+    """The user's record of trust in `folder`, if any (its digest says of what)."""
+    return _book().folders.get(str(folder.resolve()))
+
+
+def record(folder: Path, digest: str) -> TrustRecord:
+    """Record that the user trusts what `digest` covers under `folder`: every file of an
+    `agents/`, or a repository root's instructions files (`repo_rules.trust`)."""
+    book = _book()
+    found = TrustRecord(digest=digest, at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    book.folders[str(folder.resolve())] = found
+    _save(book)
+    return found
 
 
 def trust(folder: Path) -> TrustRecord:
     """Record that the user trusts `folder` as it is now."""
-    book = _book()
-    record = TrustRecord(
-        digest=agents_digest(folder), at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    )
-    book.folders[str(folder.resolve())] = record
-    _save(book)
-    return record
+    return record(folder, agents_digest(folder))
 
 
 def forget(folder: Path) -> bool:

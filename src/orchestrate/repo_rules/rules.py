@@ -61,6 +61,6 @@ NO_RULES = RepoRules()
 async def load_rules(root: Path) -> RepoRules:
     """The instructions files under `root` as they are now, and whether the user trusts them
     (instructions) or not (data)."""
-    trusted = await asyncio.to_thread(rules_trusted, root)
     files = await asyncio.to_thread(find_rule_files, root)
+    trusted = await asyncio.to_thread(rules_trusted, root, files)
     return RepoRules(files, trusted)
