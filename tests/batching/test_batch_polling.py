@@ -99,7 +99,9 @@ async def test_an_expired_openai_batch_returns_what_finished_and_resubmits_the_r
     first, second = await asyncio.gather(
         routed.complete(planner, ask("a")), routed.complete(planner, ask("b"))
     )
-    assert (first.response.text, second.response.text) == ("finished in time", "second batch")
+    # Which of the two joins the batch first is the screening threads' timing: any order.
+    texts = sorted((first.response.text, second.response.text))
+    assert texts == ["finished in time", "second batch"]
     assert [job.status for job in gpt.batches.jobs.values()] == ["expired", "completed"]
     assert creates(gpt) == 2
     failed = [row.error_class for row in ledger.attempts("r1") if row.outcome != "ok"]

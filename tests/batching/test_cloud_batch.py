@@ -127,7 +127,8 @@ async def test_a_request_that_errored_or_expired_goes_into_a_new_batch(
     first, second = await asyncio.gather(
         routed.complete(planner, ask("a")), routed.complete(planner, ask("b"))
     )
-    assert (first.response.text, second.response.text) == ("first", "retried")
+    # Which of the two joins the batch first is the screening threads' timing: any order.
+    assert sorted((first.response.text, second.response.text)) == ["first", "retried"]
     assert creates(claude) == 2
     rows = ledger.attempts("r1")
     assert [(row.outcome, row.error_class) for row in rows if row.outcome != "ok"] == [
@@ -186,7 +187,8 @@ async def test_openai_calls_go_through_files_and_the_batch_api_with_partial_fail
     answers = await asyncio.gather(
         routed.complete(planner, ask("one")), routed.complete(planner, ask("two"))
     )
-    assert [a.response.text for a in answers] == ["plan one", "plan two again"]
+    # Which of the two joins the batch first is the screening threads' timing: any order.
+    assert sorted(a.response.text for a in answers) == ["plan one", "plan two again"]
     assert creates(gpt) == 2
     uploads = [r for r in gpt.requests if r.path == "/v1/files"]
     assert len(uploads) == 2 and b'"url": "/v1/responses"' in uploads[0].body
