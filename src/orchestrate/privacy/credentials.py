@@ -13,15 +13,17 @@ from collections import Counter
 
 from orchestrate.privacy.rules import PiiRule
 
-# npm tokens are `npm_` and 36 base62 characters (https://github.blog/changelog/
-# 2021-09-23-npm-has-a-new-access-token-format/; https://docs.npmjs.com/about-access-tokens/);
-# detect-secrets knows them only after `:_authToken=` in an .npmrc.
+# npm tokens are `npm_`, then base62 ending in a 6-character CRC32, as GitHub's tokens are: 36
+# characters (https://github.blog/2021-09-23-announcing-npms-new-access-token-format/;
+# https://docs.npmjs.com/about-access-tokens/); detect-secrets knows them only after
+# `:_authToken=` in an .npmrc.
 _NPM = re.compile(r"(?<![A-Za-z0-9_])(?P<v>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])")
 # Stripe secret and restricted keys, live or test (https://docs.stripe.com/keys), whole: they
 # run longer than the 24 characters detect-secrets' pattern stops at.
 _STRIPE = re.compile(r"(?<![A-Za-z0-9])(?P<v>(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{20,247})")
-# Slack app-level tokens (`xapp-1-...`), which detect-secrets' `xox.-` pattern does not cover
-# (https://api.slack.com/authentication/token-types#app-level).
+# Slack app-level tokens (https://docs.slack.dev/authentication/tokens), which start `xapp-`
+# (https://developer.salesforce.com/docs/platform/salesforce-slack-sdk/guide/meta_slackapp.html)
+# and which detect-secrets' `xox.-` pattern does not cover.
 _SLACK_APP = re.compile(r"(?<![A-Za-z0-9])(?P<v>xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{32,})")
 # An AWS secret access key is 40 base64 characters
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html): a run of
