@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orchestrate.exceptions import ConfigError
@@ -67,6 +67,8 @@ def _one_line(result: PipelineConfig | ConfigError) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_DOCS)
+# Found by this test: a key that is a line break made the field label, and so the error, two lines.
+@example({"limits": {"\n": 0}})
 def test_structured_pipeline_documents_load_or_fail_in_one_line(doc: dict[str, Any]) -> None:
     _one_line(_load(yaml.safe_dump(doc)))
 

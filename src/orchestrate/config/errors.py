@@ -35,7 +35,12 @@ def field_label(loc: Loc) -> str:
     for part in loc:
         if isinstance(part, int):
             label += f"[{part}]"
-        elif part != "[key]":  # pydantic's marker for an invalid mapping key
+        elif part == "[key]":  # pydantic's marker for an invalid mapping key
+            continue
+        elif not part or any(char.isspace() for char in part):
+            # A key that is empty or holds a line break would split or hide the label: quote it.
+            label += f"[{part!r}]"
+        else:
             label += f".{part}" if label else part
     return label or TOP_LEVEL
 
