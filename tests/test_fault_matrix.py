@@ -269,7 +269,11 @@ async def test_every_role_survives_every_fault(
     ledger = Ledger(None)
     bus = EventBus()
     router = Router(config, ledger, events=bus, run_id="fault", sleep=_no_sleep)
-    options = EngineOptions(concurrency=3, max_fix_rounds=1, max_review_rounds=1, check_timeout=30)
+    # Every role is faulted, the planner too: the task is planned although it names its files
+    # and checks.
+    options = EngineOptions(
+        concurrency=3, max_fix_rounds=1, max_review_rounds=1, check_timeout=30, always_plan=True
+    )
     engine = Engine(config, router, repo, events=bus, options=options)
     try:
         result = await engine.run(TASK, "fault")

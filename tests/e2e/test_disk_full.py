@@ -19,7 +19,16 @@ from tests.e2e.test_resume import (
     posts,
     run_ids,
 )
-from tests.e2e.test_run_e2e import OLLAMA, PLAN_MD, Fakes, fakes, orchestrate, repo, write_agents
+from tests.e2e.test_run_e2e import (
+    OLLAMA,
+    PLAN_MD,
+    PLANNED,
+    Fakes,
+    fakes,
+    orchestrate,
+    repo,
+    write_agents,
+)
 
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.ledger.store import Ledger, default_ledger_path
@@ -63,7 +72,7 @@ def test_a_full_disk_stops_with_one_line_and_the_resume_misses_no_paid_call(
     (tmp_path / "plan.md").write_text(PLAN_MD)
     args = (str(tmp_path / "plan.md"), "--agents", str(agents), "--concurrency", "1")
 
-    full = orchestrate_without_room(repo, fakes, "run", *args, "--trust-model-checks")
+    full = orchestrate_without_room(repo, fakes, "run", *args, *PLANNED, "--trust-model-checks")
 
     assert full.returncode == 3  # a full disk: could not be done now
     [run_id] = run_ids(repo)

@@ -22,6 +22,7 @@ from tests.e2e.test_run_e2e import (
     CLAUDE,
     OLLAMA,
     PLAN_MD,
+    PLANNED,
     README,
     SUB_CHECK,
     Fakes,
@@ -97,7 +98,7 @@ def start(cwd: Path, fakes: Fakes, *args: str) -> subprocess.Popen[str]:
     }
     return subprocess.Popen(
         # The fake planner's checks are part of each scenario: they run, as the user trusts them.
-        [sys.executable, "-m", "orchestrate", "run", *args, "--trust-model-checks"],
+        [sys.executable, "-m", "orchestrate", "run", *args, *PLANNED, "--trust-model-checks"],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -24,7 +24,16 @@ from tests.e2e.test_resume import (
     run_ids,
     wait_for,
 )
-from tests.e2e.test_run_e2e import PLAN_MD, Fakes, fakes, git, orchestrate, repo, write_agents
+from tests.e2e.test_run_e2e import (
+    PLAN_MD,
+    PLANNED,
+    Fakes,
+    fakes,
+    git,
+    orchestrate,
+    repo,
+    write_agents,
+)
 
 from orchestrate.engine.git_locks import worktree_git_dir
 from orchestrate.engine.run_files import RepoFiles
@@ -54,7 +63,7 @@ def test_killed_inside_git_add_resumes_with_each_subtask_committed_once(
         "OLLAMA_HOST": fakes.ollama.url,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrate", "run", *args],
+        [sys.executable, "-m", "orchestrate", "run", *args, *PLANNED],
         cwd=repo,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

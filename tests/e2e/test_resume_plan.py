@@ -29,6 +29,7 @@ from tests.e2e.test_run_e2e import (
     CLAUDE,
     OLLAMA,
     PLAN_MD,
+    PLANNED,
     Fakes,
     fakes,
     git,
@@ -143,7 +144,7 @@ def test_a_second_resume_at_once_says_who_holds_the_run_and_pays_nothing(
     with out.open("w") as stdout, err.open("w") as stderr:
         working = subprocess.Popen(
             [
-                *(sys.executable, "-m", "orchestrate", "run", *args),
+                *(sys.executable, "-m", "orchestrate", "run", *args, *PLANNED),
                 *("--json", "--resume", run_id, "--trust-model-checks"),
             ],
             cwd=repo,

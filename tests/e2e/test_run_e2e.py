@@ -171,7 +171,7 @@ def orchestrate(
             "OLLAMA_HOST": fakes.ollama.url,
         }
     return subprocess.run(
-        [sys.executable, "-m", "orchestrate", "run", *args, *TRUST * trust],
+        [sys.executable, "-m", "orchestrate", "run", *args, *PLANNED, *TRUST * trust],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -182,6 +182,8 @@ def orchestrate(
 
 
 TRUST = ("--trust-model-checks",)
+PLANNED = ("--always-plan",)
+"""These runs are about the (fake) planner's plan: tasks naming files and checks are planned too."""
 
 
 def branch_trailers(repo: Path, branch: str, base: str) -> list[dict[str, str]]:

@@ -31,6 +31,7 @@ from .test_run_e2e import (
     CALC_SUB,
     DOC_CHECK,
     PLAN_MD,
+    PLANNED,
     SUB_CHECK,
     TASK_CHECK,
     Fakes,
@@ -116,7 +117,16 @@ class World:
         env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
         env |= KEYS | {"HOME": str(self.home)}
         return subprocess.run(
-            [sys.executable, "-m", "orchestrate", "run", *args, "--agents", str(self.agents)],
+            [
+                sys.executable,
+                "-m",
+                "orchestrate",
+                "run",
+                *args,
+                *PLANNED,
+                "--agents",
+                str(self.agents),
+            ],
             cwd=self.repo,
             capture_output=True,
             text=True,

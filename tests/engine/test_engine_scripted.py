@@ -132,6 +132,8 @@ def make_engine(
     bus = EventBus()
     bus.subscribe(events.append)
     router = Router(config, Ledger(None), events=bus, run_id="run-1")
+    # These runs are about planning: tasks that name their files and checks are planned too.
+    options = {"always_plan": True, **options}
     engine = Engine(
         config,
         router,

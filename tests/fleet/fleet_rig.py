@@ -29,6 +29,8 @@ from orchestrate.testing.fake_server import Reply
 
 TOKEN = "ghp_fleettoken0123456789"
 PLANNER = "anthropic:claude-sonnet-4-6"
+PLANNED = ("--always-plan",)
+"""These runs are about the (fake) planner's plan: its task, naming files and checks, is planned."""
 REVIEWER = "reviewer:qwen-review"
 WORKER = "ollama:qwen2.5-coder:7b"
 PLAN_MD = f"""# Subtraction
@@ -106,7 +108,7 @@ class Fleet:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "orchestrate", "run", *args],
+            [sys.executable, "-m", "orchestrate", "run", *args, *PLANNED],
             cwd=self.root,
             capture_output=True,
             text=True,
@@ -117,7 +119,7 @@ class Fleet:
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "orchestrate", "run", *args],
+            [sys.executable, "-m", "orchestrate", "run", *args, *PLANNED],
             cwd=self.root,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -248,6 +248,14 @@ def run(
             "a dry run saved here (no planner is asked).",
         ),
     ] = None,
+    always_plan: Annotated[
+        bool,
+        typer.Option(
+            "--always-plan",
+            help="Ask the planner even for a task that names its files and checks (such a "
+            "task otherwise runs as written, with no planner call).",
+        ),
+    ] = False,
     trust_model_checks: Annotated[
         bool,
         typer.Option(
@@ -309,6 +317,7 @@ def run(
         cloud_batch=cloud_batch,
         trust_repo_config=trust_repo_config,
         allow_sensitive_changes=allow_sensitive_changes,
+        always_plan=always_plan,
     )
     raise typer.Exit(run_plan(args))
 

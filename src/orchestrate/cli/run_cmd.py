@@ -62,6 +62,8 @@ class RunArgs:
     cloud_batch: bool = False
     trust_repo_config: bool = False
     allow_sensitive_changes: bool = False
+    always_plan: bool = False
+    """Ask the planner even for tasks that name their files and checks."""
 
 
 def _check_sources(args: RunArgs) -> None:
@@ -230,6 +232,7 @@ def run(args: RunArgs) -> int:
         max_replans=args.replans,
         local_only=args.local_only,
         accept_unchecked=args.accept_unchecked,
+        always_plan=args.always_plan,
     )
     if args.repos is not None:
         return _run_repos(args, options)

@@ -82,6 +82,9 @@ class EngineOptions(BaseModel):
     """Never send anything to a cloud model (planner and reviewer must have local models)."""
     accept_unchecked: bool = False
     """Approve a task that has no checks on the reviewer's word alone (the user said so)."""
+    always_plan: bool = False
+    """Ask the planner even for a task that names its files and checks (which otherwise runs
+    as written: a plan would restate it, at a cloud planner's price)."""
 
 
 class Engine:
@@ -119,9 +122,10 @@ class Engine:
     async def plan(
         self, task: TaskSpec, workspace_root: Path | None = None, run_id: str = ""
     ) -> Plan:
-        """Plan `task` without editing anything (a dry run); emits `PlanReady` under `run_id`."""
+        """Plan `task` without editing anything (a dry run); emits `PlanReady` under `run_id`.
+        The planner is asked whatever the task names: the user asked for a plan."""
         self._say_config(run_id)
-        return await self._plan(task, workspace_root or self.repo, run_id=run_id)
+        return await self._plan(task, workspace_root or self.repo, run_id=run_id, always=True)
 
     def _say_config(self, run_id: str) -> None:
         """Which config files this run honoured, and what of them it ignored."""
@@ -129,14 +133,20 @@ class Engine:
             self.events.emit(RunNotice(run_id=run_id, text=line))
 
     async def _plan(
-        self, task: TaskSpec, root: Path, run_id: str, omitted: list[str] | None = None
+        self,
+        task: TaskSpec,
+        root: Path,
+        run_id: str,
+        omitted: list[str] | None = None,
+        *,
+        always: bool,
     ) -> Plan:
         """Plan `task`; what the planner was not shown is an event each, added to `omitted`."""
         private = self.options.local_only
         agent = self._agent("planner")
         rules = await load_rules(self.repo)
         plan, said, notes = await plan_task(
-            self.router, agent, task, root, private=private, rules=rules
+            self.router, agent, task, root, private=private, rules=rules, always=always
         )
         for note in notes:
             self.events.emit(ContentOmitted(run_id=run_id, agent="planner", what=note))
@@ -232,7 +242,11 @@ class Engine:
         if state.plan is None:
             try:
                 plan = await self._plan(
-                    state.task, run.workspace.path, state.run_id, state.omissions
+                    state.task,
+                    run.workspace.path,
+                    state.run_id,
+                    state.omissions,
+                    always=self.options.always_plan,
                 )
                 run.set_plan(plan)
             except RUN_ERRORS as error:

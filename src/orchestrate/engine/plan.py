@@ -137,12 +137,17 @@ class Plan(BaseModel):
 
 
 def plan_as_written(
-    title: str, instructions: str, files: Sequence[str], checks: Sequence[str]
+    title: str,
+    instructions: str,
+    files: Sequence[str],
+    checks: Sequence[str],
+    why: str = "no planner was available",
 ) -> Plan:
     """One `code` subtask carrying the task exactly as the user wrote it.
 
-    What a run falls back to when no planner could produce a valid plan but the task already
-    names the files it concerns: such a task is a plan of one subtask.
+    What a run does with a task that names its files and checks (a planner would only restate
+    it), and falls back to when no planner could produce a valid plan but the task names its
+    files: such a task is a plan of one subtask. `why` is said in the plan's summary.
     """
     subtask = Subtask(
         id="task",
@@ -152,4 +157,4 @@ def plan_as_written(
         edit_files=list(files),
         checks=list(checks),
     )
-    return Plan(summary="The task as written (no planner was available).", subtasks=[subtask])
+    return Plan(summary=f"The task as written ({why}).", subtasks=[subtask])

@@ -90,6 +90,18 @@ async def make_plan(
     return routed.output, notes
 
 
+AS_WRITTEN = (
+    "runs as written, no planner asked: it names its files and checks "
+    "(`orchestrate run --always-plan` has it planned)"
+)
+
+
+def runs_as_written(task: TaskSpec) -> bool:
+    """Whether a task needs no planner: it names the files to change and the checks that say
+    it is done, so a plan would restate it (and a cloud planner would be paid to do so)."""
+    return bool(task.files and task.checks)
+
+
 async def plan_task(
     router: Router,
     agent: AgentConfig,
@@ -98,10 +110,16 @@ async def plan_task(
     *,
     private: bool = False,
     rules: RepoRules = NO_RULES,
+    always: bool = True,
 ) -> tuple[Plan, str, list[str]]:
-    """A plan from the planner's chain, or, when no model of it could plan and the task names its
-    files, the task as written (a plan of one subtask): the plan, what was said about it, and
-    what the planner was not shown."""
+    """A plan from the planner's chain, or the task as written (a plan of one subtask): without
+    `always`, for a task that names its files and checks; and when no model of the chain could
+    plan a task that names its files. Returns the plan, what was said about it, and what the
+    planner was not shown."""
+    if not always and runs_as_written(task):
+        why = "it names its files and checks; no planner was asked"
+        plan = plan_as_written(task.title, task.instructions, task.files, task.checks, why)
+        return plan, AS_WRITTEN, []
     try:
         plan, notes = await make_plan(router, agent, task, root, private=private, rules=rules)
         return plan, "", notes
