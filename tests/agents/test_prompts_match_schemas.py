@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from orchestrate.config.loader import load_config
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.prompts import render_planner, render_reviewer
+from orchestrate.engine.prompts import render_planner, render_planner_context, render_reviewer
 from orchestrate.engine.replan import ReplanCase, ReplanRules, render_replan
 from orchestrate.engine.replan_answer import Replan
 from orchestrate.engine.result import Attempt
@@ -97,7 +97,7 @@ def test_the_planner_and_reviewer_messages_name_only_schema_fields() -> None:
             ]
         }
     )
-    planner = render_planner(task, "a.py", {"a.py": "x = 1\n"})
+    planner = render_planner_context("a.py") + render_planner(task, {"a.py": "x = 1\n"})
     reviewer = render_reviewer(task, plan, diff="", results=[], task_checks=[], diff_limit=100)
     assert named_words(planner) - vocabulary(Plan) == set()
     assert named_words(reviewer) - vocabulary(Review) == set()

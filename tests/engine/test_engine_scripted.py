@@ -600,7 +600,7 @@ async def test_the_planner_sees_a_large_named_file_around_what_the_task_names_an
 
     result = await engine.run(task, "big-plan")
 
-    seen = models["planner"].requests[0].messages[0].content
+    seen = models["planner"].requests[0].messages[-1].content
     assert function(100).rstrip("\n") in seen and function(250).rstrip("\n") in seen
     assert "def func_101" not in seen.replace("⋯   def func_101", "")
     assert "⋯ lines" in seen and len(seen) < len(text)

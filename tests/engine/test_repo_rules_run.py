@@ -83,7 +83,8 @@ class Asked:
 
 
 def prompt(model: ScriptedModel) -> str:
-    return model.requests[0].messages[0].content
+    """The first request's whole message (the planner's comes as a shared prefix, then the task)."""
+    return "\n\n".join(message.content for message in model.requests[0].messages)
 
 
 async def test_an_untrusted_repos_rules_are_data_and_its_checks_are_asked_about(

@@ -15,7 +15,7 @@ from orchestrate.engine.edits.paths import resolve_edit_path
 from orchestrate.engine.excerpts import excerpt
 from orchestrate.engine.plan import Plan, plan_as_written
 from orchestrate.engine.plan_md import TaskSpec
-from orchestrate.engine.prompts import Files, render_planner
+from orchestrate.engine.prompts import Files, render_planner, render_planner_context
 from orchestrate.engine.repomap import map_omissions, repo_map
 from orchestrate.exceptions import (
     EditRefusedError,
@@ -74,14 +74,25 @@ async def make_plan(
     files, notes = await asyncio.to_thread(read_task_files, root, task.files, wanted)
     # A local planner (private runs) has a small window: the map gets a quarter of it at most.
     tokens = min(REPO_MAP_TOKENS, agent.num_ctx // 4) if private else REPO_MAP_TOKENS
-    overview = await asyncio.to_thread(repo_map, root, tokens, list(task.files))
+    # Not focused on this task's files: the same map for every task of a run is what lets a
+    # provider serve it from its cache (the named files are shown whole below it anyway).
+    overview = await asyncio.to_thread(repo_map, root, tokens)
     notes += [f"repo map: {note}" for note in map_omissions(overview)]
     section = rules.for_planner(task.files)
     notes += [f"instructions: {note}" for note in section.omitted]
-    content = render_planner(task, overview, files, section.text)
+    # The context every task of the run shares comes first, marked as the end of a stable
+    # prefix (Anthropic caches the prompt up to a cache_control block:
+    # https://platform.claude.com/docs/en/build-with-claude/prompt-caching); then the task
+    # (with the instructions files that apply to its files).
+    # Two user turns in a row are one turn to Anthropic ("Consecutive user or assistant turns
+    # in your request will be combined into a single turn": anthropic 2.14's
+    # types/message_create_params.py, https://platform.claude.com/docs/en/api/messages).
     request = ModelRequest(
         system=agent.system_prompt,
-        messages=(Message(role="user", content=content),),
+        messages=(
+            Message(role="user", content=render_planner_context(overview), cache=True),
+            Message(role="user", content=render_planner(task, files, section.text)),
+        ),
         settings=agent.settings(),
     )
     routed = await router.complete(agent, request, Plan, private=private, files=list(files))

@@ -72,31 +72,46 @@ def _tail(text: str, limit: int = CHECK_OUTPUT_CHARS) -> str:
     return text if len(text) <= limit else f"[… cut …]\n{text[-limit:]}"
 
 
-def render_planner(task: TaskSpec, repo_map: str, files: Files, rules: str = "") -> str:
-    """The planner's message: the task, the files it names, the repo map, the repository's
-    instructions files (`rules`: a section, instructions or data), the rules of a plan."""
+def render_planner_context(repo_map: str) -> str:
+    """What every planner call of a run shares, sent first so a provider can cache it across
+    the run's tasks (they all start from one commit): the repo map and the rules of a plan."""
+    return "\n\n".join(
+        [
+            REPO_TEXT_NOTE,
+            f"## Repository map\n{untrusted('repository map', repo_map or '(empty)')}",
+            PLAN_RULES,
+            "The task to plan follows.",
+        ]
+    )
+
+
+def render_planner(task: TaskSpec, files: Files, rules: str = "") -> str:
+    """The planner's message about one task: the task, the files it names, its checks, the
+    repository's instructions files for them (`rules`: a section, instructions or data)."""
     sections = [f"# Task: {task.title}\n\n{task.instructions}", REPO_TEXT_NOTE]
     sections.append(_file_section("## Files the task names", files, exact=False))
     if task.checks:
         listed = "\n".join(f"- `{command}`" for command in task.checks)
         sections.append(f"## Checks the whole task must pass (run after every subtask)\n{listed}")
-    sections.append(f"## Repository map\n{untrusted('repository map', repo_map or '(empty)')}")
     sections.append(rules)
-    sections.append(
-        "## How to answer\n"
-        "Return a plan: a short summary and a list of small subtasks for local coding models.\n"
-        "- kind: `code` for source changes, `test` for tests, `format` for formatting only.\n"
-        "- spec: self-contained instructions a junior developer could follow without asking "
-        "anything: name the functions, signatures, behaviour and edge cases. The worker sees "
-        "only the spec and the files you list.\n"
-        "- edit_files: every file the subtask may change or create (paths relative to the repo "
-        "root); read_files: other files it needs to read.\n"
-        "- checks: shell commands run from the repo root that exit 0 once the subtask is done "
-        "(e.g. `python -m pytest tests/test_x.py -q`); keep them fast.\n"
-        "- depends_on: ids of subtasks that must finish first. Subtasks without a dependency "
-        "between them run at the same time."
-    )
     return "\n\n".join(section for section in sections if section)
+
+
+PLAN_RULES = (
+    "## How to answer\n"
+    "Return a plan: a short summary and a list of small subtasks for local coding models.\n"
+    "- kind: `code` for source changes, `test` for tests, `format` for formatting only.\n"
+    "- spec: self-contained instructions a junior developer could follow without asking "
+    "anything: name the functions, signatures, behaviour and edge cases. The worker sees "
+    "only the spec and the files you list.\n"
+    "- edit_files: every file the subtask may change or create (paths relative to the repo "
+    "root); read_files: other files it needs to read.\n"
+    "- checks: shell commands run from the repo root that exit 0 once the subtask is done "
+    "(e.g. `python -m pytest tests/test_x.py -q`); keep them fast.\n"
+    "- depends_on: ids of subtasks that must finish first. Subtasks without a dependency "
+    "between them run at the same time."
+)
+"""How a plan is written: the same for every task."""
 
 
 def worker_instructions(edit_format: EditFormat, edit_files: Sequence[str]) -> str:
