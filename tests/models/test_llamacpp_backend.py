@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +17,15 @@ from typing import Any
 
 import pytest
 
-from orchestrate.config.schema import BUILTIN_ENDPOINTS
+from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
 from orchestrate.engine.edits import parse_edits
 from orchestrate.exceptions import ConfigError, ContextOverflowError, MissingDependencyError
+from orchestrate.ledger.prices import packaged_prices
+from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import Message, ModelRequest, ModelSettings
 from orchestrate.models.registry import infer_model
 from orchestrate.routing.failures import FailureKind
+from orchestrate.routing.router import Router
 
 
 def _ask(text: str, system: str = "", **settings: Any) -> ModelRequest:
@@ -304,3 +308,34 @@ async def test_real_token_count_is_the_completions_own_and_decides_the_fit(gemma
 
     response = await gemma.request(request)
     assert fit.prompt_tokens == response.usage.input_tokens
+
+
+@pytest.mark.real_model
+async def test_one_instance_per_gguf_at_the_largest_context_any_agent_asks(
+    gemma: Any, tmp_path: Path, llamacpp: ModuleType
+) -> None:
+    # A second name for the same file: a path no other test has loaded yet.
+    link = tmp_path / "gemma.gguf"
+    os.link(gemma.path, link)
+    ref = f"llamacpp:{link}"
+    small, large = (
+        AgentConfig(name=name, model=ref, num_ctx=size, max_tokens=4, system_prompt="Be brief.")
+        for name, size in (("small", 2048), ("large", 4096))
+    )
+    config = OrchestrateConfig(
+        agents={"small": small, "large": large},
+        endpoints=dict(BUILTIN_ENDPOINTS),
+        prices=packaged_prices().prices,
+        reference_model="anthropic:claude-sonnet-5-5",
+    )
+    router = Router(config, Ledger(None))
+    try:
+        for agent in (small, large):
+            request = ModelRequest(
+                messages=(Message(role="user", content="Say hi."),), settings=agent.settings()
+            )
+            await router.complete(agent, request)
+            # Loaded once, by the first call, at the larger agent's context: never twice.
+            assert llamacpp.loaded_contexts()[link] == 4096
+    finally:
+        await router.aclose()

@@ -182,6 +182,10 @@ class Model(abc.ABC):
         del settings
         return None
 
+    def expect_context(self, tokens: int) -> None:  # noqa: B027 - optional hook
+        """The largest context any agent will ask of this model: a backend that loads the model
+        itself (llama.cpp in-process) loads it once, that large."""
+
     async def served_window(self) -> int | None:
         """The largest context the server says it runs this model with (Ollama cuts a larger
         `num_ctx` down to the model's trained length); None when it cannot say."""

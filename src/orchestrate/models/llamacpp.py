@@ -9,6 +9,7 @@ OpenAI-compatible server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import threading
@@ -135,9 +136,18 @@ class _Loaded:
     llama: _CountingLlama
     lock: threading.Lock
     """Llama is not thread-safe: one call at a time per loaded model."""
+    n_ctx: int = 0
+    """The context it was loaded with: every request asking for as much or less shares it."""
+    closed: bool = False
+    """Replaced by a larger instance: a caller that waited for its lock loads again."""
 
 
-_LOADED: dict[tuple[Path, int], _Loaded] = {}
+_LOADED: dict[Path, _Loaded] = {}
+"""One instance per GGUF, at the largest context asked of it (a second instance would double
+the memory for no parallelism: calls run one at a time either way)."""
+_EXPECTED: dict[Path, int] = {}
+"""The largest context any agent will ask of each GGUF (`expect_context`): loaded that large at
+once, rather than loaded small and again larger when a bigger agent first calls."""
 _LOADING = threading.Lock()
 
 
@@ -146,16 +156,29 @@ def _cpus() -> int:
     return max(1, min(cpus or 1, _MAX_THREADS))
 
 
+def loaded_contexts() -> dict[Path, int]:
+    """Each GGUF loaded in this process and the context it was loaded with."""
+    with _LOADING:
+        return {path: loaded.n_ctx for path, loaded in _LOADED.items()}
+
+
 def _load(path: Path, n_ctx: int) -> _Loaded:
-    """The loaded model for this file and context size, loading it on first use (takes seconds)."""
+    """The file's one loaded model, with a context of at least `n_ctx`: loaded on first use
+    (takes seconds) at the largest context expected of it, and again, larger, only if a request
+    asks for more than it has."""
     quiet_llama_cpp()
     with _LOADING:
-        loaded = _LOADED.get((path, n_ctx))
-        if loaded is None:
+        loaded = _LOADED.get(path)
+        if loaded is None or loaded.n_ctx < n_ctx:
+            size = max(n_ctx, _EXPECTED.get(path, 0))
+            if loaded is not None:
+                with loaded.lock:  # a call on the smaller one finishes first
+                    loaded.closed = True
+                    loaded.llama.close()
             try:
                 llama = _CountingLlama(
                     model_path=str(path),
-                    n_ctx=n_ctx,
+                    n_ctx=size,
                     # Generation leaves a core to the event loop, git and tests: on a busy 2-core
                     # machine two spinning OpenMP threads measured 2-4x slower than one. Reading
                     # the prompt is bulk work and gets every core.
@@ -169,11 +192,22 @@ def _load(path: Path, n_ctx: int) -> _Loaded:
                     f"llama.cpp could not load {path} ({error}); use a GGUF this llama-cpp-python "
                     "version supports"
                 ) from error
-            loaded = _LOADED[(path, n_ctx)] = _Loaded(llama, threading.Lock())
+            loaded = _LOADED[path] = _Loaded(llama, threading.Lock(), size)
         return loaded
 
 
 _VOCABS: dict[Path, _Loaded] = {}
+
+
+@contextlib.contextmanager
+def _holding(path: Path, n_ctx: int) -> Iterator[_Loaded]:
+    """The file's loaded model with at least `n_ctx` of context, its lock held for the block."""
+    while True:
+        loaded = _load(path, n_ctx)
+        with loaded.lock:
+            if not loaded.closed:
+                yield loaded
+                return
 
 
 def _vocab(path: Path) -> _Loaded:
@@ -235,8 +269,15 @@ class LlamaCppModel(Model):
         """The GGUF file."""
 
     def context_asked(self, settings: ModelSettings) -> int:
-        """The `n_ctx` the model is loaded with."""
+        """The window a request may use: its `num_ctx` (the one instance may be larger, loaded
+        for another agent)."""
         return settings.num_ctx or DEFAULT_N_CTX
+
+    def expect_context(self, tokens: int) -> None:
+        """Load this GGUF once, at least this large (the router passes the largest any agent
+        of its configuration asks)."""
+        with _LOADING:
+            _EXPECTED[self.path] = max(tokens, _EXPECTED.get(self.path, 0))
 
     async def count_tokens(self, request: ModelRequest) -> int:
         """The prompt's tokens exactly as the completion will count them (the model's own
@@ -279,8 +320,7 @@ class LlamaCppModel(Model):
     ) -> ModelResponse:
         started = time.monotonic()
         n_ctx = request.settings.num_ctx or DEFAULT_N_CTX
-        loaded = _load(self.path, n_ctx)
-        with loaded.lock:
+        with _holding(self.path, n_ctx) as loaded:
             if cancelled.is_set():
                 raise TimeoutError(f"{self.ref}: call given up before it started")
             messages = _chat_messages(request)

@@ -124,12 +124,24 @@ class Router:
         return Chain(self, agent, refs, private=private, files=files)
 
     def model(self, ref: str) -> Model | str:
-        """The model behind `ref`, made once; or why it cannot be used (no key, not installed)."""
+        """The model behind `ref`, made once; or why it cannot be used (no key, not installed).
+
+        It is told the largest context any agent of the configuration asks of it, so a model
+        loaded in this process is loaded once, not once per agent's size."""
         if ref not in self._models:
             try:
-                self._models[ref] = infer_model(ref, self.config.endpoints)
+                model = infer_model(ref, self.config.endpoints)
             except (MissingCredentialsError, MissingDependencyError, ConfigError) as error:
                 return str(error)
+            asked = [
+                model.context_asked(agent.settings())
+                for agent in self.config.agents.values()
+                if ref in agent.chain
+            ]
+            largest = max((size for size in asked if size), default=0)
+            if largest:
+                model.expect_context(largest)
+            self._models[ref] = model
         return self._models[ref]
 
     def _limit(self, provider: str) -> asyncio.Semaphore:
