@@ -32,23 +32,31 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> Iterator[Loader]:
             del sys.modules[name]
 
 
-async def test_overhead_table_has_both_sides_and_one_ledger_row_per_routed_call(
+async def test_overhead_table_pairs_every_scenario_and_writes_one_ledger_row_per_routed_call(
     bench: Loader,
 ) -> None:
     overhead = bench("overhead")
 
-    table = await overhead.measure(calls=5, warmup=1)
+    table = await overhead.measure(calls=5, warmup=1, fresh_calls=2, sizes=(1,))
 
-    assert table.headers == ["", "p50 ms", "p99 ms", "mean ms"]
-    assert table.column("") == [
-        "direct openai SDK",
-        "router + ledger",
-        "added",
-        "ratio router/direct",
+    assert table.headers[:5] == [
+        "scenario",
+        "pairs",
+        "direct p50 ms",
+        "router p50 ms",
+        "added p50 ms",
     ]
-    assert all(float(cell) > 0 for cell in table.row("direct openai SDK")[1:])
-    assert "ledger rows written by the router: 6" in table.notes
-    assert any(note.startswith("goal: under 1 ms added at p50") for note in table.notes)
+    assert table.headers[-1] == "load"
+    assert table.column("scenario") == [
+        "short prompt, local",
+        "1 KB fresh, local first, cloud fallback",
+        "1 KB fresh, cloud first",
+    ]
+    assert table.column("pairs") == ["5", "2", "2"]
+    assert all(float(cell) > 0 for cell in table.column("direct p50 ms"))
+    # 6 short calls, then 3 (one warm-up) on each fresh shape: every routed call is one row.
+    assert "ledger rows written by the router: 12" in table.notes
+    assert table.row("short prompt, local")[6].startswith("< 1 ms: ")
 
 
 async def test_parallel_table_has_every_driver_at_every_level(bench: Loader) -> None:

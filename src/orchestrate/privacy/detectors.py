@@ -18,6 +18,7 @@ Tuning, so ordinary code stays cloud-eligible:
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,15 +153,21 @@ def _regex_spans(plugin: RegexBasedDetector, text: str, lines: _Lines) -> Iterat
 
 def _value_spans(plugin: BasePlugin, text: str, lines: _Lines) -> Iterator[tuple[int, int]]:
     for value in set(plugin.analyze_string(text)):
+        # Entropy depends on the value alone: judged once per value, not once per occurrence.
+        if isinstance(plugin, HighEntropyStringsPlugin) and not _high_entropy(plugin, value):
+            continue
         for start in _occurrences(text, value):
-            line = lines.at(start)
-            if _filtered(plugin, value, line):
-                continue
-            if isinstance(plugin, HighEntropyStringsPlugin) and (
-                plugin.calculate_shannon_entropy(value) <= plugin.entropy_limit
-            ):
-                continue
-            yield start, start + len(value)
+            if not _filtered(plugin, value, lines.at(start)):
+                yield start, start + len(value)
+
+
+def _high_entropy(plugin: HighEntropyStringsPlugin, value: str) -> bool:
+    """Whether `value` passes the plugin's entropy limit. Shannon entropy is at most log2 of the
+    number of distinct characters, so most values (words, short strings) are settled without
+    computing it."""
+    if math.log2(max(len(set(value)), 1)) <= plugin.entropy_limit:
+        return False
+    return bool(plugin.calculate_shannon_entropy(value) > plugin.entropy_limit)
 
 
 def _keyword_spans(plugin: KeywordDetector, text: str, lines: _Lines) -> Iterator[tuple[int, int]]:
