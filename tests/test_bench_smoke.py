@@ -124,6 +124,10 @@ def test_startup_table_compares_both_commands_with_bare_python(bench: Loader) ->
         "orchestrate config check",
     ]
     assert table.row("python -c pass")[3] == "1.0x"
+    # CPU time beside wall time (load does not stretch it), and the load of the moment.
+    assert table.headers[4:] == ["cpu s", "cpu vs python", "load"]
+    assert all(float(cell) > 0 for cell in table.column("cpu s"))
+    assert any(note.startswith("goal: --help under 0.3 s: CPU ") for note in table.notes)
     assert any("heavy" in note for note in table.notes)
 
 
