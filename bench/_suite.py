@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _prompt_tokens import CountedModel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec, load_plan
 from orchestrate.engine.review import Review
-from orchestrate.models.base import ModelRequest, ModelResponse, Usage
-from orchestrate.models.scripted import ScriptedModel
+from orchestrate.models.base import Model, ModelRequest, ModelResponse, Usage
+from orchestrate.models.scripted import ScriptedModel, Step
 
 TASKS_DIR = Path(__file__).parent / "tasks"
 WORKER_ROLES = ("coder", "tester", "formatter")
@@ -162,16 +163,39 @@ class ScriptedTask:
         opening = request.messages[0].content.split("\n", 1)[0]
         title = opening.removeprefix("# Subtask: ").strip()
         ids = {s.title: s.id for s in self.task.plan.subtasks}
+        done = self.worker_calls[title]
+        self.worker_calls[title] += 1
+        if title == self.task.spec.title and title not in ids:
+            return self._as_written(done)
         if title not in ids:
             raise LookupError(f"{self.task.name}: no scripted subtask is titled {title!r}")
         rounds = self.task.script.rounds(ids[title])
-        answer = rounds[min(self.worker_calls[title], len(rounds) - 1)]
-        self.worker_calls[title] += 1
+        answer = rounds[min(done, len(rounds) - 1)]
         return _response(_whole_files(answer.files), answer, "scripted-worker")
 
-    def models(self) -> dict[str, ScriptedModel]:
-        """One scripted model per agent role."""
+    def _as_written(self, done: int) -> ModelResponse:
+        """The task run as written (no planner): one subtask doing all the scripted subtasks'
+        work, so its answer is theirs together, round by round, and as long as theirs."""
+        files: dict[str, str] = {}
+        tokens = 0
+        for subtask in self.task.plan.subtasks:
+            rounds = self.task.script.rounds(subtask.id)
+            answer = rounds[min(done, len(rounds) - 1)]
+            files |= answer.files
+            tokens += answer.output_tokens
+        call = _Call(input_tokens=0, output_tokens=tokens)
+        return _response(_whole_files(files), call, "scripted-worker")
+
+    def models(self, counter: Model | None = None) -> dict[str, ScriptedModel]:
+        """One scripted model per agent role; with `counter`, each reports the real token count
+        of the prompt it was sent (`_prompt_tokens.py`) instead of the script's."""
         play = {"planner": self.planner, "reviewer": self.reviewer}
-        return {
-            role: ScriptedModel([play.get(role, self.worker)] * _STEPS, name=role) for role in ROLES
-        }
+        models: dict[str, ScriptedModel] = {}
+        for role in ROLES:
+            steps: list[Step] = [play.get(role, self.worker)] * _STEPS
+            models[role] = (
+                ScriptedModel(steps, name=role)
+                if counter is None
+                else CountedModel(steps, name=role, counter=counter)
+            )
+        return models

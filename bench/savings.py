@@ -1,10 +1,16 @@
-"""Savings: the reference suite run all-cloud and hybrid, with SCRIPTED models, through the engine.
+"""Savings: the reference suite through the engine, hybrid against two all-cloud baselines.
 
-Every task of `bench/tasks/` runs twice through the real engine (plan, workers, checks, review,
-git worktree, router, ledger): once with every agent on a priced cloud model, once with the
-hybrid defaults (planner and reviewer in the cloud, workers local). The models are scripted: their
-answers and token counts are fixed per task in `bench/tasks/<name>/script.yaml`, so the figures
-measure what the routing saves for those token counts, not what real models would write.
+Every task of `bench/tasks/` runs through the real engine (plan, workers, checks, review, git
+worktree, router, ledger) once per mode: every agent on the frontier model (`claude-sonnet-5-5`),
+a frontier planner and reviewer with cheap cloud workers (`claude-haiku-5-5`), and the hybrid
+defaults (frontier planner and reviewer, local workers), each with the planner asked for every
+task (as before) and with tasks that name their files and checks run as written (now). Costs are
+the engine's own ledger at today's packaged prices.
+
+What is measured and what is scripted: the models are SCRIPTED. Their answers (plans, files,
+reviews) and the size of each answer (output tokens) come from `bench/tasks/<name>/script.yaml`.
+Input tokens are the prompts the engine really sends, counted by the packaged gemma3-270m's
+tokenizer through llama.cpp: a PROXY for the vendors' own tokenizers (`bench/_prompt_tokens.py`).
 
 `--real` instead runs the suite's worker subtasks on the real local model (llamacpp:gemma3-270m,
 planner and reviewer still scripted, one reply per subtask, at most 512 tokens) and prints its
@@ -25,7 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import Table, show
+from _common import Table, load_average, show
+from _prompt_tokens import TOKENIZER, prompt_counter
 from _suite import ROLES, WORKER_ROLES, BenchTask, ScriptedTask, load_suite
 
 from orchestrate.config.loader import load_config
@@ -35,14 +42,24 @@ from orchestrate.engine.engine import Engine, EngineOptions
 from orchestrate.engine.result import RunResult
 from orchestrate.events import EventBus
 from orchestrate.ledger.store import AttemptRecord, Ledger
+from orchestrate.models.base import Model
 from orchestrate.models.scripted import register_scripted, unregister_scripted
 from orchestrate.routing.router import Router
 
-CLOUD_MODEL = "anthropic:claude-sonnet-4-6"
-"""Every scripted cloud call is priced as this model (also the savings reference)."""
+CLOUD_MODEL = "anthropic:claude-sonnet-5-5"
+"""The frontier model: scripted `cloud:` calls are priced as it (also the savings reference)."""
+CHEAP_MODEL = "anthropic:claude-haiku-5-5"
+"""The cheap cloud model: scripted `cheap:` calls are priced as it."""
 REAL_LOCAL = "llamacpp:gemma3-270m"
 ALL_CLOUD = dict.fromkeys(ROLES, "cloud")
+CHEAP_WORKERS = {"planner": "cloud", "reviewer": "cloud", **dict.fromkeys(WORKER_ROLES, "cheap")}
 HYBRID = {"planner": "cloud", "reviewer": "cloud", **dict.fromkeys(WORKER_ROLES, "local")}
+MODES = {
+    "all-frontier": ALL_CLOUD,
+    "frontier + haiku workers": CHEAP_WORKERS,
+    "hybrid": HYBRID,
+}
+"""The three ways the suite is priced: (a), (b) and ours."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,8 @@ class TaskRun:
 
     result: RunResult
     attempts: list[AttemptRecord]
+    name: str = ""
+    """The task's directory name under bench/tasks/."""
 
     @property
     def passed(self) -> bool:
@@ -74,7 +93,7 @@ def bench_config(tiers: dict[str, str]) -> OrchestrateConfig:
             "fallbacks": [],
             "retries": 0,
         }
-        if tiers[role] == "cloud":
+        if tiers[role] in ("cloud", "cheap"):
             update["privacy"] = "cloud_ok"  # the all-cloud counterfactual sends everything out
         if tiers[role] == "real":
             update.update(temperature=0.0, max_tokens=512, num_ctx=8192, timeout=900.0)
@@ -82,10 +101,12 @@ def bench_config(tiers: dict[str, str]) -> OrchestrateConfig:
     endpoints = {
         **base.endpoints,
         "cloud": EndpointConfig(kind="scripted", tier="cloud", concurrency=8),
+        "cheap": EndpointConfig(kind="scripted", tier="cloud", concurrency=8),
         "local": EndpointConfig(kind="scripted", tier="local", concurrency=8),
     }
-    cloud_price = base.prices[CLOUD_MODEL]
-    prices = {**base.prices, **{_ref("cloud", role): cloud_price for role in ROLES}}
+    prices = dict(base.prices)
+    for tier, model in (("cloud", CLOUD_MODEL), ("cheap", CHEAP_MODEL)):
+        prices |= {_ref(tier, role): base.prices[model] for role in ROLES}
     return base.model_copy(
         update={
             "agents": agents,
@@ -107,10 +128,17 @@ def _python_on_path() -> Iterator[None]:
         os.environ["PATH"] = before
 
 
-async def run_task(task: BenchTask, tiers: dict[str, str], run_id: str, **options: int) -> TaskRun:
-    """Run one task through the engine in a fresh repo copy, with this mode's models."""
+async def run_task(
+    task: BenchTask,
+    tiers: dict[str, str],
+    run_id: str,
+    counter: Model | None = None,
+    **options: int | bool,
+) -> TaskRun:
+    """Run one task through the engine in a fresh repo copy, with this mode's models (each
+    reporting its prompt's real token count when a `counter` is given)."""
     scripted = ScriptedTask(task)
-    names = {f"bench-{role}": model for role, model in scripted.models().items()}
+    names = {f"bench-{role}": model for role, model in scripted.models(counter).items()}
     with tempfile.TemporaryDirectory() as tmp:
         repo = task.make_repo(Path(tmp) / "repo")
         config = bench_config(tiers)
@@ -127,7 +155,7 @@ async def run_task(task: BenchTask, tiers: dict[str, str], run_id: str, **option
         try:
             with _python_on_path():
                 result = await engine.run(task.spec, run_id)
-            return TaskRun(result, ledger.attempts(run_id))
+            return TaskRun(result, ledger.attempts(run_id), task.name)
         finally:
             for name in names:
                 unregister_scripted(name)
@@ -136,45 +164,94 @@ async def run_task(task: BenchTask, tiers: dict[str, str], run_id: str, **option
 
 
 def _passes(runs: list[TaskRun]) -> str:
-    if len(runs) == 1:
-        return "ok" if runs[0].passed else "FAIL"
     return f"{sum(run.passed for run in runs)}/{len(runs)}"
 
 
-def _row(name: str, clouds: list[TaskRun], hybrids: list[TaskRun]) -> list[object]:
-    """One table row for these runs (one task's, or every task's for the total)."""
-    cloud_usd = sum(run.result.cloud_usd for run in clouds)
-    hybrid_usd = sum(run.result.cloud_usd for run in hybrids)
+def _usd(runs: list[TaskRun]) -> float:
+    return sum(run.result.cloud_usd for run in runs)
+
+
+def _cloud_input(runs: list[TaskRun]) -> int:
+    return sum(a.input_tokens for run in runs for a in run.attempts if a.tier == "cloud")
+
+
+def _ratio(part: float, whole: float) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+async def run_modes(
+    names: list[str] | None = None, *, always_plan: tuple[bool, ...] = (True, False)
+) -> dict[tuple[str, bool], list[TaskRun]]:
+    """Every task in every mode, with the planner always asked and/or tasks run as written."""
+    counter = prompt_counter()
+    runs: dict[tuple[str, bool], list[TaskRun]] = {}
+    for task in load_suite(names):
+        for planned in always_plan:
+            for mode, tiers in MODES.items():
+                run_id = f"{mode.split()[0]}-{'planned' if planned else 'as-written'}-{task.name}"
+                run = await run_task(task, tiers, run_id, counter, always_plan=planned)
+                runs.setdefault((mode, planned), []).append(run)
+    return runs
+
+
+def lever_table(runs: dict[tuple[str, bool], list[TaskRun]]) -> Table:
+    """Totals per mode and planning lever, against all-frontier with the planner asked."""
+    table = Table(
+        "Savings by mode and lever (SCRIPTED answers, real prompts counted): suite totals",
+        ["mode", "planner", "cloud $", "vs all-frontier", "cloud input tok", "pass", "load"],
+    )
+    reference = _usd(runs.get(("all-frontier", True), runs[("all-frontier", False)]))
+    for (mode, planned), done in runs.items():
+        table.add(
+            mode,
+            "asked for every task" if planned else "not for tasks naming files+checks",
+            f"{_usd(done):.4f}",
+            _ratio(_usd(done), reference),
+            _cloud_input(done),
+            _passes(done),
+            load_average(),
+        )
+    table.notes += _notes()
+    return table
+
+
+def task_table(runs: dict[tuple[str, bool], list[TaskRun]], planned: bool) -> Table:
+    """Per task and in total: hybrid cloud spend against (a) and (b), with pass rates."""
+    frontier, cheap, hybrid = (runs[(mode, planned)] for mode in MODES)
+    table = Table(
+        "Savings per task (SCRIPTED answers, real prompts counted): hybrid vs (a) all-frontier "
+        "and (b) frontier + haiku workers",
+        ["task", "(a) $", "(b) $", "hybrid $", "hybrid/(a)", "hybrid/(b)", "pass a/b/h"],
+    )
+    rows = [(h.name, [f], [c], [h]) for f, c, h in zip(frontier, cheap, hybrid, strict=True)]
+    for name, a, b, h in [*rows, ("TOTAL", frontier, cheap, hybrid)]:
+        table.add(
+            name,
+            f"{_usd(a):.4f}",
+            f"{_usd(b):.4f}",
+            f"{_usd(h):.4f}",
+            _ratio(_usd(h), _usd(a)),
+            _ratio(_usd(h), _usd(b)),
+            " ".join(_passes(x) for x in (a, b, h)),
+        )
+    table.notes += _notes()
+    return table
+
+
+def _notes() -> list[str]:
     return [
-        name,
-        sum(len(run.result.subtasks) for run in hybrids),
-        f"{cloud_usd:.4f}",
-        f"{hybrid_usd:.4f}",
-        sum(run.result.local_tokens for run in hybrids),
-        f"{1 - hybrid_usd / cloud_usd:.0%}" if cloud_usd else "-",
-        f"{_passes(clouds)} / {_passes(hybrids)}",
+        "SCRIPTED: the answers and their sizes (output tokens) come from bench/tasks/*/script.yaml",
+        f"measured: input tokens of the prompts the engine sent, counted by {TOKENIZER}'s "
+        "tokenizer (a proxy for the vendors' own)",
+        f"priced by the engine's ledger: frontier = {CLOUD_MODEL}, cheap = {CHEAP_MODEL}, "
+        "local tokens free; no prompt cache is counted (scripted calls report none)",
+        "pass = run approved with its task checks passing",
     ]
 
 
 async def measure(names: list[str] | None = None) -> Table:
-    """Each task all-cloud then hybrid; per-task and total cost, local tokens, savings, passes."""
-    table = Table(
-        "Savings (SCRIPTED models, fixed token counts): all-cloud vs hybrid, per task",
-        ["task", "subtasks", "all-cloud $", "hybrid $", "local tokens", "savings", "pass"],
-    )
-    clouds: list[TaskRun] = []
-    hybrids: list[TaskRun] = []
-    for task in load_suite(names):
-        clouds.append(await run_task(task, ALL_CLOUD, f"cloud-{task.name}"))
-        hybrids.append(await run_task(task, HYBRID, f"hybrid-{task.name}"))
-        table.add(*_row(task.name, clouds[-1:], hybrids[-1:]))
-    table.add(*_row("TOTAL", clouds, hybrids))
-    table.notes += [
-        "models are SCRIPTED: answers and token counts come from bench/tasks/<name>/script.yaml",
-        f"cloud calls priced as {CLOUD_MODEL}; local tokens cost nothing",
-        "pass = run approved with its task checks passing (all-cloud / hybrid)",
-    ]
-    return table
+    """The per-task table, the engine as it runs by default (tasks naming files+checks as written)."""
+    return task_table(await run_modes(names, always_plan=(False,)), planned=False)
 
 
 @dataclass(frozen=True)
@@ -234,8 +311,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.real:
         show(asyncio.run(measure_real(args.task)))
-    else:
-        show(asyncio.run(measure(args.task)))
+        return
+    runs = asyncio.run(run_modes(args.task))
+    show(lever_table(runs))
+    for planned in (True, False):
+        show(task_table(runs, planned))
 
 
 if __name__ == "__main__":

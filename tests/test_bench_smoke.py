@@ -160,31 +160,44 @@ def test_suite_has_ten_consistent_tasks(bench: Loader) -> None:
         assert {s.id for s in task.plan.subtasks} == set(task.script.workers)
 
 
-async def test_savings_runs_a_task_both_ways_and_totals_it(bench: Loader) -> None:
+async def test_savings_prices_a_task_three_ways_from_the_prompts_really_sent(
+    bench: Loader,
+) -> None:
     savings = bench("savings")
     task = bench("_suite").load_suite(["fix-round"])[0]
-    rounds = task.script.rounds("one-based")
+    script = task.script
 
-    table = await savings.measure(["fix-round"])
+    runs = await savings.run_modes(["fix-round"])
+    table = savings.task_table(runs, planned=True)
 
     assert table.headers == [
         "task",
-        "subtasks",
-        "all-cloud $",
+        "(a) $",
+        "(b) $",
         "hybrid $",
-        "local tokens",
-        "savings",
-        "pass",
+        "hybrid/(a)",
+        "hybrid/(b)",
+        "pass a/b/h",
     ]
     assert table.column("task") == ["fix-round", "TOTAL"]
-    assert table.row("fix-round")[6] == "ok / ok"
-    assert table.row("TOTAL")[6] == "ok / ok"
-    # Both scripted rounds (the wrong answer and its fix) ran on the local tier.
-    local = sum(r.input_tokens + r.output_tokens for r in rounds)
-    assert table.row("fix-round")[4] == str(local) == table.row("TOTAL")[4]
-    cloud, hybrid = (float(cell) for cell in table.row("fix-round")[2:4])
-    assert 0 < hybrid < cloud
-    assert any("SCRIPTED" in line for line in [table.title, *table.notes])
+    assert table.row("TOTAL")[6] == "1/1 1/1 1/1"
+    frontier, cheap, hybrid = (float(cell) for cell in table.row("fix-round")[1:4])
+    assert 0 < hybrid < cheap < frontier
+    assert any("SCRIPTED" in note for note in table.notes)
+    # Input tokens are the prompts the engine sent, counted; not the script's figures. The
+    # planner is sent the same prompt in every mode, so it counts the same in each.
+    planner = {
+        mode: [a.input_tokens for a in runs[(mode, True)][0].attempts if a.agent == "planner"]
+        for mode in savings.MODES
+    }
+    [counted] = {tuple(tokens) for tokens in planner.values()}
+    assert len(counted) == 1 and counted[0] > 0 and counted[0] != script.planner.input_tokens
+    # Run as written, no planner is paid, and the run still passes.
+    written = runs[("hybrid", False)][0]
+    assert written.passed and not [a for a in written.attempts if a.agent == "planner"]
+    lever = savings.lever_table(runs)
+    assert [row[:2] for row in lever.rows][-1] == ["hybrid", "not for tasks naming files+checks"]
+    assert lever.headers[-1] == "load"
 
 
 @pytest.mark.real_model
