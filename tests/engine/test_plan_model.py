@@ -185,9 +185,11 @@ async def test_invalid_plan_is_repaired_once_with_the_validation_error(
 
     assert [s.id for s in plan.subtasks] == ["a"]
     first, repair = planner_models["planner-a"].requests
-    # The first request carries the task, the named file and the repo map.
-    assert "Add a sub function." in first.messages[0].content
-    assert "def add(a, b):" in first.messages[0].content
+    # The first request carries the repo map (a prefix every task shares), then the task and
+    # the named file.
+    assert "## Repository map" in first.messages[0].content
+    assert "Add a sub function." in first.messages[1].content
+    assert "def add(a, b):" in first.messages[1].content
     assert first.output_schema is not None
     assert reason in repair.messages[-1].content
     assert repair.messages[-2].content == invalid
