@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ import git
 
 from orchestrate.engine.workspace import Workspace
 from orchestrate.sandbox.environments import CheckEnvironment
+
+_WORKTREE_ADMIN = threading.Lock()
+"""Held while lanes are added or removed: git's worktree bookkeeping is not safe to change
+from two threads at once (batches of several runs in this process share it too)."""
 
 EnvironmentFor = Callable[[Path], CheckEnvironment]
 """The check environment of a worktree (blocking: call it in a thread)."""
@@ -80,25 +85,29 @@ class Lanes:
             self._free.append(lane)
 
     def _make(self, path: Path, head: str) -> Lane:
-        if path.exists():
-            # Left by a killed process: its index may be locked or half-written.
-            shutil.rmtree(path)
-            self._git.worktree("prune")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._git.worktree("add", "--quiet", "--detach", str(path), head)
+        # One worktree add at a time: two at once in one repository can fail ("failed to read
+        # .git/worktrees/<other>/commondir"), one reading what the other is still writing.
+        with _WORKTREE_ADMIN:
+            if path.exists():
+                # Left by a killed process: its index may be locked or half-written.
+                shutil.rmtree(path)
+                self._git.worktree("prune")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._git.worktree("add", "--quiet", "--detach", str(path), head)
         lane = Lane(path, self.environment_for(path))
         self._made.append(lane)
         return lane
 
     def remove(self) -> None:
         """Remove every lane this batch made (blocking)."""
-        for lane in self._made:
-            if (lane.path / ".git").exists():
-                self._git.worktree("remove", "--force", str(lane.path))
-        shutil.rmtree(self.root, ignore_errors=True)
-        self._made.clear()
-        self._free.clear()
-        self._git.worktree("prune")
+        with _WORKTREE_ADMIN:
+            for lane in self._made:
+                if (lane.path / ".git").exists():
+                    self._git.worktree("remove", "--force", str(lane.path))
+            shutil.rmtree(self.root, ignore_errors=True)
+            self._made.clear()
+            self._free.clear()
+            self._git.worktree("prune")
 
 
 def _reset(path: Path, head: str) -> None:
