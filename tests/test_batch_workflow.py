@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from tests.fleet.fleet_rig import TOKEN, Fleet, fleet, make_repo
+from tests.fleet.fleet_rig import PLANNED, TOKEN, Fleet, fleet, make_repo
 
 from orchestrate.ledger.store import Ledger
 
@@ -115,7 +115,12 @@ def test_the_per_repository_step_opens_the_pull_request_and_the_last_job_sums_th
     (job / "caller").mkdir(parents=True)
     (job / "caller" / "plan.md").write_text(fleet.plan().read_text())
     wrapper = tmp_path / "orchestrate"
-    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -m orchestrate "$@"\n')
+    # The run is about the (fake, paid) planner's plan: its task, naming files and checks, is
+    # planned rather than run as written.
+    wrapper.write_text(
+        f'#!/bin/sh\nif [ "$1" = run ]; then exec {sys.executable} -m orchestrate "$@" '
+        f'{" ".join(PLANNED)}; fi\nexec {sys.executable} -m orchestrate "$@"\n'
+    )
     wrapper.chmod(0o755)
     outputs = tmp_path / "github_output"
     env = fleet.env() | {
