@@ -235,7 +235,7 @@ def test_a_run_stopped_from_outside_reopens_its_unreached_subtasks_only() -> Non
             }
         )
 
-    skipped = SubtaskResult.skipped(
+    skipped = SubtaskResult.ended(
         Subtask(id="after", title="t", kind="code", spec="s", edit_files=["a.py"]),
         "skipped: it depends on down, which failed",
     )

@@ -71,7 +71,7 @@ class Recorder:
 async def test_runs_everything_and_never_more_than_the_cap_at_once() -> None:
     run = Recorder()
     results = await run_batch(
-        [task(str(n)) for n in range(7)], run, SubtaskResult.skipped, concurrency=3
+        [task(str(n)) for n in range(7)], run, SubtaskResult.ended, concurrency=3
     )
     assert sorted(r.id for r in results) == [str(n) for n in range(7)]
     assert all(r.status == "done" for r in results)
@@ -81,7 +81,7 @@ async def test_runs_everything_and_never_more_than_the_cap_at_once() -> None:
 async def test_dependencies_and_same_file_editors_wait_for_what_they_need() -> None:
     run = Recorder()
     batch = [task("b", deps=["a"]), task("a"), task("c", files=["a.py"]), task("d")]
-    await run_batch(batch, run, SubtaskResult.skipped, concurrency=4)
+    await run_batch(batch, run, SubtaskResult.ended, concurrency=4)
     assert run.index("end", "a") < run.index("start", "b")
     # c edits a.py, as a does: it waits for a to finish (passed or not).
     assert run.index("end", "a") < run.index("start", "c")
@@ -92,7 +92,7 @@ async def test_dependencies_and_same_file_editors_wait_for_what_they_need() -> N
 async def test_a_failed_dependency_skips_its_dependents_with_the_reason() -> None:
     run = Recorder(failing=["a"])
     batch = [task("a"), task("b", deps=["a"]), task("c", deps=["b"]), task("d")]
-    results = {r.id: r for r in await run_batch(batch, run, SubtaskResult.skipped, concurrency=2)}
+    results = {r.id: r for r in await run_batch(batch, run, SubtaskResult.ended, concurrency=2)}
     assert results["b"].detail == "skipped: it depends on a, which failed"
     assert results["c"].detail == "skipped: it depends on b, which failed"
     assert results["d"].status == "done"
@@ -102,9 +102,7 @@ async def test_a_failed_dependency_skips_its_dependents_with_the_reason() -> Non
 async def test_work_finished_before_counts_and_an_unknown_dependency_is_skipped() -> None:
     run = Recorder()
     batch = [task("b", deps=["a"]), task("x", deps=["nowhere"])]
-    results = await run_batch(
-        batch, run, SubtaskResult.skipped, concurrency=2, finished={"a": True}
-    )
+    results = await run_batch(batch, run, SubtaskResult.ended, concurrency=2, finished={"a": True})
     by_id = {r.id: r for r in results}
     assert by_id["b"].status == "done"
     assert by_id["x"].detail == "skipped: it waits for an unknown subtask"
@@ -113,6 +111,6 @@ async def test_work_finished_before_counts_and_an_unknown_dependency_is_skipped(
 async def test_an_error_in_one_subtask_cancels_the_others_and_propagates() -> None:
     run = Recorder(raising="a")
     with pytest.raises(RuntimeError, match="a broke"):
-        await run_batch([task("a"), task("b")], run, SubtaskResult.skipped, concurrency=2)
+        await run_batch([task("a"), task("b")], run, SubtaskResult.ended, concurrency=2)
     assert run.cancelled == ["b"]
     assert run.now == 0

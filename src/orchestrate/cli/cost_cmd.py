@@ -88,17 +88,7 @@ def cost_listing(report: CostReport) -> Listing:
         caption=f"All-cloud counterfactual: {report.counterfactual_note}",
     )
     for row in report.rows:
-        listing.add(
-            row.agent,
-            row.model,
-            row.tier,
-            str(row.calls),
-            str(row.failed),
-            f"{row.input_tokens:,}",
-            f"{row.output_tokens:,}",
-            f"{row.cache_read_tokens:,}/{row.cache_write_tokens:,}",
-            usd(row.cost_usd),
-        )
+        listing.add(*row.counts(), usd(row.cost_usd))
     t = report.totals
     listing.totals = [("cloud spend", usd(t.cloud_usd)), ("local tokens", f"{t.local_tokens:,}")]
     if t.replayed:

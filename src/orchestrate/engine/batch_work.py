@@ -101,7 +101,7 @@ class BatchWork:
         self.ctx.emit(
             SubtaskFinished(run_id=self.ctx.run_id, subtask_id=subtask.id, ok=False, detail=reason)
         )
-        return self.keep(SubtaskResult.skipped(subtask, reason))
+        return self.keep(SubtaskResult.ended(subtask, reason))
 
     def _status(self, subtask_id: str, status: Status, detail: str = "") -> None:
         self.ctx.emit(

@@ -122,7 +122,13 @@ class Replanning:
         last = decided[-1] if decided else None
         while True:
             if last is not None and last.answer.decision == "give_up":
-                return self._end(form.result(_gave_up(form.subtask, last)))
+                return self._end(
+                    form.result(
+                        SubtaskResult.ended(
+                            form.subtask, f"the planner gave up on it: {last.answer.reason}"
+                        )
+                    )
+                )
             if last is not None and last.answer.decision == "split":
                 return await self._split(form, last, budget_of, batch)
             left = self.max_replans - self.state.replans_counted(budget_of)
@@ -268,21 +274,6 @@ class Replanning:
         )
         self.ctx.emit(SubtaskFinished(run_id=run_id, subtask_id=sid, ok=ok, detail=result.detail))
         return result
-
-
-def _gave_up(subtask: Subtask, record: ReplanRecord) -> SubtaskResult:
-    return SubtaskResult(
-        id=subtask.id,
-        title=subtask.title,
-        kind=subtask.kind,
-        agent=subtask.agent,
-        status="failed",
-        commit=None,
-        model=None,
-        rounds=0,
-        detail=f"the planner gave up on it: {record.answer.reason}",
-        failure="task",
-    )
 
 
 def _side(error: Exception) -> FailureSide:

@@ -75,8 +75,9 @@ class SubtaskResult(BaseModel):
     """What the planner decided each time its worker chain was used up, one line each."""
 
     @classmethod
-    def skipped(cls, subtask: Subtask, reason: str) -> SubtaskResult:
-        """A subtask that never ran (a dependency failed)."""
+    def ended(cls, subtask: Subtask, reason: str) -> SubtaskResult:
+        """A subtask failed without work of its own to show: it never ran (a dependency failed)
+        or the planner gave up on it."""
         return cls(
             id=subtask.id,
             title=subtask.title,

@@ -40,6 +40,19 @@ class CostRow(BaseModel):
     cost_usd: float
     """Actual spend as recorded."""
 
+    def counts(self) -> list[str]:
+        """The row as the cost tables print it, up to its cost (each table formats money its way)."""
+        return [
+            self.agent,
+            self.model,
+            self.tier,
+            str(self.calls),
+            str(self.failed),
+            f"{self.input_tokens:,}",
+            f"{self.output_tokens:,}",
+            f"{self.cache_read_tokens:,}/{self.cache_write_tokens:,}",
+        ]
+
     def usage(self) -> Usage:
         """The row's tokens as one usage."""
         return Usage(

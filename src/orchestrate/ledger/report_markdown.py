@@ -19,17 +19,7 @@ def render_cost_markdown(report: CostReport, title: str) -> str:
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report.rows:
-        cells = [
-            row.agent,
-            row.model,
-            row.tier,
-            str(row.calls),
-            str(row.failed),
-            f"{row.input_tokens:,}",
-            f"{row.output_tokens:,}",
-            f"{row.cache_read_tokens:,}/{row.cache_write_tokens:,}",
-            f"${row.cost_usd:.4f}",
-        ]
+        cells = [*row.counts(), f"${row.cost_usd:.4f}"]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     totals = report.totals
     lines += [
