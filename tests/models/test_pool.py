@@ -39,12 +39,14 @@ def hosts() -> Iterator[list[FakeOllama]]:
         yield fakes
 
 
-def pooled(hosts: list[FakeOllama], concurrency: int = 1) -> EndpointConfig:
+def pooled(
+    hosts: list[FakeOllama], concurrency: int = 1, cooldown_s: float = COOLDOWN_S
+) -> EndpointConfig:
     return EndpointConfig(
         kind="ollama",
         tier="local",
         hosts=tuple(HostConfig(url=fake.url, concurrency=concurrency) for fake in hosts),
-        host_cooldown_s=COOLDOWN_S,
+        host_cooldown_s=cooldown_s,
     )
 
 
@@ -179,7 +181,9 @@ async def test_every_host_down_moves_on_like_an_unreachable_endpoint(
 ) -> None:
     for fake in hosts:
         fake.kill()
-    router, ledger = router_for(pooled(hosts))
+    # A cooldown longer than the three refusals can take on a loaded machine: a host whose
+    # cooldown ran out would be probed again before the last one was tried.
+    router, ledger = router_for(pooled(hosts, cooldown_s=60.0))
     with pytest.raises(Exception, match="no model could answer"):
         await router.complete(coder(), ask("lost"))
     rows = ledger.attempts("r1")
