@@ -202,3 +202,27 @@ def test_sandboxed_checks_are_said_to_be_so(world: World) -> None:
         "checks: bubblewrap sandbox (read-only system, writes only in the worktree, no network); "
         "environment: PATH, HOME (scratch), locale"
     ]
+
+
+@NEEDS_BWRAP
+async def test_tools_on_path_under_tmp_stay_usable_in_the_sandbox(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CI job's clone (and its .venv) under /tmp: found by a fresh clone running .ci/run there,
+    # where `.venv/bin/python` was "not found" inside the sandbox's empty /tmp.
+    assert tmp_path.is_relative_to("/tmp")
+    venv = tmp_path / "ci-clone" / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "lib").mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "lib" / "marker.txt").write_text("site-packages\n")
+    tool = venv / "bin" / "hello"
+    tool.write_text("#!/bin/sh\necho hello\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{venv / 'bin'}:/usr/bin:/bin")
+
+    output = await check(world.environment(), f"hello && cat {venv / 'lib' / 'marker.txt'}")
+    hidden = await check(world.environment(), f"ls {world.canary}")
+
+    assert output == "hello\nsite-packages\n"
+    assert "keep.txt" not in hidden  # the rest of /tmp stays out of sight

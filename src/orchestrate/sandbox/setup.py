@@ -43,6 +43,30 @@ HIDDEN_IN_HOME = (
 )
 """Where keys and tokens live in a home folder; a sandboxed check sees these empty."""
 INSTALL_BWRAP = "install bubblewrap (`apt-get install bubblewrap`)"
+FRESH_TMP = Path("/tmp")
+"""Mounted empty in the sandbox (`environments._BASE`): what a check needs from it is shown again."""
+
+
+def tools_in_fresh_tmp(path_var: str) -> list[Path]:
+    """PATH folders that the sandbox's fresh /tmp would hide (a CI job's checkout, and its
+    `.venv/bin`, often lives under /tmp), each as its whole virtual environment when it is one's
+    `bin`, with the interpreter that environment was made from when that is under /tmp too."""
+    found: list[Path] = []
+    for part in path_var.split(os.pathsep):
+        folder = Path(part)
+        if not folder.is_absolute() or not folder.is_relative_to(FRESH_TMP) or not folder.is_dir():
+            continue
+        config = folder.parent / "pyvenv.cfg"
+        if not config.is_file():
+            found.append(folder)
+            continue
+        found.append(folder.parent)
+        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            base = Path(value.strip()).parent
+            if key.strip() == "home" and base.is_relative_to(FRESH_TMP) and base.is_dir():
+                found.append(base)
+    return found
 
 
 @functools.lru_cache(maxsize=16)
@@ -103,6 +127,7 @@ class CheckSetup:
         hidden += [src for install in installs for src in install.sources]
         prefixes = {Path(install.python) for install in installs}
         shown = [p for p in prefixes if any(p.is_relative_to(h) for h in hidden)]
+        shown += tools_in_fresh_tmp(env["PATH"])
         return BubblewrapEnvironment(
             where,
             env,
