@@ -92,7 +92,7 @@ async def _router_scheduler(router: Router, agent: AgentConfig, count: int, n: i
             detail="ok",
         )
 
-    results = await run_batch(_subtasks(count), run_one, SubtaskResult.skipped, concurrency=n)
+    results = await run_batch(_subtasks(count), run_one, SubtaskResult.ended, concurrency=n)
     if not all(result.status == "done" for result in results):
         raise RuntimeError("a subtask failed; the fake server should answer every call")
 
