@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 from orchestrate.engine.prompts import REPO_TEXT_NOTE
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.sandbox.environments import usable_bwrap
+from orchestrate.testing.attacker import Attacker
 from orchestrate.testing.fake_server import Reply
 
 from .test_run_e2e import (
@@ -60,31 +59,6 @@ NEEDS_BWRAP = pytest.mark.skipif(
     usable_bwrap() is None,
     reason="bubblewrap cannot make a sandbox here (apt-get install bubblewrap)",
 )
-
-
-class Attacker:
-    """A loopback server that records what reaches it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.received: list[bytes] = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                self.received.append(conn.recv(4096))
-
-    def close(self) -> None:
-        self.sock.shutdown(socket.SHUT_RDWR)
-        self.thread.join()
-        self.sock.close()
 
 
 @dataclass

@@ -8,9 +8,7 @@ and (in the sandbox) reaches no server.
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from orchestrate.engine.workspace import Workspace
 from orchestrate.exceptions import ConfigError
 from orchestrate.sandbox.environments import CheckEnvironment, usable_bwrap
 from orchestrate.sandbox.setup import CheckSetup
+from orchestrate.testing.attacker import Attacker
 
 SECRETS = {
     "ANTHROPIC_API_KEY": "sk-ant-api03-canary-anthropic-0000000000",
@@ -40,32 +39,6 @@ NEEDS_BWRAP = pytest.mark.skipif(
 def git(cwd: Path, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
     return done.stdout
-
-
-class Attacker:
-    """A loopback server that counts the connections it accepts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        # shutdown() wakes the blocked accept(); close() alone leaves it listening on Linux.
-        self.sock.shutdown(socket.SHUT_RDWR)
-        self.thread.join()
-        self.sock.close()
 
 
 @dataclass
