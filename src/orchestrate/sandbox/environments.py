@@ -25,7 +25,9 @@ from typing import ClassVar
 
 SHELL = "/bin/sh"
 PROBE_TIMEOUT_S = 10.0
-_BASE = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp")
+FRESH_TMP = Path("/tmp")
+"""Mounted empty in the sandbox; what a check needs from it is shown again (`sandbox/setup.py`)."""
+_BASE = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", str(FRESH_TMP))
 _ISOLATE = ("--unshare-pid", "--die-with-parent")
 
 

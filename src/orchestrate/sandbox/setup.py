@@ -17,6 +17,7 @@ from orchestrate.exceptions import ConfigError
 from orchestrate.sandbox.check_env import check_environ
 from orchestrate.sandbox.editable import EditableInstall, find_editable_installs
 from orchestrate.sandbox.environments import (
+    FRESH_TMP,
     BubblewrapEnvironment,
     CheckEnvironment,
     LocalEnvironment,
@@ -43,8 +44,6 @@ HIDDEN_IN_HOME = (
 )
 """Where keys and tokens live in a home folder; a sandboxed check sees these empty."""
 INSTALL_BWRAP = "install bubblewrap (`apt-get install bubblewrap`)"
-FRESH_TMP = Path("/tmp")
-"""Mounted empty in the sandbox (`environments._BASE`): what a check needs from it is shown again."""
 
 
 def tools_in_fresh_tmp(path_var: str) -> list[Path]:
