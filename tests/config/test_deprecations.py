@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 from anthropic._data import DEPRECATED_MODELS
 
-from orchestrate.config.deprecations import retirement, retirement_date, successor
+from orchestrate.config.deprecations import (
+    deprecated_models,
+    retirement,
+    retirement_date,
+    successor,
+)
 from orchestrate.ledger.prices import packaged_prices
 
 
@@ -40,3 +47,20 @@ def test_successor_is_the_newest_current_model_of_the_same_line() -> None:
 def test_retired_models_keep_their_price_for_old_ledgers() -> None:
     prices = packaged_prices().prices
     assert "anthropic:claude-sonnet-4-5" in prices
+
+
+def test_the_sdks_tables_are_read_without_importing_the_sdk() -> None:
+    """`import anthropic` builds every SDK type (1-2 s): `config check` only needs two data files."""
+    code = (
+        "import sys, datetime as dt\n"
+        "from orchestrate.config.deprecations import retirement\n"
+        "found = retirement('claude-sonnet-4-5', dt.date(2026, 12, 1))\n"
+        "assert found is not None and found.successor == 'claude-sonnet-5-5', found\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'anthropic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_table_read_is_the_sdks_own() -> None:
+    assert deprecated_models() == DEPRECATED_MODELS
