@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from orchestrate.cli import options as opts
 from orchestrate.cli.exit_codes import HELP as EXIT_HELP
 from orchestrate.cli.exit_codes import Exit, exit_for
+from orchestrate.cli.options import AgentsOpt, JsonOpt, RepoOpt
 from orchestrate.exceptions import OrchestrateError
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
@@ -32,15 +34,6 @@ config_app = typer.Typer(
     context_settings=HELP_OPTIONS,
 )
 app.add_typer(config_app, name="config")
-
-AgentsOpt = Annotated[
-    Path | None,
-    typer.Option("--agents", help="Directory of agent YAML overriding the defaults."),
-]
-RepoOpt = Annotated[Path, typer.Option("--repo", help="Repository to work in.")]
-
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _version(asked: bool) -> None:
@@ -174,121 +167,30 @@ def prune(repo: RepoOpt = Path("."), as_json: JsonOpt = False) -> None:
 
 @app.command()
 def run(
-    plan: Annotated[
-        Path | None,
-        typer.Argument(
-            help="plan.md: one task per '## ' heading or '- [ ]' item (not with --resume)."
-        ),
-    ] = None,
+    plan: opts.PlanArg = None,
     *,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Plan and estimate the cost; edit nothing.")
-    ] = False,
-    budget: Annotated[
-        float | None, typer.Option("--budget", help="Most USD to spend on cloud models.")
-    ] = None,
-    local_only: Annotated[
-        bool, typer.Option("--local-only", help="Send nothing to cloud models.")
-    ] = False,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", help="Subtasks worked on at once.")
-    ] = 4,
-    replans: Annotated[
-        int,
-        typer.Option(
-            "--replans",
-            help="Times the planner is asked about a subtask every worker model failed (0: never).",
-        ),
-    ] = 1,
+    dry_run: opts.DryRun = False,
+    budget: opts.Budget = None,
+    local_only: opts.LocalOnly = False,
+    concurrency: opts.Concurrency = 4,
+    replans: opts.Replans = 1,
     agents: AgentsOpt = None,
     repo: RepoOpt = Path("."),
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="Ledger file.")] = None,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the Markdown report here.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report as JSON instead of Markdown.")
-    ] = False,
-    log: Annotated[
-        Path | None, typer.Option("--log", help="Write every event to this JSON-lines file.")
-    ] = None,
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            "--resume", help="Finish the stopped run with this id (and the rest of its plan)."
-        ),
-    ] = None,
-    accept_unchecked: Annotated[
-        bool,
-        typer.Option(
-            "--accept-unchecked",
-            help="Approve a task with no check: lines on the reviewer's word alone.",
-        ),
-    ] = False,
-    repos: Annotated[
-        Path | None,
-        typer.Option(
-            "--repos", help="File listing repositories (folders or owner/name), one a line."
-        ),
-    ] = None,
-    max_repos: Annotated[
-        int, typer.Option("--max-repos", help="With --repos: repositories worked on at once.")
-    ] = 2,
-    open_prs: Annotated[
-        bool,
-        typer.Option(
-            "--open-prs", help="With --repos: push approved branches and open pull requests."
-        ),
-    ] = False,
-    saved: Annotated[
-        Path | None,
-        typer.Option(
-            "--plan",
-            help="With --dry-run: save the plans here. Without: carry out exactly the plans "
-            "a dry run saved here (no planner is asked).",
-        ),
-    ] = None,
-    always_plan: Annotated[
-        bool,
-        typer.Option(
-            "--always-plan",
-            help="Ask the planner even for a task that names its files and checks (such a "
-            "task otherwise runs as written, with no planner call).",
-        ),
-    ] = False,
-    trust_model_checks: Annotated[
-        bool,
-        typer.Option(
-            "--trust-model-checks",
-            help="Run check commands the planner or reviewer wrote without asking (they still "
-            "run sandboxed); without it only plan.md's check: lines and checks.allow run.",
-        ),
-    ] = False,
-    cloud_batch: Annotated[
-        bool,
-        typer.Option(
-            "--cloud-batch",
-            help="Plans and reviews through the vendors' Batch APIs: half price, within 24 h.",
-        ),
-    ] = False,
-    trust_repo_config: Annotated[
-        bool,
-        typer.Option(
-            "--trust-repo-config",
-            help="With --repos: each listed repository's own agents/ may say where keys go and "
-            "what is private (as `orchestrate trust` would allow); only for repositories you "
-            "control.",
-        ),
-    ] = False,
-    allow_sensitive_changes: Annotated[
-        bool,
-        typer.Option(
-            "--allow-sensitive-changes",
-            help="Commit edits that add or change a CI workflow, a git hook or a CI file, or "
-            "write one of our keys (they are flagged in the report either way); without it "
-            "such an edit is not committed.",
-        ),
-    ] = False,
+    ledger: opts.LedgerFile = None,
+    report: opts.ReportFile = None,
+    as_json: opts.ReportJson = False,
+    log: opts.LogFile = None,
+    resume: opts.Resume = None,
+    accept_unchecked: opts.AcceptUnchecked = False,
+    repos: opts.Repos = None,
+    max_repos: opts.MaxRepos = 2,
+    open_prs: opts.OpenPrs = False,
+    saved: opts.SavedPlans = None,
+    always_plan: opts.AlwaysPlan = False,
+    trust_model_checks: opts.TrustModelChecks = False,
+    cloud_batch: opts.CloudBatch = False,
+    trust_repo_config: opts.TrustRepoConfig = False,
+    allow_sensitive_changes: opts.AllowSensitiveChanges = False,
 ) -> None:
     """Run every task of a plan.md: plan, delegate, check and review, each on its own branch."""
     from orchestrate.cli.run_cmd import RunArgs
@@ -325,51 +227,20 @@ def run(
 @app.command("review-pr")
 def review_pr(
     *,
-    repo: Annotated[
-        str | None,
-        typer.Option("--repo", "--github-repo", help="owner/name; default GITHUB_REPOSITORY."),
-    ] = None,
-    pr: Annotated[
-        int | None, typer.Option("--pr", help="PR number; default from GITHUB_EVENT_PATH.")
-    ] = None,
+    repo: opts.GithubRepo = None,
+    pr: opts.PullNumber = None,
     agents: AgentsOpt = None,
-    max_files: Annotated[
-        int | None,
-        typer.Option("--max-files", min=1, help="Most files reviewed; the rest are listed."),
-    ] = None,
-    max_cloud_tokens: Annotated[
-        int | None, typer.Option("--max-cloud-tokens", min=0, help="Most cloud tokens per review.")
-    ] = None,
-    max_comments: Annotated[
-        int | None,
-        typer.Option("--max-comments", min=0, help="Most inline comments; the rest in the body."),
-    ] = None,
-    budget: Annotated[
-        float | None, typer.Option("--budget", help="Most USD to spend on cloud models.")
-    ] = None,
-    triage_model: Annotated[
-        str | None, typer.Option("--triage-model", help="provider:model for the triage step.")
-    ] = None,
-    routine_model: Annotated[
-        str | None, typer.Option("--routine-model", help="provider:model for routine review.")
-    ] = None,
-    deep_model: Annotated[
-        str | None, typer.Option("--deep-model", help="provider:model for the deep review.")
-    ] = None,
-    fail_on_missing_key: Annotated[
-        bool,
-        typer.Option("--fail-on-missing-key", help="Fail instead of reviewing locally."),
-    ] = False,
-    local_only: Annotated[
-        bool, typer.Option("--local-only", help="Send nothing to cloud models.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the review; post nothing.")
-    ] = False,
-    bot_login: Annotated[
-        str | None,
-        typer.Option("--bot-login", help="Login the token posts as; default: asked from GitHub."),
-    ] = None,
+    max_files: opts.MaxFiles = None,
+    max_cloud_tokens: opts.MaxCloudTokens = None,
+    max_comments: opts.MaxComments = None,
+    budget: opts.Budget = None,
+    triage_model: opts.TriageModel = None,
+    routine_model: opts.RoutineModel = None,
+    deep_model: opts.DeepModel = None,
+    fail_on_missing_key: opts.FailOnMissingKey = False,
+    local_only: opts.LocalOnly = False,
+    dry_run: opts.PrintReview = False,
+    bot_login: opts.BotLogin = None,
 ) -> None:
     """Review a pull request: one review (never an approval) and a sticky summary."""
     from orchestrate.cli.review_pr_cmd import ReviewPrOptions
