@@ -1,10 +1,12 @@
 """The savings benchmark's reference suite: tiny repos under `bench/tasks/<name>/` and their scripts.
 
-Each task directory holds `repo/` (the files, with their own tests), `plan.md` (the task, as a user
-would write it) and `script.yaml`: the planner's plan, each worker subtask's whole-file answer
-(or a list of answers, one per fix round) and the reviewer's verdict, each with the token counts
-the scripted model reports. Answers are keyed by subtask id; a worker request is matched to its
-subtask by the `# Subtask: <title>` line that opens it.
+Each task directory holds `repo/` (the files, with their own tests) or names a shared real
+project under `tasks/_projects/` (`project:`), `plan.md` (the task, as a user would write it) and
+`script.yaml`: the planner's plan, each worker subtask's answer (whole `files`, or `edits` written
+in whichever edit format the engine asks: `_answers.py`; or a list of answers, one per fix round)
+and the reviewer's verdict. Answers are keyed by subtask id; a worker request is matched to its
+subtask by the `# Subtask: <title>` line that opens it. The token counts a script gives are the
+old method's figures, kept to show it; the benchmark counts the real text (`_prompt_tokens.py`).
 """
 
 from __future__ import annotations
@@ -18,16 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from _prompt_tokens import CountedModel
+from _answers import Edit, apply, asked_format, search_replace, whole_files
+from _prompt_cache import PromptCache
+from _prompt_tokens import CountedModel, TokenCounter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec, load_plan
 from orchestrate.engine.review import Review
-from orchestrate.models.base import Model, ModelRequest, ModelResponse, Usage
+from orchestrate.models.base import ModelRequest, ModelResponse, Usage
 from orchestrate.models.scripted import ScriptedModel, Step
 
 TASKS_DIR = Path(__file__).parent / "tasks"
+PROJECTS_DIR = TASKS_DIR / "_projects"
+"""Real code shared by the real-size tasks (see each project's ORIGIN.md)."""
 WORKER_ROLES = ("coder", "tester", "formatter")
 ROLES = ("planner", "reviewer", *WORKER_ROLES)
 _STEPS = 200
@@ -37,10 +43,10 @@ _STEPS = 200
 class _Call(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input_tokens: int = Field(ge=0)
-    """Prompt tokens the scripted model reports for this call."""
-    output_tokens: int = Field(ge=0)
-    """Output tokens it reports."""
+    input_tokens: int | None = Field(default=None, ge=0)
+    """The script's own prompt-token figure (the old method; real-size tasks give none)."""
+    output_tokens: int | None = Field(default=None, ge=0)
+    """The script's own output-token figure (the old method; real-size tasks give none)."""
 
 
 class PlannerScript(_Call):
@@ -58,10 +64,18 @@ class ReviewerScript(_Call):
 
 
 class WorkerRound(_Call):
-    """One worker reply: the complete new content of each file it edits."""
+    """One worker reply: the complete new content of each file it edits, or its edits."""
 
-    files: dict[str, str]
-    """Repo-relative path → whole new file content."""
+    files: dict[str, str] = Field(default_factory=dict)
+    """Repo-relative path → whole new file content (tiny tasks)."""
+    edits: list[Edit] = Field(default_factory=list)
+    """The changes, written as the engine asks: blocks, or whole files with them applied."""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> WorkerRound:
+        if bool(self.files) == bool(self.edits):
+            raise ValueError("a worker round gives either files or edits")
+        return self
 
 
 class TaskScript(BaseModel):
@@ -69,6 +83,8 @@ class TaskScript(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    project: str | None = None
+    """A directory under tasks/_projects/ to use as the repo, instead of the task's own repo/."""
     planner: PlannerScript
     workers: dict[str, WorkerRound | list[WorkerRound]]
     """By subtask id: one reply, or one per fix round (the last repeats if more are asked)."""
@@ -102,13 +118,19 @@ class BenchTask:
     script: TaskScript
 
     @property
+    def source(self) -> Path:
+        """The files the task starts from."""
+        project = self.script.project
+        return PROJECTS_DIR / project if project else self.path / "repo"
+
+    @property
     def plan(self) -> Plan:
         """The scripted plan."""
         return Plan.model_validate(self.script.planner.plan)
 
     def make_repo(self, target: Path) -> Path:
         """Copy the task's repo to `target` and commit it as a fresh git repository."""
-        shutil.copytree(self.path / "repo", target)
+        shutil.copytree(self.source, target)
         ident = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
         for args in (
             ["init", "-q", "-b", "main"],
@@ -131,16 +153,8 @@ def load_suite(names: list[str] | None = None) -> list[BenchTask]:
     return tasks
 
 
-def _whole_files(files: dict[str, str]) -> str:
-    blocks = []
-    for path, text in files.items():
-        language = "python" if path.endswith(".py") else ""
-        blocks.append(f"{path}\n```{language}\n{text}```\n")
-    return "\n".join(blocks)
-
-
 def _response(text: str, call: _Call, model: str) -> ModelResponse:
-    usage = Usage(input_tokens=call.input_tokens, output_tokens=call.output_tokens)
+    usage = Usage(input_tokens=call.input_tokens or 0, output_tokens=call.output_tokens or 0)
     return ModelResponse(text=text, usage=usage, model=model, latency_s=0.0)
 
 
@@ -166,36 +180,65 @@ class ScriptedTask:
         done = self.worker_calls[title]
         self.worker_calls[title] += 1
         if title == self.task.spec.title and title not in ids:
-            return self._as_written(done)
+            return self._as_written(done, request)
         if title not in ids:
             raise LookupError(f"{self.task.name}: no scripted subtask is titled {title!r}")
-        rounds = self.task.script.rounds(ids[title])
-        answer = rounds[min(done, len(rounds) - 1)]
-        return _response(_whole_files(answer.files), answer, "scripted-worker")
+        answer = self._round(ids[title], done)
+        before = [s.id for s in self.task.plan.subtasks][: [*ids.values()].index(ids[title])]
+        text = self._text([answer], request, self._base(before))
+        return _response(text, answer, "scripted-worker")
 
-    def _as_written(self, done: int) -> ModelResponse:
+    def _round(self, subtask_id: str, done: int) -> WorkerRound:
+        rounds = self.task.script.rounds(subtask_id)
+        return rounds[min(done, len(rounds) - 1)]
+
+    def _base(self, earlier: list[str]) -> dict[str, str]:
+        """The files edits apply to: the repo as it starts, with earlier subtasks' last answers."""
+        paths = {e.path for rounds in self.task.script.workers.values() for e in _edits(rounds)}
+        files = {
+            p: (self.task.source / p).read_text() for p in paths if (self.task.source / p).is_file()
+        }
+        return apply(files, [e for sid in earlier for e in self.task.script.rounds(sid)[-1].edits])
+
+    def _text(self, answers: list[WorkerRound], request: ModelRequest, base: dict[str, str]) -> str:
+        """The answers' reply in the format asked: whole files, or SEARCH/REPLACE blocks."""
+        edits = [edit for answer in answers for edit in answer.edits]
+        files = {path: text for answer in answers for path, text in answer.files.items()}
+        if asked_format(request) == "search_replace":
+            if files:
+                raise ValueError(f"{self.task.name}: blocks were asked for a whole-file script")
+            return search_replace(edits)
+        changed = apply(base, edits)
+        return whole_files(files | {e.path: changed[e.path] for e in edits})
+
+    def _as_written(self, done: int, request: ModelRequest) -> ModelResponse:
         """The task run as written (no planner): one subtask doing all the scripted subtasks'
-        work, so its answer is theirs together, round by round, and as long as theirs."""
-        files: dict[str, str] = {}
-        tokens = 0
-        for subtask in self.task.plan.subtasks:
-            rounds = self.task.script.rounds(subtask.id)
-            answer = rounds[min(done, len(rounds) - 1)]
-            files |= answer.files
-            tokens += answer.output_tokens
+        work, so its answer is theirs together, round by round."""
+        answers = [self._round(subtask.id, done) for subtask in self.task.plan.subtasks]
+        tokens = sum(answer.output_tokens or 0 for answer in answers)
         call = _Call(input_tokens=0, output_tokens=tokens)
-        return _response(_whole_files(files), call, "scripted-worker")
+        return _response(self._text(answers, request, self._base([])), call, "scripted-worker")
 
-    def models(self, counter: Model | None = None) -> dict[str, ScriptedModel]:
-        """One scripted model per agent role; with `counter`, each reports the real token count
-        of the prompt it was sent (`_prompt_tokens.py`) instead of the script's."""
+    def models(
+        self,
+        counter: TokenCounter | None = None,
+        caches: dict[str, PromptCache] | None = None,
+    ) -> dict[str, ScriptedModel]:
+        """One scripted model per agent role; with `counter`, each reports the real token counts
+        of the prompt it was sent and of its answer (`_prompt_tokens.py`) instead of the
+        script's, and a role with a prompt cache (`caches`) reports cache writes and reads."""
         play = {"planner": self.planner, "reviewer": self.reviewer}
         models: dict[str, ScriptedModel] = {}
         for role in ROLES:
             steps: list[Step] = [play.get(role, self.worker)] * _STEPS
+            cache = (caches or {}).get(role)
             models[role] = (
                 ScriptedModel(steps, name=role)
                 if counter is None
-                else CountedModel(steps, name=role, counter=counter)
+                else CountedModel(steps, name=role, counter=counter, cache=cache)
             )
         return models
+
+
+def _edits(rounds: WorkerRound | list[WorkerRound]) -> list[Edit]:
+    return [e for r in (rounds if isinstance(rounds, list) else [rounds]) for e in r.edits]

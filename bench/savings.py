@@ -4,13 +4,17 @@ Every task of `bench/tasks/` runs through the real engine (plan, workers, checks
 worktree, router, ledger) once per mode: every agent on the frontier model (`claude-sonnet-5-5`),
 a frontier planner and reviewer with cheap cloud workers (`claude-haiku-5-5`), and the hybrid
 defaults (frontier planner and reviewer, local workers), each with the planner asked for every
-task (as before) and with tasks that name their files and checks run as written (now). Costs are
-the engine's own ledger at today's packaged prices.
+task (as before) and with tasks that name their files and checks run as written (now). The suite
+has 11 tiny tasks and real-size ones (real CPython modules of 350-2,050 lines, `tasks/_projects/`);
+each mode runs its tasks one after another, as one user's session, sharing the prompt cache.
+Costs are the engine's own ledger at today's packaged prices, cache writes and reads included.
 
-What is measured and what is scripted: the models are SCRIPTED. Their answers (plans, files,
-reviews) and the size of each answer (output tokens) come from `bench/tasks/<name>/script.yaml`.
-Input tokens are the prompts the engine really sends, counted by the packaged gemma3-270m's
-tokenizer through llama.cpp: a PROXY for the vendors' own tokenizers (`bench/_prompt_tokens.py`).
+What is measured and what is scripted: the models are SCRIPTED. Their answers (plans, edits,
+reviews) come from `bench/tasks/<name>/script.yaml`, written in the edit format the engine asks
+(`_answers.py`). Tokens are counted, not scripted: the prompts the engine really sends (with the
+schema of a structured answer) and the answers' text, by the packaged gemma3-270m's tokenizer
+through llama.cpp, a PROXY for the vendors' own (`_prompt_tokens.py`); the prompt cache follows
+Anthropic's documented rules on the request body our backend would send (`_prompt_cache.py`).
 
 `--real` instead runs the suite's worker subtasks on the real local model (llamacpp:gemma3-270m,
 planner and reviewer still scripted, one reply per subtask, at most 512 tokens) and prints its
@@ -31,18 +35,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import Table, load_average, show
-from _prompt_tokens import TOKENIZER, prompt_counter
+from _common import Table, show
+from _prompt_cache import PromptCache
+from _prompt_tokens import TokenCounter, prompt_counter
+from _savings_tables import Caches, Runs, TaskRun, cache_table, lever_table, task_table
 from _suite import ROLES, WORKER_ROLES, BenchTask, ScriptedTask, load_suite
 
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import EndpointConfig, OrchestrateConfig
 from orchestrate.engine.commands import BatchPolicy
 from orchestrate.engine.engine import Engine, EngineOptions
-from orchestrate.engine.result import RunResult
 from orchestrate.events import EventBus
-from orchestrate.ledger.store import AttemptRecord, Ledger
-from orchestrate.models.base import Model
+from orchestrate.ledger.pricing import Pricer
+from orchestrate.ledger.store import Ledger
 from orchestrate.models.scripted import register_scripted, unregister_scripted
 from orchestrate.routing.router import Router
 
@@ -60,20 +65,6 @@ MODES = {
     "hybrid": HYBRID,
 }
 """The three ways the suite is priced: (a), (b) and ours."""
-
-
-@dataclass(frozen=True)
-class TaskRun:
-    """One task run in one mode."""
-
-    result: RunResult
-    attempts: list[AttemptRecord]
-    name: str = ""
-    """The task's directory name under bench/tasks/."""
-
-    @property
-    def passed(self) -> bool:
-        return self.result.status == "approved"
 
 
 def _ref(tier: str, role: str) -> str:
@@ -94,7 +85,9 @@ def bench_config(tiers: dict[str, str]) -> OrchestrateConfig:
             "retries": 0,
         }
         if tiers[role] in ("cloud", "cheap"):
-            update["privacy"] = "cloud_ok"  # the all-cloud counterfactual sends everything out
+            # Everything goes out, masked where the privacy scan flags it (CPython's shlex.py
+            # holds strings it takes for secrets): a tool without the scan sends the same text.
+            update["privacy"] = "redact"
         if tiers[role] == "real":
             update.update(temperature=0.0, max_tokens=512, num_ctx=8192, timeout=900.0)
         agents[role] = base.agents[role].model_copy(update=update)
@@ -132,13 +125,16 @@ async def run_task(
     task: BenchTask,
     tiers: dict[str, str],
     run_id: str,
-    counter: Model | None = None,
+    counter: TokenCounter | None = None,
+    caches: dict[str, PromptCache] | None = None,
     **options: int | bool,
 ) -> TaskRun:
     """Run one task through the engine in a fresh repo copy, with this mode's models (each
-    reporting its prompt's real token count when a `counter` is given)."""
+    reporting real token counts when a `counter` is given, and cache writes and reads for the
+    roles given a prompt cache in `caches`)."""
     scripted = ScriptedTask(task)
-    names = {f"bench-{role}": model for role, model in scripted.models(counter).items()}
+    models = scripted.models(counter, caches)
+    names = {f"bench-{role}": model for role, model in models.items()}
     with tempfile.TemporaryDirectory() as tmp:
         repo = task.make_repo(Path(tmp) / "repo")
         config = bench_config(tiers)
@@ -155,7 +151,8 @@ async def run_task(
         try:
             with _python_on_path():
                 result = await engine.run(task.spec, run_id)
-            return TaskRun(result, ledger.attempts(run_id), task.name)
+            real = task.script.project is not None
+            return TaskRun(result, ledger.attempts(run_id), task.name, real)
         finally:
             for name in names:
                 unregister_scripted(name)
@@ -163,95 +160,57 @@ async def run_task(
             ledger.close()
 
 
-def _passes(runs: list[TaskRun]) -> str:
-    return f"{sum(run.passed for run in runs)}/{len(runs)}"
-
-
-def _usd(runs: list[TaskRun]) -> float:
-    return sum(run.result.cloud_usd for run in runs)
-
-
-def _cloud_input(runs: list[TaskRun]) -> int:
-    return sum(a.input_tokens for run in runs for a in run.attempts if a.tier == "cloud")
-
-
-def _ratio(part: float, whole: float) -> str:
-    return f"{part / whole:.1%}" if whole else "-"
-
-
 async def run_modes(
-    names: list[str] | None = None, *, always_plan: tuple[bool, ...] = (True, False)
-) -> dict[tuple[str, bool], list[TaskRun]]:
-    """Every task in every mode, with the planner always asked and/or tasks run as written."""
+    names: list[str] | None = None,
+    *,
+    always_plan: tuple[bool, ...] = (True, False),
+    caches: Caches | None = None,
+) -> Runs:
+    """Every task in every mode, with the planner always asked and/or tasks run as written.
+
+    Each (mode, planner) pair is one session: its tasks run one after another, as one user's
+    would, sharing each cloud model's prompt cache (kept in `caches` when given)."""
     counter = prompt_counter()
-    runs: dict[tuple[str, bool], list[TaskRun]] = {}
-    for task in load_suite(names):
+    suite = load_suite(names)
+    runs: Runs = {}
+    for mode, tiers in MODES.items():
         for planned in always_plan:
-            for mode, tiers in MODES.items():
+            session = _session_caches(tiers)
+            if caches is not None:
+                caches[(mode, planned)] = session
+            for task in suite:
                 run_id = f"{mode.split()[0]}-{'planned' if planned else 'as-written'}-{task.name}"
-                run = await run_task(task, tiers, run_id, counter, always_plan=planned)
+                caches_by_role = {
+                    role: session[_model_name(tier)]
+                    for role, tier in tiers.items()
+                    if tier in ("cloud", "cheap")
+                }
+                run = await run_task(
+                    task, tiers, run_id, counter, caches_by_role, always_plan=planned
+                )
                 runs.setdefault((mode, planned), []).append(run)
     return runs
 
 
-def lever_table(runs: dict[tuple[str, bool], list[TaskRun]]) -> Table:
-    """Totals per mode and planning lever, against all-frontier with the planner asked."""
-    table = Table(
-        "Savings by mode and lever (SCRIPTED answers, real prompts counted): suite totals",
-        ["mode", "planner", "cloud $", "vs all-frontier", "cloud input tok", "pass", "load"],
-    )
-    reference = _usd(runs.get(("all-frontier", True), runs[("all-frontier", False)]))
-    for (mode, planned), done in runs.items():
-        table.add(
-            mode,
-            "asked for every task" if planned else "not for tasks naming files+checks",
-            f"{_usd(done):.4f}",
-            _ratio(_usd(done), reference),
-            _cloud_input(done),
-            _passes(done),
-            load_average(),
-        )
-    table.notes += _notes()
-    return table
+def _model_name(tier: str) -> str:
+    return (CLOUD_MODEL if tier == "cloud" else CHEAP_MODEL).split(":", 1)[1]
 
 
-def task_table(runs: dict[tuple[str, bool], list[TaskRun]], planned: bool) -> Table:
-    """Per task and in total: hybrid cloud spend against (a) and (b), with pass rates."""
-    frontier, cheap, hybrid = (runs[(mode, planned)] for mode in MODES)
-    table = Table(
-        "Savings per task (SCRIPTED answers, real prompts counted): hybrid vs (a) all-frontier "
-        "and (b) frontier + haiku workers",
-        ["task", "(a) $", "(b) $", "hybrid $", "hybrid/(a)", "hybrid/(b)", "pass a/b/h"],
-    )
-    rows = [(h.name, [f], [c], [h]) for f, c, h in zip(frontier, cheap, hybrid, strict=True)]
-    for name, a, b, h in [*rows, ("TOTAL", frontier, cheap, hybrid)]:
-        table.add(
-            name,
-            f"{_usd(a):.4f}",
-            f"{_usd(b):.4f}",
-            f"{_usd(h):.4f}",
-            _ratio(_usd(h), _usd(a)),
-            _ratio(_usd(h), _usd(b)),
-            " ".join(_passes(x) for x in (a, b, h)),
-        )
-    table.notes += _notes()
-    return table
+def _session_caches(tiers: dict[str, str]) -> dict[str, PromptCache]:
+    """One prompt cache per cloud model the mode uses (the planner and reviewer share one)."""
+    used = {_model_name(tier) for tier in tiers.values() if tier in ("cloud", "cheap")}
+    return {model: PromptCache(model) for model in sorted(used)}
 
 
-def _notes() -> list[str]:
-    return [
-        "SCRIPTED: the answers and their sizes (output tokens) come from bench/tasks/*/script.yaml",
-        f"measured: input tokens of the prompts the engine sent, counted by {TOKENIZER}'s "
-        "tokenizer (a proxy for the vendors' own)",
-        f"priced by the engine's ledger: frontier = {CLOUD_MODEL}, cheap = {CHEAP_MODEL}, "
-        "local tokens free; no prompt cache is counted (scripted calls report none)",
-        "pass = run approved with its task checks passing",
-    ]
+def pricer() -> Pricer:
+    """The benchmark's prices (scripted cloud models at their real model's price)."""
+    return Pricer.from_config(bench_config(ALL_CLOUD))
 
 
 async def measure(names: list[str] | None = None) -> Table:
     """The per-task table, the engine as it runs by default (tasks naming files+checks as written)."""
-    return task_table(await run_modes(names, always_plan=(False,)), planned=False)
+    runs = await run_modes(names, always_plan=(False,))
+    return task_table(runs, False, list(MODES))
 
 
 @dataclass(frozen=True)
@@ -312,10 +271,12 @@ def main() -> None:
     if args.real:
         show(asyncio.run(measure_real(args.task)))
         return
-    runs = asyncio.run(run_modes(args.task))
-    show(lever_table(runs))
+    caches: Caches = {}
+    runs = asyncio.run(run_modes(args.task, caches=caches))
+    show(lever_table(runs, pricer()))
+    show(cache_table(runs, caches))
     for planned in (True, False):
-        show(task_table(runs, planned))
+        show(task_table(runs, planned, list(MODES)))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ that what it reports (rows, columns, ledger rows, token counts) follows from wha
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -155,7 +156,7 @@ def test_suite_has_ten_consistent_tasks(bench: Loader) -> None:
 
     assert len(tasks) >= 10
     for task in tasks:
-        assert (task.path / "repo").is_dir()
+        assert task.source.is_dir()
         assert task.spec.checks, f"{task.name}: plan.md has no check: line"
         assert {s.id for s in task.plan.subtasks} == set(task.script.workers)
 
@@ -168,7 +169,7 @@ async def test_savings_prices_a_task_three_ways_from_the_prompts_really_sent(
     script = task.script
 
     runs = await savings.run_modes(["fix-round"])
-    table = savings.task_table(runs, planned=True)
+    table = savings.task_table(runs, True, list(savings.MODES))
 
     assert table.headers == [
         "task",
@@ -179,8 +180,8 @@ async def test_savings_prices_a_task_three_ways_from_the_prompts_really_sent(
         "hybrid/(b)",
         "pass a/b/h",
     ]
-    assert table.column("task") == ["fix-round", "TOTAL"]
-    assert table.row("TOTAL")[6] == "1/1 1/1 1/1"
+    assert table.column("task") == ["fix-round", "TOTAL tiny", "TOTAL all"]
+    assert table.row("TOTAL all")[6] == "1/1 1/1 1/1"
     frontier, cheap, hybrid = (float(cell) for cell in table.row("fix-round")[1:4])
     assert 0 < hybrid < cheap < frontier
     assert any("SCRIPTED" in note for note in table.notes)
@@ -192,11 +193,21 @@ async def test_savings_prices_a_task_three_ways_from_the_prompts_really_sent(
     }
     [counted] = {tuple(tokens) for tokens in planner.values()}
     assert len(counted) == 1 and counted[0] > 0 and counted[0] != script.planner.input_tokens
+    # Output tokens are the answer's text counted, not the script's figure.
+    counter = bench("_prompt_tokens").prompt_counter()
+    review = json.dumps(script.reviewer.review)
+    reviewed = [a for a in runs[("hybrid", True)][0].attempts if a.agent == "reviewer"]
+    assert [a.output_tokens for a in reviewed] == [await counter.text(review)]
+    assert reviewed[0].output_tokens != script.reviewer.output_tokens
     # Run as written, no planner is paid, and the run still passes.
     written = runs[("hybrid", False)][0]
     assert written.passed and not [a for a in written.attempts if a.agent == "planner"]
-    lever = savings.lever_table(runs)
-    assert [row[:2] for row in lever.rows][-1] == ["hybrid", "not for tasks naming files+checks"]
+    lever = savings.lever_table(runs, savings.pricer())
+    assert [row[:3] for row in lever.rows][-1] == [
+        "all",
+        "hybrid",
+        "not for tasks naming files+checks",
+    ]
     assert lever.headers[-1] == "load"
 
 

@@ -1,0 +1,1 @@
+"""textkit: text helpers built on copies of three CPython modules (see ORIGIN.md)."""
