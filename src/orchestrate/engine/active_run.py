@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from orchestrate.engine.batch_work import BatchWork
 from orchestrate.engine.commands import CommandBook
+from orchestrate.engine.format_only import FORMAT_ONLY, format_only_change
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.replanning import Replanning
 from orchestrate.engine.result import RunResult, SubtaskResult
@@ -123,6 +124,9 @@ class ActiveRun:
                 self.ctx.environment,
                 self.engine.options.check_timeout,
             )
+        if await format_only_change(self.workspace, self.state.plan, self.state.results):
+            self._not_reviewed(FORMAT_ONLY, FORMAT_ONLY.split(" (", 1)[0])
+            return None
         diff = await asyncio.to_thread(self.workspace.diff)
         try:
             review = await review_run(
@@ -143,14 +147,8 @@ class ActiveRun:
             # fails the review as before (an outage can be resumed).
             if isinstance(error, PromptTooLargeError) or error.busy or error.answered:
                 raise
-            self.state.not_reviewed = f"no model fit to review was usable ({error})"
-            self.save()
-            self.ctx.emit(
-                RunNotice(
-                    run_id=self.ctx.run_id,
-                    text="not reviewed: no model fit to review was usable; the task's checks decide",
-                )
-            )
+            said = "no model fit to review was usable"
+            self._not_reviewed(f"{said} ({error})", said)
             return None
         self.state.review = review
         self.ctx.emit(
@@ -159,6 +157,13 @@ class ActiveRun:
             )
         )
         return review
+
+    def _not_reviewed(self, why: str, said: str) -> None:
+        """No review for this run: `why` is kept for the report, `said` in a notice."""
+        self.state.not_reviewed = why
+        self.save()
+        notice = f"not reviewed: {said}; the task's checks decide"
+        self.ctx.emit(RunNotice(run_id=self.ctx.run_id, text=notice))
 
     def status(self) -> Status:
         """See `verdict.run_status`."""
