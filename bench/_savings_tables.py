@@ -67,10 +67,6 @@ def uncached_usd(runs: Sequence[TaskRun], pricer: Pricer) -> float:
     return total
 
 
-def _tokens(runs: Sequence[TaskRun], field: str) -> int:
-    return sum(getattr(a, field) for r in runs for a in r.attempts if a.tier == "cloud")
-
-
 def ratio(part: float, whole: float) -> str:
     return f"{part / whole:.1%}" if whole else "-"
 
@@ -82,13 +78,14 @@ def lever_table(runs: Runs, pricer: Pricer) -> Table:
         "Savings by lever (SCRIPTED answers; prompts and answers counted): totals per suite part",
         ["part", "mode", "planner", "cloud $", "no cache $", "vs all-frontier", "pass", "load"],
     )
-    reference_key = ("all-frontier", True) if ("all-frontier", True) in runs else None
     for group in GROUPS:
         for (mode, planned), done in runs.items():
             part = in_group(done, group)
             if not part:
                 continue
-            reference = in_group(runs[reference_key or (mode, planned)], group)
+            reference = in_group(
+                runs.get(("all-frontier", True), runs[("all-frontier", planned)]), group
+            )
             table.add(
                 group,
                 mode,
@@ -170,8 +167,6 @@ def cache_table(runs: Runs, caches: Caches) -> Table:
     table.notes += [
         "minimum: each 5.5 model takes its family's newest documented minimum (unconfirmed "
         "for 5.5; see bench/_prompt_cache.py)",
-        f"cloud prompt tokens in all sessions: {sum(_tokens(r, 'input_tokens') for r in runs.values())}"
-        " uncached",
     ]
     return table
 

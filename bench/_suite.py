@@ -184,8 +184,9 @@ class ScriptedTask:
         if title not in ids:
             raise LookupError(f"{self.task.name}: no scripted subtask is titled {title!r}")
         answer = self._round(ids[title], done)
-        before = [s.id for s in self.task.plan.subtasks][: [*ids.values()].index(ids[title])]
-        text = self._text([answer], request, self._base(before))
+        order = [subtask.id for subtask in self.task.plan.subtasks]
+        earlier = order[: order.index(ids[title])]  # committed before this one, in plan order
+        text = self._text([answer], request, self._base(earlier))
         return _response(text, answer, "scripted-worker")
 
     def _round(self, subtask_id: str, done: int) -> WorkerRound:
