@@ -6,11 +6,12 @@ llama.cpp (vocabulary only, no weights). That is a PROXY for the cloud vendors' 
 reachable offline): it counts the same text, not the same way.
 
 - Input: the request the engine built (system prompt and turns, in the chat format) plus, for a
-  structured answer, the JSON schema sent with it: our Anthropic backend sends it as
-  `output_config.format`, and "Claude automatically receives an additional system prompt
-  explaining the expected output format", billed as input
-  (https://platform.claude.com/docs/en/build-with-claude/structured-outputs). The schema's own
-  JSON is counted, as the nearest measurable stand-in for that injected prompt.
+  structured answer, the JSON schema sent with it: our Anthropic backend sends it in every such
+  request as `output_config.format`
+  (https://platform.claude.com/docs/en/build-with-claude/structured-outputs), where the model
+  reads it. How many tokens the vendor bills for it is not stated in what we could search, so
+  the schema's own JSON is counted: the nearest measurable stand-in, and the cautious choice
+  (the planner and reviewer, all hybrid's cloud calls, are the structured ones).
 - Output: the answer's text. Hidden thinking is in no mode: a scripted answer has none, so every
   mode is short of what a thinking model bills (all-frontier most, since it makes most calls).
 - A cloud role with a prompt cache (`_prompt_cache.py`) reports the part of its prompt read from
