@@ -67,7 +67,7 @@ async def test_real_size_tasks_pass_in_every_mode_and_share_the_planner_cache(
     for done in runs.values():
         assert [run.passed for run in done] == [True, True]
         assert all(run.real for run in done)
-    # A 2,052-line file cannot come back whole within 8,192 output tokens: the coder is asked
+    # A 2,054-line file cannot come back whole within 8,192 output tokens: the coder is asked
     # for SEARCH/REPLACE blocks and its (counted) answer is a few hundred tokens, not ~25,000.
     coder = [a for a in runs[("all-frontier", True)][0].attempts if a.agent == "coder"]
     assert len(coder) == 1 and 0 < coder[0].output_tokens < 1000
