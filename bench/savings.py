@@ -5,7 +5,7 @@ worktree, router, ledger) once per mode: every agent on the frontier model (`cla
 a frontier planner and reviewer with cheap cloud workers (`claude-haiku-5-5`), and the hybrid
 defaults (frontier planner and reviewer, local workers), each with the planner asked for every
 task (as before) and with tasks that name their files and checks run as written (now). The suite
-has 11 tiny tasks and real-size ones (real CPython modules of 350-2,050 lines, `tasks/_projects/`);
+has 11 tiny tasks and real-size ones (real CPython modules of 350-2,054 lines, `tasks/_projects/`);
 each mode runs its tasks one after another, as one user's session, sharing the prompt cache.
 Costs are the engine's own ledger at today's packaged prices, cache writes and reads included.
 
