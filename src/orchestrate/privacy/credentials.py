@@ -28,7 +28,9 @@ _SLACK_APP = re.compile(r"(?<![A-Za-z0-9])(?P<v>xapp-\d-[A-Z0-9]+-\d+-[a-f0-9]{3
 # An AWS secret access key is 40 base64 characters
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html): a run of
 # exactly that, alone, mixed-case with digits and as random as a key, is one even with no name.
-_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=_.-])(?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=_.-])")
+_AWS_SECRET = re.compile(
+    r"(?P<v>[A-Za-z0-9/+](?<![A-Za-z0-9/+=_.-][A-Za-z0-9/+])[A-Za-z0-9/+]{39})(?![A-Za-z0-9/+=_.-])"
+)
 # `machine host login me password s3cret` (or `default ... password ...`), on one line or many,
 # as `.netrc` has it (https://www.gnu.org/software/inetutils/manual/html_node/The-_002enetrc-file.html).
 _NETRC = re.compile(

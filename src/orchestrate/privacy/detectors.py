@@ -17,7 +17,6 @@ Tuning, so ordinary code stays cloud-eligible:
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
 from orchestrate.config.schema import DEFAULT_ENTROPY_LIMIT
 from orchestrate.privacy.credentials import CREDENTIAL_RULES
+from orchestrate.privacy.prefilter import Text
 
 _LEFT_OUT = frozenset({"HexHighEntropyString", "IPPublicDetector"})
 # Cheap test for the keyword detector's per-line regexes: most lines have none of its words.
@@ -83,6 +83,7 @@ class Hit:
     end: int
 
 
+@lru_cache(maxsize=64)
 def rule_name(secret_type: str) -> str:
     """A plugin's secret type as a rule name: `GitHub Token` -> `github_token`."""
     return re.sub(r"[^a-z0-9]+", "_", secret_type.lower()).strip("_")
@@ -113,38 +114,44 @@ def plugins(
     return tuple(found), tuple(generic)
 
 
-def find_secrets(text: str, entropy_limit: float = DEFAULT_ENTROPY_LIMIT) -> Iterator[Hit]:
-    """Every secret detect-secrets (and our additions) sees in `text`, most specific rules first."""
+def find_secrets(
+    text: str, entropy_limit: float = DEFAULT_ENTROPY_LIMIT, view: Text | None = None
+) -> Iterator[Hit]:
+    """Every secret detect-secrets (and our additions) sees in `text`, most specific rules first.
+    `view`: `text` as a `prefilter.Text`, to share its literal look-ups with other rules."""
+    view = view or Text(text)
     lines = _Lines(text)
     specific, generic = plugins(entropy_limit)
-    yield from _hits(specific, text, lines)
-    for match in _ENV_ASSIGNMENT.finditer(text):
+    yield from _hits(specific, view, lines)
+    for match in view.finditer(_ENV_ASSIGNMENT):
         yield Hit("env_assignment", *match.span(1))
     for rule in CREDENTIAL_RULES:
-        yield from (Hit(rule.rule, start, end) for start, end in rule.spans(text))
-    yield from _hits(generic, text, lines)
+        yield from (Hit(rule.rule, start, end) for start, end in rule.spans(text, view))
+    yield from _hits(generic, view, lines)
 
 
-def _hits(chosen: tuple[BasePlugin, ...], text: str, lines: _Lines) -> Iterator[Hit]:
+def _hits(chosen: tuple[BasePlugin, ...], view: Text, lines: _Lines) -> Iterator[Hit]:
     for plugin in chosen:
         rule = rule_name(str(plugin.secret_type))
-        for span in _plugin_spans(plugin, text, lines):
-            yield Hit(rule, *(_pem_block(text, *span) if rule == "private_key" else span))
+        for span in _plugin_spans(plugin, view, lines):
+            yield Hit(rule, *(_pem_block(view.text, *span) if rule == "private_key" else span))
 
 
-def _plugin_spans(plugin: BasePlugin, text: str, lines: _Lines) -> Iterator[tuple[int, int]]:
+def _plugin_spans(plugin: BasePlugin, view: Text, lines: _Lines) -> Iterator[tuple[int, int]]:
     if isinstance(plugin, KeywordDetector):
-        yield from _keyword_spans(plugin, text, lines)
+        yield from _keyword_spans(plugin, view, lines)
     elif isinstance(plugin, RegexBasedDetector):
-        yield from _regex_spans(plugin, text, lines)
+        yield from _regex_spans(plugin, view, lines)
     else:
-        yield from _value_spans(plugin, text, lines)
+        yield from _value_spans(plugin, view.text, lines)
 
 
-def _regex_spans(plugin: RegexBasedDetector, text: str, lines: _Lines) -> Iterator[tuple[int, int]]:
+def _regex_spans(
+    plugin: RegexBasedDetector, view: Text, lines: _Lines
+) -> Iterator[tuple[int, int]]:
     """Whole matches: detect-secrets reports a pattern's groups, which may be only a prefix."""
     for regex in plugin.denylist:
-        for match in regex.finditer(text):
+        for match in view.finditer(regex):
             values = [group for group in match.groups() if group] or [match.group()]
             line = lines.at(match.start())
             if not all(_filtered(plugin, value, line) for value in values):
@@ -170,9 +177,9 @@ def _high_entropy(plugin: HighEntropyStringsPlugin, value: str) -> bool:
     return bool(plugin.calculate_shannon_entropy(value) > plugin.entropy_limit)
 
 
-def _keyword_spans(plugin: KeywordDetector, text: str, lines: _Lines) -> Iterator[tuple[int, int]]:
+def _keyword_spans(plugin: KeywordDetector, view: Text, lines: _Lines) -> Iterator[tuple[int, int]]:
     seen: set[int] = set()
-    for match in _KEYWORDS.finditer(text):
+    for match in view.finditer(_KEYWORDS):
         line_start = lines.start_of(match.start())
         if line_start in seen:
             continue
@@ -217,14 +224,14 @@ def _pem_block(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 class _Lines:
-    """Maps character offsets to the line they are on."""
+    """Maps character offsets to the line they are on (searching back and forth from the offset,
+    which is cheaper than indexing every line when most texts have no finding)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0, *(m.end() for m in re.finditer("\n", text))]
 
     def start_of(self, offset: int) -> int:
-        return self.starts[bisect.bisect_right(self.starts, offset) - 1]
+        return self.text.rfind("\n", 0, offset) + 1
 
     def at(self, offset: int) -> str:
         start = self.start_of(offset)

@@ -22,16 +22,22 @@ _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b"
 )
 # International numbers with a leading +, or North American numbers written with separators.
+# Patterns start with a character class and check what stands before it after it (`\d(?<!X\d)`
+# for `(?<!X)\d`): `re` skips ahead quickly only to where such a first character stands; a leading
+# lookbehind makes it try a match at every position.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}"
-    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])"
+    r"[+(\d](?<![\w+][+(\d])"
+    r"(?:(?<=\+)\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}"
+    r"|(?<=\()\d{3}\)[ .-]?\d{3}[ .-]\d{4}|(?<=\d)\d{2}[.-]\d{3}[.-]\d{4})(?![\w-])"
 )
 # Bounded by anything but letters, digits and dashes: `_` and `.` too, as in file names
 # (`refund_4539148803436467.pdf`, `w2_536-22-8145.pdf`).
-_CARD = re.compile(r"(?<![A-Za-z0-9-])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9-])")
+_CARD = re.compile(r"\d(?<![A-Za-z0-9-]\d)(?:[ -]?\d){12,18}(?![A-Za-z0-9-])")
 # US social security numbers, written with dashes; areas 000, 666 and 900+ are never issued.
 _SSN_DIGITS = r"(?!000|666|9\d\d)\d{3}SEP(?!00)\d{2}SEP(?!0000)\d{4}"
-_US_SSN = re.compile(r"(?<![A-Za-z0-9-])" + _SSN_DIGITS.replace("SEP", "-") + r"(?![A-Za-z0-9-])")
+_US_SSN = re.compile(
+    r"\d(?<![A-Za-z0-9-]\d)(?<=(?!000|666|9\d\d)\d)\d\d-(?!00)\d{2}-(?!0000)\d{4}(?![A-Za-z0-9-])"
+)
 # In prose an SSN is also written with spaces or none at all, after its name.
 _US_SSN_NAMED = re.compile(
     r"(?i)\b(?:ssn|ss#|social\s+security(?:\s+(?:number|no\.?|#))?)\s*(?:is|was|:|#|=)?\s*"
@@ -39,7 +45,7 @@ _US_SSN_NAMED = re.compile(
 )
 # UK National Insurance numbers: two letters (some never used), six digits, a suffix A-D.
 _UK_NINO = re.compile(
-    r"\b(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"[A-CEGHJ-PR-TW-Z](?<!\w[A-CEGHJ-PR-TW-Z])(?<=(?!BG|GB|NK|KN|TN|NT|ZZ)[A-Z])[A-CEGHJ-NPR-TW-Z]"
     r" ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b"
 )
 # Issuer prefixes and lengths (Visa, Mastercard, Amex, Discover, JCB, Diners); with the Luhn

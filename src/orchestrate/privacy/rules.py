@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from orchestrate.privacy.prefilter import Text
+
 Validator = Callable[[re.Match[str]], bool]
 
 
@@ -19,8 +21,9 @@ class PiiRule:
     group: int | str = 0
     """The part of a match that is private (a keyword before it is not)."""
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """Start and end of each valid match."""
-        for match in self.pattern.finditer(text):
+    def spans(self, text: str, view: Text | None = None) -> Iterator[tuple[int, int]]:
+        """Start and end of each valid match. `view`: `text` as a `prefilter.Text`, to share
+        its literal look-ups with other rules."""
+        for match in (view or Text(text)).finditer(self.pattern):
             if self.valid is None or self.valid(match):
                 yield match.span(self.group)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from orchestrate.config.schema import DEFAULT_ENTROPY_LIMIT
 from orchestrate.privacy.pii import PII_RULES
+from orchestrate.privacy.prefilter import Text
 
 """Bits a character above which a quoted base64-alphabet string counts as a secret."""
 
@@ -50,13 +51,19 @@ class Scanner:
 # Requests repeat the same system prompt and repo context call after call: scan each text once.
 @lru_cache(maxsize=128)
 def _scan(text: str, entropy_limit: float, pii: bool) -> tuple[tuple[str, int, int, int], ...]:
+    return scan_text(Text(text), entropy_limit, pii)
+
+
+def scan_text(view: Text, entropy_limit: float, pii: bool) -> tuple[tuple[str, int, int, int], ...]:
+    """`(rule, line, start, end)` of each finding in `view.text`, overlaps merged."""
     # detect-secrets (and `requests` under it) costs a third of a second to import: pay it on the
     # first scan, not on every start of the command line.
     from orchestrate.privacy.detectors import find_secrets
 
-    hits = [(hit.start, hit.end, hit.rule) for hit in find_secrets(text, entropy_limit)]
+    text = view.text
+    hits = [(hit.start, hit.end, hit.rule) for hit in find_secrets(text, entropy_limit, view)]
     if pii:
-        hits += [(start, end, r.rule) for r in PII_RULES for start, end in r.spans(text)]
+        hits += [(start, end, r.rule) for r in PII_RULES for start, end in r.spans(text, view)]
     merged: list[tuple[int, int, str]] = []
     # Secrets come before personal data and specific detectors before generic ones: on overlap,
     # the first one listed names the merged span, so sort on position only (sort is stable).

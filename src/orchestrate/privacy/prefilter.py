@@ -1,0 +1,174 @@
+"""Pattern searches that skip the places no match can be, finding exactly what a search of the
+whole text finds, in the same order.
+
+Python's `re` skips ahead quickly only for a pattern that starts with a literal or a character
+class; detect-secrets' assignment patterns start with a lookbehind alternation, so each costs
+milliseconds per 20 KB. `literals.needs` derives what every match must contain; a `Text` finds
+those literals with `str.find` (C speed) and searches only where they are:
+
+- a pattern whose matches never hold a newline (`reach.line_reach`) is searched on each line that
+  holds a literal of each needed set, reading past the line no further than the pattern can;
+- one whose matches may span lines is tried only at the starts its anchor allows
+  (`reach.anchor`: within a bounded offset before an anchor literal), leftmost first, as
+  `finditer` does;
+- anything else (no literal derives, most lines qualify, a literal is everywhere) is searched
+  over the whole text, as before. Never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from orchestrate.privacy.literals import Literal, Needs, needs
+from orchestrate.privacy.reach import anchor, line_reach
+
+# Under IGNORECASE, `re` also matches these to ASCII letters (`ſ` to `s`, the Kelvin sign to `k`,
+# dotted and dotless i to `i`); folding keeps the text's length, so offsets stay valid.
+_FOLD = str.maketrans(
+    {
+        **{chr(code): chr(code + 32) for code in range(ord("A"), ord("Z") + 1)},
+        "\u0130": "i",
+        "\u0131": "i",
+        "\u017f": "s",
+        "\u212a": "k",
+    }
+)
+_MOST = 0.25
+"""Share of a text past which searching it whole beats searching line by line."""
+_FEW = 4
+"""Lines few enough to search without narrowing them further (a look-up costs a text pass)."""
+_MANY = 200
+"""Occurrences of an anchor literal past which searching the whole text is the better way."""
+
+
+def fold(text: str) -> str:
+    """`text` with each character IGNORECASE matches to an ASCII letter as that lower-case
+    letter, and the same length (`str.lower` turns `İ` into two characters)."""
+    return text.lower() if text.isascii() else text.translate(_FOLD)
+
+
+class Text:
+    """One text to search with many patterns; literal look-ups are shared between them."""
+
+    def __init__(self, text: str, *, gated: bool = True) -> None:
+        """`gated=False` searches every pattern over the whole text: the plain path, which the
+        tests hold the gated one to."""
+        self.text = text
+        self.gated = gated
+        self._folded: str | None = None
+        self._lines: dict[Literal, dict[int, int] | None] = {}
+        self._positions: dict[Literal, list[int] | None] = {}
+
+    def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """The matches `pattern.finditer(text)` yields, in the same order."""
+        if not self.gated:
+            return pattern.finditer(self.text)
+        reach = line_reach(pattern)
+        if reach is None:
+            return self._anchored(pattern)
+        need = needs(pattern)
+        lines = None if need is None else self._candidates(need)
+        if lines is None:
+            return pattern.finditer(self.text)
+        return self._on_lines(pattern, lines, reach)
+
+    def _on_lines(
+        self, pattern: re.Pattern[str], lines: dict[int, int], reach: int
+    ) -> Iterator[re.Match[str]]:
+        size = len(self.text)
+        for start in sorted(lines):
+            end = lines[start]
+            # Lookaheads read up to `reach` characters past the newline; two more keep `$` and
+            # `\b` from taking the window's end for the text's.
+            for match in pattern.finditer(self.text, start, min(size, end + reach + 2)):
+                if match.start() > end:
+                    break
+                yield match
+
+    def _candidates(self, need: Needs) -> dict[int, int] | None:
+        """The lines holding a literal of each set in `need` (rarest set first); None when
+        most lines qualify and searching the whole text is the better way."""
+        lines: dict[int, int] | None = None
+        for literals in need:
+            holding: dict[int, int] | None = {}
+            for literal in literals:
+                found = self.lines_with(literal)
+                holding = None if found is None or holding is None else holding | found
+            if holding is None:
+                continue  # on too many lines to narrow anything down
+            lines = holding if lines is None else {s: e for s, e in lines.items() if s in holding}
+            if len(lines) <= _FEW:
+                break
+        return lines
+
+    def _anchored(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """For a pattern whose matches may span lines: try a match only where one can start,
+        within its anchor's offset before an anchor literal; leftmost first, each after the
+        previous match's end, as `finditer` does."""
+        starts = self._anchor_starts(pattern)
+        if starts is None:
+            yield from pattern.finditer(self.text)
+            return
+        after = 0
+        for start in starts:
+            match = pattern.match(self.text, start) if start >= after else None
+            if match:
+                yield match
+                after = match.end()
+
+    def _anchor_starts(self, pattern: re.Pattern[str]) -> list[int] | None:
+        found = anchor(pattern)
+        if found is None:
+            return None
+        literals, offset = found
+        starts: set[int] = set()
+        for literal in literals:
+            at = self.positions(literal)
+            if at is None:
+                return None
+            starts.update(start for each in at for start in range(max(0, each - offset), each + 1))
+        return sorted(starts)
+
+    def positions(self, literal: Literal) -> list[int] | None:
+        """Where `literal` starts (as written, or in the folded text); None past `_MANY`."""
+        if literal not in self._positions:
+            haystack = self.folded() if literal[1] else self.text
+            found: list[int] = []
+            at = haystack.find(literal[0])
+            while at >= 0 and len(found) <= _MANY:
+                found.append(at)
+                at = haystack.find(literal[0], at + 1)
+            self._positions[literal] = found if len(found) <= _MANY else None
+        return self._positions[literal]
+
+    def lines_with(self, literal: Literal) -> dict[int, int] | None:
+        """Start and end (the newline's offset, or the text's length) of each line holding
+        `literal`, as written or, if folded, in the folded text; None if those lines make up
+        more than `_MOST` of the text."""
+        if literal not in self._lines:
+            self._lines[literal] = self._find(*literal)
+        return self._lines[literal]
+
+    def folded(self) -> str:
+        """The text folded (see `fold`), made once."""
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
+
+    def _find(self, literal: str, folded: bool) -> dict[int, int] | None:
+        haystack = self.folded() if folded else self.text
+        found: dict[int, int] = {}
+        budget = _MOST * len(haystack)
+        at = haystack.find(literal)
+        while at >= 0:
+            start = haystack.rfind("\n", 0, at) + 1
+            end = haystack.find("\n", at)
+            if end < 0:
+                end = len(haystack)
+            found[start] = end
+            budget -= end - start
+            if budget < 0:
+                return None
+            at = haystack.find(literal, end + 1)
+        return found

@@ -1,0 +1,152 @@
+"""The gated scan (`prefilter.Text`) finds exactly what searching the whole text finds: the
+same findings, and the same matches of every pattern the scan uses, on the corpora and on a few
+hundred KB of real code; and it searches only where a match can be."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from detect_secrets.plugins.base import RegexBasedDetector
+
+from orchestrate.config.schema import DEFAULT_ENTROPY_LIMIT
+from orchestrate.privacy import credentials, detectors, pii
+from orchestrate.privacy.literals import needs
+from orchestrate.privacy.prefilter import Text
+from orchestrate.privacy.reach import line_reach
+from orchestrate.privacy.scanner import scan_text
+
+from .hiding_corpus import AWS_DOC_SECRET
+from .scan_texts import code_texts, corpus_texts
+
+
+def shipped_patterns() -> list[re.Pattern[str]]:
+    """Every pattern the scan searches with: detect-secrets' plugins, ours, the keyword gate."""
+    specific, generic = detectors.plugins(DEFAULT_ENTROPY_LIMIT)
+    found = [
+        regex
+        for plugin in (*specific, *generic)
+        if isinstance(plugin, RegexBasedDetector)
+        for regex in plugin.denylist
+    ]
+    rules = (*credentials.CREDENTIAL_RULES, *pii.PII_RULES)
+    return [
+        *found,
+        *(rule.pattern for rule in rules),
+        detectors._ENV_ASSIGNMENT,
+        detectors._KEYWORDS,
+    ]
+
+
+def _matches(found: Iterator[re.Match[str]]) -> list[tuple[tuple[int, int], ...]]:
+    return [tuple(match.span(group) for group in range(match.re.groups + 1)) for match in found]
+
+
+def test_gated_scan_has_the_plain_scans_findings_on_corpora_and_real_code() -> None:
+    texts = [*corpus_texts(), *code_texts()]
+    for text in texts:
+        plain = scan_text(Text(text, gated=False), DEFAULT_ENTROPY_LIMIT, True)
+        assert scan_text(Text(text), DEFAULT_ENTROPY_LIMIT, True) == plain
+    # The corpora are found at all (the comparison is not between two empty scans).
+    assert sum(bool(scan_text(Text(text), DEFAULT_ENTROPY_LIMIT, True)) for text in texts) > 50
+
+
+@pytest.mark.parametrize("text_set", ["corpora", "code"])
+def test_every_pattern_matches_alike_gated_and_plain(text_set: str) -> None:
+    texts = corpus_texts() if text_set == "corpora" else list(code_texts())
+    for text in texts:
+        view = Text(text)  # one view for all patterns, as the scan shares it
+        for pattern in shipped_patterns():
+            plain = _matches(pattern.finditer(text))
+            assert _matches(view.finditer(pattern)) == plain, pattern.pattern
+
+
+EDGES = [
+    # Artifactory's pattern takes the whitespace around a token, newlines included: in the whole
+    # text the second token's leading newline is already taken, so only the first one matches.
+    "x AKCp5abcdefghijkl\nAKCp5abcdefghijkl\n",
+    # A `.netrc` entry over several lines, and an SSN whose name and number are on two lines.
+    "machine example.org\n  login me\n  password s3cr3t-Pass\n",
+    "her social security\nnumber is 536-22-8145\n",
+    # detect-secrets' assignment patterns look behind the line start (`(?<=\W)`).
+    "\nibm_api_key = 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kL9nP2rS5'\n",
+    'x="cloudant_password": "abcdefghijklmnopqrstuvwx"',
+    # Folded literals in non-ASCII text: `İ` lower-cases to two characters, `ſ` matches `s`.
+    "İİİ password is Winter2026!xx\npaſsword is Summer2027!yy\n",
+    "K\u212aEY_PASSWORD=hunter2-xyz\n",
+]
+"""Matches at line edges, across lines, and after characters folding has to get right."""
+
+
+@pytest.mark.parametrize("text", EDGES)
+def test_matches_across_and_at_the_edges_of_lines_are_kept(text: str) -> None:
+    view = Text(text)
+    found = 0
+    for pattern in shipped_patterns():
+        plain = _matches(pattern.finditer(text))
+        assert _matches(view.finditer(pattern)) == plain, pattern.pattern
+        found += len(plain)
+    assert found
+
+
+def test_anchors_and_lookaheads_read_past_a_line_as_in_the_whole_text() -> None:
+    padding = "nothing to see here\n" * 20  # so the lines holding `foo` are few: searched alone
+    text = f"a foo\nfoo\n{padding}foo bar\nfoo\n{padding}baz foo"
+    for pattern in (
+        re.compile(r"foo$"),  # end of the text only, not of each line
+        re.compile(r"(?m)foo$"),
+        re.compile(r"foo(?=\nfoo)"),  # a lookahead that reads into the next line
+        re.compile(r"(?m)^foo"),
+        re.compile(r"\bfoo\b"),
+    ):
+        recording: Any = _Recording(pattern)
+        found = _matches(Text(text).finditer(recording))
+        assert found == _matches(pattern.finditer(text)) and found, pattern.pattern
+        assert len(recording.windows) == 5  # line by line, not the whole text
+
+
+def test_a_pattern_with_no_literal_to_look_for_still_runs() -> None:
+    # Our AWS secret rule is 40 base64 characters: no literal derives, so it runs on everything.
+    assert needs(credentials._AWS_SECRET) is None
+    text = f"x = 1\nkey = {AWS_DOC_SECRET}\n"
+    assert [m.group("v") for m in Text(text).finditer(credentials._AWS_SECRET)] == [AWS_DOC_SECRET]
+    free = re.compile(r"[a-z]{3}\d{3}")
+    assert needs(free) is None
+    assert [m.group() for m in Text("x abc123\n").finditer(free)] == ["abc123"]
+
+
+class _Recording:
+    """A compiled pattern that records where it was asked to search (the real one searches)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.real = pattern
+        self.pattern = pattern.pattern
+        self.flags = pattern.flags
+        self.groups = pattern.groups
+        self.windows: list[tuple[int, int]] = []
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = 2**62) -> Iterator[re.Match[str]]:
+        self.windows.append((pos, min(endpos, len(text))))
+        return self.real.finditer(text, pos, endpos)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def test_a_pattern_is_searched_only_on_the_lines_that_hold_its_literals() -> None:
+    ibm = next(
+        plugin.denylist[0]
+        for plugin in detectors.plugins(DEFAULT_ENTROPY_LIMIT)[0]
+        if type(plugin).__name__ == "IbmCloudIamDetector"
+    )
+    assert line_reach(ibm) is not None
+    text = code_texts()[0]
+    recording: Any = _Recording(ibm)
+    assert list(Text(text).finditer(recording)) == []
+    lines = text.split("\n")
+    holding = [line for line in lines if re.search("key|pass|pwd|token", line, re.IGNORECASE)]
+    searched = [text[start:end].split("\n")[0] for start, end in recording.windows]
+    assert 0 < len(searched) == len(holding) < len(lines) / 4
+    assert searched == holding
