@@ -1,4 +1,4 @@
-"""What a pattern's matches must hold, derived from its parse tree (`literals`, `reach`), is
+"""What a pattern's matches must hold, derived from its parse tree (`literals`, `reach`, `runs`), is
 sound: on every pattern the scan ships, every match holds what was derived, whether drawn from
 the corpora and real code or generated from the pattern itself (hypothesis)."""
 
@@ -15,6 +15,7 @@ from orchestrate.privacy import pii
 from orchestrate.privacy.literals import Literal, needs
 from orchestrate.privacy.prefilter import fold
 from orchestrate.privacy.reach import anchor, line_reach
+from orchestrate.privacy.runs import run, skeleton
 
 from .scan_texts import code_texts, corpus_texts
 from .test_prefilter import shipped_patterns
@@ -39,6 +40,9 @@ def _check(match: re.Match[str]) -> None:
         assert any(_holds(match, one, (0, offset)) for one in literals), pattern.pattern
     if line_reach(pattern) is not None:
         assert "\n" not in match.group(), pattern.pattern
+    needed = run(pattern)
+    if needed is not None:
+        assert b"\x01" * needed.length in skeleton(match.group(), needed.table), pattern.pattern
 
 
 def test_every_match_in_the_corpora_and_real_code_holds_what_was_derived() -> None:
@@ -128,3 +132,25 @@ def test_fold_maps_every_character_ignorecase_matches_to_an_ascii_letter() -> No
         assert len(folded) == 1 and re.fullmatch(folded, char, re.IGNORECASE), hex(ord(char))
     text = "İ x ſ K"
     assert len(fold(text)) == len(text) and fold(text) == "i x s k"
+
+
+@pytest.mark.parametrize(
+    ("source", "length", "members"),
+    [
+        (r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}", 40, "/+AZaz09"),
+        (r"\d{8,10}:[0-9A-Za-z_-]{35}", 9, "0123456789:"),
+        (r"\d{3}-\d{2}-\d{4}", 11, "-0123456789"),
+    ],
+)
+def test_a_run_of_one_class_derives_where_no_literal_does(
+    source: str, length: int, members: str
+) -> None:
+    needed = run(re.compile(source))
+    assert needed is not None and needed.length == length
+    assert all(needed.table[ord(char)] for char in members)
+    assert not needed.table[ord(" ")] and not needed.table[ord("\n")]
+
+
+@pytest.mark.parametrize("source", [r"(\w)\1{20}", r"x\s{20}", r"[a-z ]{3}"])
+def test_no_run_derives_from_back_references_newlines_or_common_characters(source: str) -> None:
+    assert run(re.compile(source)) is None

@@ -71,8 +71,10 @@ EDGES = [
     "machine example.org\n  login me\n  password s3cr3t-Pass\n",
     "her social security\nnumber is 536-22-8145\n",
     # detect-secrets' assignment patterns look behind the line start (`(?<=\W)`).
-    "\nibm_api_key = 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kL9nP2rS5'\n",
+    "\nibm_api_key = 'aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kL9nP2rS'\n",
     'x="cloudant_password": "abcdefghijklmnopqrstuvwx"',
+    # Digits of another script: a run of `\d` stands past Latin-1, where the skeleton has `?`.
+    "id \u0661\u0662\u0663-\u0664\u0665-\u0666\u0667\u0668\u0669 and 12345678:" + "a" * 35 + "\n",
     # Folded literals in non-ASCII text: `İ` lower-cases to two characters, `ſ` matches `s`.
     "İİİ password is Winter2026!xx\npaſsword is Summer2027!yy\n",
     "K\u212aEY_PASSWORD=hunter2-xyz\n",
@@ -135,18 +137,20 @@ class _Recording:
         return id(self)
 
 
-def test_a_pattern_is_searched_only_on_the_lines_that_hold_its_literals() -> None:
+def test_a_pattern_is_searched_only_on_the_lines_that_hold_its_literals_and_run() -> None:
     ibm = next(
         plugin.denylist[0]
         for plugin in detectors.plugins(DEFAULT_ENTROPY_LIMIT)[0]
         if type(plugin).__name__ == "IbmCloudIamDetector"
     )
     assert line_reach(ibm) is not None
-    text = code_texts()[0]
+    key = "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6kL9nP2rS"
+    secret_line = f"ibm_api_key = '{key}'"
+    # The code holds `token`, `password` ... on many lines, and one a 44-character run alone.
+    text = "\n".join([code_texts()[0], f"x = '{key}'", secret_line, "token = 'short'"])
     recording: Any = _Recording(ibm)
-    assert list(Text(text).finditer(recording)) == []
-    lines = text.split("\n")
-    holding = [line for line in lines if re.search("key|pass|pwd|token", line, re.IGNORECASE)]
+    assert len(list(Text(text).finditer(recording))) == 1
     searched = [text[start:end].split("\n")[0] for start, end in recording.windows]
-    assert 0 < len(searched) == len(holding) < len(lines) / 4
-    assert searched == holding
+    assert searched == [secret_line]
+    holding = [line for line in text.split("\n") if re.search("key|pass|pwd|token", line, re.I)]
+    assert len(holding) > 20  # the literals alone would have searched all of these

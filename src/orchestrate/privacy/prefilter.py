@@ -18,10 +18,12 @@ those literals with `str.find` (C speed) and searches only where they are:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
-from orchestrate.privacy.literals import Literal, Needs, needs
+from orchestrate.privacy.literals import Literal, needs
 from orchestrate.privacy.reach import anchor, line_reach
+from orchestrate.privacy.runs import Run, run, skeleton
 
 # Under IGNORECASE, `re` also matches these to ASCII letters (`ſ` to `s`, the Kelvin sign to `k`,
 # dotted and dotless i to `i`); folding keeps the text's length, so offsets stay valid.
@@ -59,6 +61,8 @@ class Text:
         self._folded: str | None = None
         self._lines: dict[Literal, dict[int, int] | None] = {}
         self._positions: dict[Literal, list[int] | None] = {}
+        self._skeletons: dict[bytes, bytes] = {}
+        self._runs: dict[tuple[bytes, int], dict[int, int] | None] = {}
 
     def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text)` yields, in the same order."""
@@ -67,8 +71,7 @@ class Text:
         reach = line_reach(pattern)
         if reach is None:
             return self._anchored(pattern)
-        need = needs(pattern)
-        lines = None if need is None else self._candidates(need)
+        lines = self._candidates(pattern)
         if lines is None:
             return pattern.finditer(self.text)
         return self._on_lines(pattern, lines, reach)
@@ -86,21 +89,21 @@ class Text:
                     break
                 yield match
 
-    def _candidates(self, need: Needs) -> dict[int, int] | None:
-        """The lines holding a literal of each set in `need` (rarest set first); None when
-        most lines qualify and searching the whole text is the better way."""
+    def _candidates(self, pattern: re.Pattern[str]) -> dict[int, int] | None:
+        """The lines holding a literal of each set the pattern needs (rarest set first) and the
+        run of characters it needs; None when most lines qualify (or nothing derives) and
+        searching the whole text is the better way."""
         lines: dict[int, int] | None = None
-        for literals in need:
+        for literals in needs(pattern) or ():
             holding: dict[int, int] | None = {}
             for literal in literals:
                 found = self.lines_with(literal)
                 holding = None if found is None or holding is None else holding | found
-            if holding is None:
-                continue  # on too many lines to narrow anything down
-            lines = holding if lines is None else {s: e for s, e in lines.items() if s in holding}
-            if len(lines) <= _FEW:
-                break
-        return lines
+            lines = _narrowed(lines, holding)
+            if lines is not None and len(lines) <= _FEW:
+                return lines
+        needed = run(pattern)
+        return lines if needed is None else _narrowed(lines, self.lines_with_run(needed))
 
     def _anchored(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
         """For a pattern whose matches may span lines: try a match only where one can start,
@@ -150,6 +153,17 @@ class Text:
             self._lines[literal] = self._find(*literal)
         return self._lines[literal]
 
+    def lines_with_run(self, needed: Run) -> dict[int, int] | None:
+        """The lines holding `needed.length` characters of its class in a row; None if those
+        lines make up more than `_MOST` of the text."""
+        key = (needed.table, needed.length)
+        if key not in self._runs:
+            if needed.table not in self._skeletons:
+                self._skeletons[needed.table] = skeleton(self.text, needed.table)
+            marks = self._skeletons[needed.table]
+            self._runs[key] = self._find_lines(marks.find, b"\x01" * needed.length)
+        return self._runs[key]
+
     def folded(self) -> str:
         """The text folded (see `fold`), made once."""
         if self._folded is None:
@@ -157,18 +171,32 @@ class Text:
         return self._folded
 
     def _find(self, literal: str, folded: bool) -> dict[int, int] | None:
-        haystack = self.folded() if folded else self.text
+        return self._find_lines((self.folded() if folded else self.text).find, literal)
+
+    def _find_lines(self, find: Callable[[Any, int], int], needle: Any) -> dict[int, int] | None:
+        """Each line on which `find` (a `str.find` or `bytes.find` over a copy of the text with
+        the same offsets) finds `needle`; None past `_MOST` of the text."""
+        text = self.text
         found: dict[int, int] = {}
-        budget = _MOST * len(haystack)
-        at = haystack.find(literal)
+        budget = _MOST * len(text)
+        at = find(needle, 0)
         while at >= 0:
-            start = haystack.rfind("\n", 0, at) + 1
-            end = haystack.find("\n", at)
+            start = text.rfind("\n", 0, at) + 1
+            end = text.find("\n", at)
             if end < 0:
-                end = len(haystack)
+                end = len(text)
             found[start] = end
             budget -= end - start
             if budget < 0:
                 return None
-            at = haystack.find(literal, end + 1)
+            at = find(needle, end + 1)
         return found
+
+
+def _narrowed(
+    lines: dict[int, int] | None, holding: dict[int, int] | None
+) -> dict[int, int] | None:
+    """`lines` kept to those in `holding`; either None means no narrowing from it."""
+    if holding is None or lines is None:
+        return lines if holding is None else holding
+    return {start: end for start, end in lines.items() if start in holding}
