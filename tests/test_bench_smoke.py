@@ -219,3 +219,15 @@ async def test_local_tier_compares_provider_and_direct_llama(bench: Loader) -> N
 
     assert table.column("") == ["llama-cpp-python direct", "router + llamacpp provider"]
     assert table.row("llama-cpp-python direct")[3] == "1.00x"
+
+
+def test_scan_table_times_the_gated_and_the_plain_scan_of_the_same_texts(bench: Loader) -> None:
+    scan = bench("scan")
+
+    table = scan.measure(texts=3, sizes=(1, 2))
+
+    assert table.column("text") == ["1 KB", "2 KB"]
+    assert table.headers[-1] == "load"
+    for row in table.rows:
+        assert all(float(cell) >= 0 for cell in row[1:5])
+        assert row[5].endswith("x")
