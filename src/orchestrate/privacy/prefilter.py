@@ -3,11 +3,13 @@ whole text finds, in the same order.
 
 Python's `re` skips ahead quickly only for a pattern that starts with a literal or a character
 class; detect-secrets' assignment patterns start with a lookbehind alternation, so each costs
-milliseconds per 20 KB. `literals.needs` derives what every match must contain; a `Text` finds
-those literals with `str.find` (C speed) and searches only where they are:
+milliseconds per 20 KB. `literals.needs` derives the literals every match must contain and
+`runs.run` a run of characters of one class it must hold (40 base64 characters, 8 digits); a
+`Text` finds them with `str.find` and `bytes.find` (C speed) and searches only where they are:
 
 - a pattern whose matches never hold a newline (`reach.line_reach`) is searched on each line that
-  holds a literal of each needed set, reading past the line no further than the pattern can;
+  holds a literal of each needed set and its run, reading past the line no further than the
+  pattern can;
 - one whose matches may span lines is tried only at the starts its anchor allows
   (`reach.anchor`: within a bounded offset before an anchor literal), leftmost first, as
   `finditer` does;
