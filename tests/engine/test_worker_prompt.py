@@ -92,3 +92,19 @@ def test_a_file_that_cannot_come_back_whole_is_asked_as_blocks_or_refused_with_t
     refused = shaped(BIG, SMALL, 12_000, blocks_ok=False)
     assert isinstance(refused, str)
     assert "cannot fit its 4,096 output tokens, and it keeps botching SEARCH/REPLACE" in refused
+
+
+def test_files_are_shown_under_a_fence_naming_their_language() -> None:
+    # gemma3-270m, shown greet.py in a bare fence, dropped its docstring's first line; under
+    # ```python it copied the file intact.
+    files = ({"pipeline.py": SMALL, "conf.yaml": "a: 1\n", "NOTES": "x\n"}, {}, None)
+    task = TASK.model_copy(update={"read_files": [], "edit_files": ["pipeline.py", "conf.yaml"]})
+    prompt = shape_worker(
+        AGENT, task, files, Target("scripted:w", None, 4096), "whole", blocks_ok=True
+    )
+
+    assert isinstance(prompt, WorkerPrompt)
+    text = prompt.request.messages[0].content
+    assert "```python\n" + SMALL in text
+    assert "```yaml\na: 1\n" in text
+    assert "```\nx\n```" in text  # no language known: a bare fence

@@ -205,7 +205,7 @@ async def test_real_whole_file_reply_ends_when_its_file_block_ends(gemma: Any) -
     )
     request = ModelRequest(
         messages=(Message(role="user", content=prompt),),
-        file_blocks=1,
+        file_paths=("greet.py",),
         settings=ModelSettings(max_tokens=400, temperature=0.0, num_ctx=2048),
     )
 
@@ -225,9 +225,33 @@ def test_the_file_block_grammar_is_valid_gbnf(llamacpp: ModuleType) -> None:
 
     from orchestrate.models.llamacpp_grammar import file_blocks_grammar
 
-    for blocks in (1, 3):
-        assert LlamaGrammar.from_string(file_blocks_grammar(blocks), verbose=False) is not None
-    assert file_blocks_grammar(2).splitlines()[0] == 'root ::= block "\\n"* block'
+    for paths in (["a.py"], ["a.py", "b/c.py", 'odd "name".py']):
+        assert LlamaGrammar.from_string(file_blocks_grammar(paths), verbose=False) is not None
+    rules = file_blocks_grammar(["a.py", 'odd "name".py']).splitlines()
+    assert rules[0] == 'root ::= block "\\n"* block'
+    # The path line is one of the files, never free text (gemma3-270m wrote a prompt line there).
+    assert rules[1] == 'intro ::= "a.py\\n" | "odd \\"name\\".py\\n"'
+
+
+def test_a_pretrained_model_reads_its_request_as_plain_text(llamacpp: ModuleType) -> None:
+    from llama_cpp import Llama
+
+    from orchestrate.models.llamacpp_document import completion_options, document, document_tokens
+
+    request = _ask("<start_of_turn>user\nhi", system="Be brief.")
+    assert document(request) == "Be brief.\n\n<start_of_turn>user\nhi"
+    model = infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+    assert model.instruct is False  # the model facts: a pretrained model, no chat turns
+    vocab = Llama(model_path=str(model.path), vocab_only=True, verbose=False)
+    tokens = document_tokens(vocab, request)
+    assert asyncio.run(model.count_tokens(request)) == len(tokens)
+    # BOS first; the turn marker in the text stays characters, never Gemma's control token.
+    assert tokens[0] == vocab.token_bos()
+    marker = vocab.tokenize(b"<start_of_turn>", add_bos=False, special=True)
+    assert len(marker) == 1 and marker[0] not in tokens
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
+    options = completion_options({"max_tokens": 5, "response_format": {"schema": schema}})
+    assert "response_format" not in options and options["grammar"] is not None
 
 
 @pytest.mark.real_model

@@ -11,8 +11,11 @@ characters); files a worker edits are shown exactly, since its reply must reprod
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
+
+from pygments.lexers import find_lexer_class_for_filename
 
 from orchestrate.config.schema import EditFormat
 from orchestrate.engine.checks import CheckResult
@@ -45,6 +48,18 @@ def fenced(text: str, info: str = "") -> str:
     return f"{fence}{info}\n{text.rstrip(chr(10))}\n{fence}"
 
 
+def fence_language(path: str) -> str:
+    """The Markdown info string for `path`'s language (`python` for `a.py`), or "" if unknown.
+
+    Measured: the packaged gemma3-270m, shown `greet.py` in a bare fence, rewrote its module
+    docstring's opening line as a lone `\"\"\"` (the file no longer parsed); shown the same file
+    under ```` ```python ````, it copied the file intact. Pygments (already installed with rich)
+    knows the names Markdown renderers take.
+    """
+    lexer = find_lexer_class_for_filename(posixpath.basename(path))
+    return lexer.aliases[0] if lexer is not None and lexer.aliases else ""
+
+
 def _file_section(heading: str, files: Files, *, exact: bool = True) -> str:
     """Each file delimited as repository data: `exact` shows it byte for byte (a worker's reply
     must reproduce it), else as a human reads it."""
@@ -55,7 +70,7 @@ def _file_section(heading: str, files: Files, *, exact: bool = True) -> str:
         if text is None:
             body = "(this file does not exist yet)"
         elif exact:
-            body = delimit(f"file {path}", fenced(text))
+            body = delimit(f"file {path}", fenced(text, fence_language(path)))
         else:
             body = untrusted(f"file {path}", text)
         parts.append(f"{path}\n{body}")

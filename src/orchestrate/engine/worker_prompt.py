@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestrate.config.schema import AgentConfig, EditFormat
+from orchestrate.engine.document_prompt import PREVIOUS_LEFT_OUT, render_document
 from orchestrate.engine.excerpts import excerpt
 from orchestrate.engine.plan import Subtask
 from orchestrate.engine.prompts import OMITTED, Files, render_worker
@@ -80,7 +81,10 @@ def shape_worker(
             fmt = "search_replace"
             notes.append(f"{what} cannot fit {target.ref}'s {limit}: asked for SEARCH/REPLACE")
     notes += rules.omitted
-    build = _builder(agent, subtask, fmt, notes, rules.text)
+    document = not target.instruct and fmt == "whole"
+    if document and previous is not None:
+        notes.append(PREVIOUS_LEFT_OUT.format(ref=target.ref))
+    build = _builder(agent, subtask, fmt, notes, rules.text, document=document)
     full = _View(edit, reference, previous)
     room = target.prompt_room
     if room is None:
@@ -94,22 +98,35 @@ def shape_worker(
 
 
 def _builder(
-    agent: AgentConfig, subtask: Subtask, fmt: EditFormat, notes: list[str], rules: str
+    agent: AgentConfig,
+    subtask: Subtask,
+    fmt: EditFormat,
+    notes: list[str],
+    rules: str,
+    *,
+    document: bool = False,
 ) -> Callable[[_View], WorkerPrompt]:
+    """Builds the request for a view; `document`: for a model that follows no instructions,
+    one document it continues (`document_prompt`), no system prompt, no earlier turns."""
+
     def build(view: _View) -> WorkerPrompt:
-        body = render_worker(
-            subtask, view.edit, view.reference, fmt, partial=view.partial, rules=rules
-        )
+        if document:
+            body = render_document(subtask, view.edit, view.reference, rules)
+        else:
+            body = render_worker(
+                subtask, view.edit, view.reference, fmt, partial=view.partial, rules=rules
+            )
         turns = [Message(role="user", content=body)]
-        if view.previous is not None:
+        if view.previous is not None and not document:
             turns.append(Message(role="assistant", content=view.previous[0]))
             turns.append(Message(role="user", content=view.previous[1]))
         request = ModelRequest(
-            system=agent.system_prompt,
+            system="" if document else agent.system_prompt,
             messages=tuple(turns),
             settings=agent.settings(),
-            # Whole-file replies end with their last block where decoding can be constrained.
-            file_blocks=len(subtask.edit_files) if fmt == "whole" else 0,
+            # Whole-file replies name only these files and end with their last block where
+            # decoding can be constrained.
+            file_paths=tuple(subtask.edit_files) if fmt == "whole" else (),
         )
         return WorkerPrompt(request, fmt, (*notes, *view.omitted))
 

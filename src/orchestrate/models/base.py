@@ -74,10 +74,11 @@ class ModelRequest(BaseModel):
     request's identity (left out of dumps and replay keys)."""
     settings: ModelSettings = Field(default_factory=ModelSettings)
     """Sampling and limits."""
-    file_blocks: int = Field(default=0, ge=0)
-    """Whole-file edit replies: the answer is this many path lines each followed by one fenced
-    block. A backend that can constrain decoding (llama.cpp's grammar) ends the reply when the
-    last block closes, so a small model cannot ramble on. 0: free text."""
+    file_paths: tuple[str, ...] = ()
+    """Whole-file edit replies: the answer is one block per path, each a line naming one of these
+    paths followed by one fenced block. A backend that can constrain decoding (llama.cpp's
+    grammar) allows only these path lines and ends the reply when the last block closes, so a
+    small model can neither write a prompt line as the path nor ramble on. Empty: free text."""
     repeatable: bool = True
     """Whether the whole call may be re-run after output already started streaming."""
     conversation: str = Field(default="", exclude=True)

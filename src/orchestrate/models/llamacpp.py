@@ -36,8 +36,10 @@ from orchestrate.models.base import (
     TokenCallback,
     Usage,
 )
+from orchestrate.models.llamacpp_document import completion_options, document_tokens
 from orchestrate.models.llamacpp_grammar import file_blocks_grammar
 from orchestrate.models.llamacpp_log import quiet_llama_cpp
+from orchestrate.routing.capabilities import capabilities_of
 from orchestrate.routing.failures import Failure, FailureKind, says_context_overflow
 
 PACKAGED_MODEL = "gemma3-270m"
@@ -251,9 +253,9 @@ def _sampling(request: ModelRequest) -> dict[str, Any]:
         options["temperature"] = settings.temperature
     if request.output_schema is not None:
         options["response_format"] = {"type": "json_object", "schema": request.output_schema}
-    elif request.file_blocks:
-        # The reply ends when its last file block closes (see llamacpp_grammar).
-        grammar = file_blocks_grammar(request.file_blocks)
+    elif request.file_paths:
+        # The reply names only these files and ends when its last block closes (llamacpp_grammar).
+        grammar = file_blocks_grammar(request.file_paths)
         options["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
     return options
 
@@ -261,12 +263,19 @@ def _sampling(request: ModelRequest) -> dict[str, Any]:
 class LlamaCppModel(Model):
     """A GGUF model run in this process by llama-cpp-python."""
 
-    def __init__(self, provider: str, name: str, path: Path) -> None:
+    def __init__(self, provider: str, name: str, path: Path, *, instruct: bool = True) -> None:
         self.provider = provider
         self.name = name
         self.tier = "local"
         self.path = path
         """The GGUF file."""
+        self.instruct = instruct
+        """Tuned for chat turns; else a pretrained model, sent plain text (`llamacpp_document`)."""
+
+    def _prompt_tokens(self, llama: Llama, request: ModelRequest) -> int:
+        if not self.instruct:
+            return len(document_tokens(llama, request))
+        return _prompt_tokens(llama, _chat_messages(request))
 
     def context_asked(self, settings: ModelSettings) -> int:
         """The window a request may use: its `num_ctx` (the one instance may be larger, loaded
@@ -286,7 +295,7 @@ class LlamaCppModel(Model):
         def count() -> int:
             loaded = _vocab(self.path)
             with loaded.lock:
-                return _prompt_tokens(loaded.llama, _chat_messages(request))
+                return self._prompt_tokens(loaded.llama, request)
 
         return await asyncio.to_thread(count)
 
@@ -323,8 +332,7 @@ class LlamaCppModel(Model):
         with _holding(self.path, n_ctx) as loaded:
             if cancelled.is_set():
                 raise TimeoutError(f"{self.ref}: call given up before it started")
-            messages = _chat_messages(request)
-            prompt_tokens = _prompt_tokens(loaded.llama, messages)
+            prompt_tokens = self._prompt_tokens(loaded.llama, request)
             wanted = prompt_tokens + request.settings.max_tokens
             if wanted > n_ctx:
                 raise ContextOverflowError(
@@ -333,29 +341,41 @@ class LlamaCppModel(Model):
                     "raise num_ctx, lower max_tokens or shorten the prompt"
                 )
             loaded.llama.generated_tokens = 0
-            text = self._stream(loaded.llama, messages, request, emit, cancelled)
+            text = self._stream(loaded.llama, request, emit, cancelled)
             usage = Usage(input_tokens=prompt_tokens, output_tokens=loaded.llama.generated_tokens)
         return ModelResponse(
             text=text, usage=usage, model=self.name, latency_s=time.monotonic() - started
         )
 
+    def _pieces(self, llama: Llama, request: ModelRequest) -> Iterator[object]:
+        """The reply's text pieces as llama.cpp streams them: a chat completion, or for a
+        pretrained model the continuation of the request as plain text."""
+        if not self.instruct:
+            prompt = document_tokens(llama, request)
+            options = completion_options(_sampling(request))
+            chunks = cast(
+                Iterator[llama_types.CreateCompletionStreamResponse],
+                llama.create_completion(prompt=prompt, stream=True, **options),
+            )
+            return (chunk["choices"][0]["text"] for chunk in chunks)
+        messages = _chat_messages(request)
+        stream = cast(
+            Iterator[llama_types.CreateChatCompletionStreamResponse],
+            llama.create_chat_completion(messages=messages, stream=True, **_sampling(request)),
+        )
+        return (chunk["choices"][0]["delta"].get("content") for chunk in stream)
+
     def _stream(
         self,
         llama: Llama,
-        messages: list[llama_types.ChatCompletionRequestMessage],
         request: ModelRequest,
         emit: Callable[[str], None],
         cancelled: threading.Event,
     ) -> str:
-        chunks = cast(
-            Iterator[llama_types.CreateChatCompletionStreamResponse],
-            llama.create_chat_completion(messages=messages, stream=True, **_sampling(request)),
-        )
         parts: list[str] = []
-        for chunk in chunks:
+        for piece in self._pieces(llama, request):
             if cancelled.is_set():
                 break  # leaving the generator stops llama.cpp before the next token
-            piece = chunk["choices"][0]["delta"].get("content")
             if isinstance(piece, str) and piece:
                 parts.append(piece)
                 emit(piece)
@@ -380,5 +400,7 @@ class LlamaCppModel(Model):
 
 def build(provider: str, name: str, endpoint: EndpointConfig) -> Model:
     """The packaged gemma3-270m (assembled on first use) or the GGUF file `name` points to."""
-    del endpoint  # in-process: nothing to connect to, and the tier is always local
-    return LlamaCppModel(provider, name, gguf_path(name))
+    # In-process: nothing to connect to, and the tier is always local. The model facts say
+    # whether it follows chat turns (the packaged gemma3-270m is a pretrained model: it does not).
+    instruct = capabilities_of(endpoint.kind, name).instruct
+    return LlamaCppModel(provider, name, gguf_path(name), instruct=instruct)

@@ -57,6 +57,9 @@ class Capabilities(BaseModel):
     """Most output tokens, where documented."""
     unfit_for: frozenset[Role] = frozenset()
     """Roles the model cannot do."""
+    instruct: bool = True
+    """Whether the model was tuned to follow instructions in chat turns; false for a pretrained
+    (base) model, which only continues a document: it is sent one (`engine/document_prompt`)."""
 
     def matches(self, kind: str, name: str) -> bool:
         """Whether this row describes `name` served over `kind`."""

@@ -55,6 +55,8 @@ class Target:
     """Tokens the prompt may take on this model (its window less the output asked for)."""
     output_tokens: int | None = None
     """Most tokens this model will be asked to write."""
+    instruct: bool = True
+    """Whether it follows instructions in chat turns (model facts); else it continues a document."""
 
 
 Shaper = Callable[[Target], "ModelRequest | str"]
@@ -196,7 +198,7 @@ class Chain:
             self._skip(ref, reason, walk, size=True)
             return None
         room = None if window.tokens is None else window.tokens - output
-        shaped = shape(Target(ref, room, output))
+        shaped = shape(Target(ref, room, output, facts.capabilities(ref).instruct))
         if isinstance(shaped, str):
             self._skip(ref, shaped, walk, size=True)
             return None
