@@ -1,7 +1,8 @@
 """The local tier's overhead: gemma3-270m through our llamacpp provider (via the Router) against
 llama-cpp-python called directly.
 
-Same GGUF, same n_ctx, same thread counts, same chat prompt, same max_tokens, greedy decoding
+Same GGUF, same n_ctx, same thread counts, same prompt (plain text: the model facts say the packaged
+gemma3-270m is a pretrained model, so the provider sends no chat turns), same max_tokens, greedy decoding
 (temperature 0), both streamed; runs alternate between the two sides. Tokens are counted the same
 way for both (the answer text re-tokenized), so tokens/second compare like for like.
 Loads the real model: about a minute on 2 cores, longer on the first run (the GGUF is assembled).
@@ -64,15 +65,16 @@ def _direct_llama() -> Any:
 
 
 def _direct(llama: Any, max_tokens: int) -> str:
-    # Gemma has no system role: the provider opens the user turn with the system prompt; so do we.
-    messages = [{"role": "user", "content": f"{SYSTEM}\n\n{PROMPT}"}]
+    # The provider sends a pretrained model its system prompt, a blank line and the message as
+    # plain text (BOS first, special tokens read as text); so do we.
+    prompt = llama.tokenize(f"{SYSTEM}\n\n{PROMPT}".encode(), add_bos=True, special=False)
     chunks = cast(
         Iterator[dict[str, Any]],
-        llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=0.0, stream=True, stop=[]
+        llama.create_completion(
+            prompt=prompt, max_tokens=max_tokens, temperature=0.0, stream=True, stop=[]
         ),
     )
-    return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks)
+    return "".join(c["choices"][0]["text"] or "" for c in chunks)
 
 
 def _tokens(llama: Any, text: str) -> int:

@@ -143,13 +143,11 @@ async def test_real_completion_reports_the_true_token_counts(gemma: Any) -> None
     response = await gemma.request(request)
 
     reference = _reference_llama(gemma.path, 1024)
-    prompt = (
-        "<start_of_turn>user\nYou are terse.\n\nList the numbers from one to ten in words."
-        "<end_of_turn>\n<start_of_turn>model\n"
-    )
-    expected_prompt = reference.tokenize(prompt.encode(), add_bos=True, special=True)
-    plain = reference.create_chat_completion(
-        messages=[{"role": "user", "content": f"You are terse.\n\n{request.messages[0].content}"}],
+    # A pretrained model (the model facts): the request is sent as plain text, no chat turns.
+    prompt = "You are terse.\n\nList the numbers from one to ten in words."
+    expected_prompt = reference.tokenize(prompt.encode(), add_bos=True, special=False)
+    plain = reference.create_completion(
+        prompt=expected_prompt,
         max_tokens=48,
         temperature=0.0,
         stop=["numbers", "seven"],
@@ -157,7 +155,7 @@ async def test_real_completion_reports_the_true_token_counts(gemma: Any) -> None
     assert response.text.strip()
     assert "numbers" not in response.text
     assert "seven" not in response.text
-    assert response.text == plain["choices"][0]["message"]["content"]
+    assert response.text == plain["choices"][0]["text"]
     assert response.usage.input_tokens == len(expected_prompt)
     assert response.usage.input_tokens == plain["usage"]["prompt_tokens"]
     assert 0 < response.usage.output_tokens < 48  # a stop sequence ended it early
@@ -258,11 +256,11 @@ def test_a_pretrained_model_reads_its_request_as_plain_text(llamacpp: ModuleType
 async def test_real_overflow_is_raised_before_sending(gemma: Any) -> None:
     tokens: list[str] = []
     long_prompt = _ask("word " * 600, num_ctx=512, max_tokens=16)
-    room_for_prompt_not_answer = _ask("hello", num_ctx=512, max_tokens=510)
+    room_for_prompt_not_answer = _ask("hello", num_ctx=512, max_tokens=511)
 
     with pytest.raises(ContextOverflowError, match="exceeds the context window of 512") as raised:
         await gemma.request(long_prompt, on_token=tokens.append)
-    with pytest.raises(ContextOverflowError, match="max_tokens 510"):
+    with pytest.raises(ContextOverflowError, match="max_tokens 511"):
         await gemma.request(room_for_prompt_not_answer)
 
     failure = gemma.classify(raised.value)
