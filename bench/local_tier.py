@@ -1,10 +1,11 @@
 """The local tier's overhead: gemma3-270m through our llamacpp provider (via the Router) against
 llama-cpp-python called directly.
 
-Same GGUF, same n_ctx, same thread counts, same prompt (plain text: the model facts say the packaged
-gemma3-270m is a pretrained model, so the provider sends no chat turns), same max_tokens, greedy decoding
-(temperature 0), both streamed; runs alternate between the two sides. Tokens are counted the same
-way for both (the answer text re-tokenized), so tokens/second compare like for like.
+Same GGUF, same n_ctx, same thread counts, same prompt (plain text: the model facts say the
+packaged gemma3-270m is a pretrained model, so the provider sends no chat turns), same max_tokens,
+greedy decoding (temperature 0), both streamed; runs alternate between the two sides. Tokens are
+counted the same way for both (the answer text re-tokenized), so tokens/second compare like for
+like.
 Loads the real model: about a minute on 2 cores, longer on the first run (the GGUF is assembled).
 
     uv run python bench/local_tier.py [--runs 5] [--max-tokens 128]
