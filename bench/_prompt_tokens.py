@@ -33,6 +33,7 @@ from orchestrate.models.base import (
     TokenCallback,
     Usage,
 )
+from orchestrate.models.llamacpp import LlamaCppModel
 from orchestrate.models.registry import infer_model
 from orchestrate.models.scripted import ScriptedModel, Step
 
@@ -70,8 +71,13 @@ class TokenCounter:
 
 
 def prompt_counter() -> TokenCounter:
-    """The packaged GGUF's tokenizer (its `count_tokens` is the real tokenizer's count)."""
-    return TokenCounter(infer_model(TOKENIZER, load_config(None).endpoints))
+    """The packaged GGUF's tokenizer (its `count_tokens` is the real tokenizer's count), counting
+    requests in Gemma's chat format as a chat model reads them: the packaged model itself is
+    sent plain text (a pretrained model), but the prompts counted here stand for cloud ones."""
+    model = infer_model(TOKENIZER, load_config(None).endpoints)
+    if isinstance(model, LlamaCppModel):
+        model.instruct = True
+    return TokenCounter(model)
 
 
 class CountedModel(ScriptedModel):
