@@ -66,6 +66,19 @@ def needs(pattern: re.Pattern[str]) -> Needs | None:
     return tuple(_cover(_drop_implied(one)) for one in kept) or None
 
 
+@lru_cache(maxsize=256)
+def starts_with_literal(pattern: re.Pattern[str]) -> bool:
+    """Whether every match starts with a character written out, case-sensitive (`sk-ant-...`,
+    `(ghp|gho)_...`): `re` then skips to each occurrence of it at C speed itself (about 10 µs per
+    20 KB), cheaper than looking up literals of our own first."""
+    if pattern.flags & re.IGNORECASE:
+        return False
+    items = _parser.parse(pattern.pattern, pattern.flags).data
+    while items and items[0][0] is _op.SUBPATTERN and not items[0][1][1] & re.IGNORECASE:
+        items = items[0][1][3]
+    return bool(items) and items[0][0] is _op.LITERAL
+
+
 def rarity(literals: frozenset[Literal]) -> float:
     """A guess at how often one of `literals` occurs: each character makes it rarer, and one
     that starts with a character code seldom has (`@`, `#`, capitals) rarer still."""

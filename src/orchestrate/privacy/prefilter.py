@@ -13,8 +13,10 @@ milliseconds per 20 KB. `literals.needs` derives the literals every match must c
 - one whose matches may span lines is tried only at the starts its anchor allows
   (`reach.anchor`: within a bounded offset before an anchor literal), leftmost first, as
   `finditer` does;
-- anything else (no literal derives, most lines qualify, a literal is everywhere) is searched
-  over the whole text, as before. Never a guess.
+- a pattern that starts with a literal is searched over the whole text: `re` skips ahead to
+  that literal itself, faster than our look-ups;
+- so is anything else (no literal derives, most lines qualify, a literal is everywhere), as
+  before. Never a guess.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from orchestrate.privacy.literals import Literal, needs
+from orchestrate.privacy.literals import Literal, needs, starts_with_literal
 from orchestrate.privacy.reach import anchor, line_reach
 from orchestrate.privacy.runs import Run, run, skeleton
 
@@ -68,7 +70,7 @@ class Text:
 
     def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text)` yields, in the same order."""
-        if not self.gated:
+        if not self.gated or starts_with_literal(pattern):
             return pattern.finditer(self.text)
         reach = line_reach(pattern)
         if reach is None:
@@ -92,19 +94,24 @@ class Text:
                 yield match
 
     def _candidates(self, pattern: re.Pattern[str]) -> dict[int, int] | None:
-        """The lines holding a literal of each set the pattern needs (rarest set first) and the
-        run of characters it needs; None when most lines qualify (or nothing derives) and
-        searching the whole text is the better way."""
+        """The lines holding a literal of each set the pattern needs and the run of characters
+        it needs; None when most lines qualify (or nothing derives) and searching the whole
+        text is the better way. The rarest set first, then the run (one cheap pass that most
+        often leaves no line), then the other sets while more than a few lines are left."""
+        sets = needs(pattern) or ()
+        needed = run(pattern)
         lines: dict[int, int] | None = None
-        for literals in needs(pattern) or ():
+        for index, literals in enumerate(sets):
             holding: dict[int, int] | None = {}
             for literal in literals:
                 found = self.lines_with(literal)
                 holding = None if found is None or holding is None else holding | found
             lines = _narrowed(lines, holding)
+            if index == 0 and needed is not None and (lines is None or len(lines) > _FEW):
+                lines = _narrowed(lines, self.lines_with_run(needed))
+                needed = None
             if lines is not None and len(lines) <= _FEW:
                 return lines
-        needed = run(pattern)
         return lines if needed is None else _narrowed(lines, self.lines_with_run(needed))
 
     def _anchored(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
