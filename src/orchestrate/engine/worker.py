@@ -71,6 +71,11 @@ from orchestrate.routing.routed import Routed
 from orchestrate.routing.router import Router
 from orchestrate.sandbox.environments import CheckEnvironment
 
+NEAR_GREEDY = 0.2
+"""Temperatures up to this pick (nearly) the most likely tokens: the same request, the same reply."""
+Previous = tuple[str, str] | None
+"""The last round's reply and the feedback on it, if there was a round."""
+
 INFRASTRUCTURE_ERRORS = (
     NoModelAvailableError,
     ModelRequestError,
@@ -165,6 +170,8 @@ class Worker:
         """Changes that needed the user's yes, and whether they got it."""
         self._prompts: dict[str, WorkerPrompt] = {}
         """This round's request for each model the chain walk considered."""
+        self._targets: dict[str, Target] = {}
+        """What each model's requests were shaped for (its room, whether it follows turns)."""
 
     async def run(self) -> SubtaskResult:
         """Do the subtask; never raises for task or model failures, only reports them."""
@@ -211,7 +218,29 @@ class Worker:
             previous = (reply, outcome)
             self.problem = outcome.splitlines()[0]
             self.attempts.append(Attempt(routed.model_ref, outcome))
+            if await self._would_repeat(routed.model_ref, prompt, (_text(self.files), previous)):
+                break
         return None
+
+    async def _would_repeat(
+        self, ref: str, sent: WorkerPrompt, state: tuple[dict[str, str | None], Previous]
+    ) -> bool:
+        """Whether the next round would send `ref` the very request it just answered, at a
+        temperature where it answers the same: a model that continues a document is not shown
+        its reply or the feedback (`document_prompt`), so when its edit changed nothing it
+        would be asked, and pay, for the same reply again. It is passed over instead."""
+        temperature = self.agent.temperature
+        target = self._targets.get(ref)
+        if target is None or temperature is None or temperature > NEAR_GREEDY:
+            return False
+        read = await asyncio.to_thread(read_files, self.root, self.subtask.read_files)
+        again = self._shape((state[0], _text(read)), state[1], target)
+        if isinstance(again, str) or again.model_copy(update={"conversation": None}) != (
+            sent.request.model_copy(update={"conversation": None})
+        ):
+            return False
+        self._status("running", f"{ref} is not asked again: it would get the same request")
+        return True
 
     def _shape(
         self,
@@ -233,6 +262,7 @@ class Worker:
             return shaped
         if target.ref is not None:
             self._prompts[target.ref] = shaped
+            self._targets[target.ref] = target
         # Its rounds are one conversation: a pooled endpoint keeps them on one host.
         conversation = f"{self.ctx.run_id}/{self.subtask.id}"
         return shaped.request.model_copy(update={"conversation": conversation})
