@@ -36,6 +36,18 @@ def test_ordinary_code_with_hashes_uuids_and_ids_has_no_findings() -> None:
     assert Scanner().scan(CLEAN_CODE, "message 0") == ()
 
 
+def test_character_set_listings_are_not_secrets_but_random_strings_still_are() -> None:
+    # CPython's shlex.py, as shipped (its `d`, `f`, `e` out of order): kept off the cloud before.
+    shlex = (
+        "        self.wordchars = ('abcdfeghijklmnopqrstuvwxyz'\n"
+        "                          'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_')\n"
+    )
+    assert Scanner().scan(shlex, "message 0") == ()
+    # The same characters shuffled are as random as a key, and found.
+    shuffled = "label = 'q7Xb2LmZ0aKf9RtW3yEuN+sV8hJd'\n"
+    assert [f.rule for f in Scanner().scan(shuffled, "message 0")] == ["base64_high_entropy_string"]
+
+
 def test_redaction_leaves_no_item_and_names_each_rule() -> None:
     text = corpus_block()
     redacted = redact_text(text, Scanner().scan(text, "message 0"))
