@@ -7,6 +7,7 @@ vendor bills when nothing is marked or the prefix is under its minimum.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,10 @@ Runs = dict[tuple[str, bool], list[TaskRun]]
 """(mode, planner asked for every task) → each task's run, in suite order."""
 Caches = dict[tuple[str, bool], dict[str, PromptCache]]
 """The same sessions → each cloud model's prompt cache."""
+
+
+def _named(runs: Sequence[TaskRun], name: str) -> list[TaskRun]:
+    return [r for r in runs if r.name == name]
 
 
 def in_group(runs: Sequence[TaskRun], group: str) -> list[TaskRun]:
@@ -109,10 +114,9 @@ def task_table(runs: Runs, planned: bool, modes: Sequence[str]) -> Table:
         ["task", "(a) $", "(b) $", "hybrid $", "hybrid/(a)", "hybrid/(b)", "pass a/b/h"],
     )
     rows: list[tuple[str, Callable[[Sequence[TaskRun]], list[TaskRun]]]] = [
-        (run.name, lambda done, name=run.name: [r for r in done if r.name == name])
-        for run in hybrid
+        (run.name, functools.partial(_named, name=run.name)) for run in hybrid
     ]
-    rows += [(f"TOTAL {group}", lambda done, g=group: in_group(done, g)) for group in GROUPS]
+    rows += [(f"TOTAL {group}", functools.partial(in_group, group=group)) for group in GROUPS]
     for name, pick in rows:
         a, b, h = pick(frontier), pick(cheap), pick(hybrid)
         if not h:

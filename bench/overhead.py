@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import random
 import sysconfig
@@ -167,8 +168,8 @@ class _Bench:
                 settings=agent.settings(),
             )
             sides: list[tuple[list[float], Callable[[], Awaitable[object]]]] = [
-                (done.direct, lambda p=prompt: _direct(self.client, p, agent.max_tokens)),
-                (done.routed, lambda r=request: self.router.complete(agent, r)),
+                (done.direct, functools.partial(_direct, self.client, prompt, agent.max_tokens)),
+                (done.routed, functools.partial(self.router.complete, agent, request)),
             ]
             timed = [(samples, await _timed_ms(call)) for samples, call in _turns(sides, index)]
             if index >= warmup:

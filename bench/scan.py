@@ -55,14 +55,14 @@ def measure(texts: int, sizes: tuple[int, ...] = (20, 60), seed: int = 16) -> Ta
                 times[gated].append(ms)
             if found[True] != found[False]:
                 raise SystemExit(f"gated and plain findings differ on text {index} of {kb} KB")
-        plain, gated = percentile(times[False], 50), percentile(times[True], 50)
+        plain_ms, gated_ms = percentile(times[False], 50), percentile(times[True], 50)
         table.add(
             f"{kb} KB",
-            f"{plain:.2f}",
-            f"{gated:.2f}",
+            f"{plain_ms:.2f}",
+            f"{gated_ms:.2f}",
             f"{percentile(times[False], 99):.2f}",
             f"{percentile(times[True], 99):.2f}",
-            f"{plain / gated:.1f}x",
+            f"{plain_ms / gated_ms:.1f}x",
             load_average(),
         )
     table.notes.append(f"goal: gated p50 <= {GOAL_MS} ms at 20 KB on an idle machine")
