@@ -216,3 +216,14 @@ def _drop_implied(need: frozenset[Literal]) -> frozenset[Literal]:
         for text, folded in need
         if not any(other != text and other in text and kind == folded for other, kind in need)
     )
+
+
+def children(op: Any, av: Any) -> list[Any]:
+    """The sub-patterns of a group, a branch or a repeat (its arguments as `re._parser` has them)."""
+    if op is _op.SUBPATTERN:
+        return [av[3]]
+    if op is _op.BRANCH:
+        return list(av[1])
+    if op is _op.ATOMIC_GROUP:
+        return [av]
+    return [av[2]]

@@ -18,7 +18,15 @@ from re import _constants as _op  # type: ignore[attr-defined]  # no stubs; stab
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
-from orchestrate.privacy.literals import EMPTY_SET, MAX_EXACT, Literal, join, part, rarity
+from orchestrate.privacy.literals import (
+    EMPTY_SET,
+    MAX_EXACT,
+    Literal,
+    children,
+    join,
+    part,
+    rarity,
+)
 
 Anchor = tuple[frozenset[Literal], int]
 """Literals, and how far after a match's start the one it holds may begin."""
@@ -176,19 +184,9 @@ def _lookahead_reach(items: Any) -> int | None:
             _op.MIN_REPEAT,
             _op.POSSESSIVE_REPEAT,
         ):
-            for sub in _children(op, av):
+            for sub in children(op, av):
                 inner = _lookahead_reach(sub)
                 if inner is None:
                     return None
                 reach += inner
     return reach
-
-
-def _children(op: Any, av: Any) -> list[Any]:
-    if op is _op.SUBPATTERN:
-        return [av[3]]
-    if op is _op.BRANCH:
-        return list(av[1])
-    if op is _op.ATOMIC_GROUP:
-        return [av]
-    return [av[2]]

@@ -22,6 +22,8 @@ from re import _constants as _op  # type: ignore[attr-defined]  # stable since 3
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
+from orchestrate.privacy.literals import children
+
 _LATIN1 = 256
 _MIN_BITS = 12.0
 """How unlikely (in bits, by `_FREQUENCY`) a run must be to be worth looking for."""
@@ -102,7 +104,7 @@ def _consumed(state: Any, items: Any, flags: int) -> set[int] | None:
         if op in _LEAVES:
             members |= _leaf(state, op, av, flags)
         elif op in _NESTED:
-            for sub in _children(op, av):
+            for sub in children(op, av):
                 found = _consumed(state, sub, _flags(op, av, flags))
                 if found is None:
                     return None
@@ -139,13 +141,3 @@ def _flags(op: Any, av: Any, flags: int) -> int:
     if op is _op.SUBPATTERN:
         return int((flags | av[1]) & ~av[2])
     return flags
-
-
-def _children(op: Any, av: Any) -> list[Any]:
-    if op is _op.SUBPATTERN:
-        return [av[3]]
-    if op is _op.BRANCH:
-        return list(av[1])
-    if op is _op.ATOMIC_GROUP:
-        return [av]
-    return [av[2]]
