@@ -204,8 +204,8 @@ class Worker:
         """
         previous: tuple[str, str] | None = None
         for _ in range(self.ctx.max_fix_rounds):
-            read = await asyncio.to_thread(read_files, self.root, self.subtask.read_files)
-            shape = functools.partial(self._shape, (_text(self.files), _text(read)), previous)
+            read = _text(await asyncio.to_thread(read_files, self.root, self.subtask.read_files))
+            shape = functools.partial(self._shape, (_text(self.files), read), previous)
             routed: Routed[BaseModel] = await self.chain.complete(shape)
             self.rounds += 1
             self.model = routed.model_ref
@@ -218,12 +218,17 @@ class Worker:
             previous = (reply, outcome)
             self.problem = outcome.splitlines()[0]
             self.attempts.append(Attempt(routed.model_ref, outcome))
-            if await self._would_repeat(routed.model_ref, prompt, (_text(self.files), previous)):
+            # The reference files are never edited: this round's reading of them still holds.
+            if self._would_repeat(routed.model_ref, prompt, (_text(self.files), read), previous):
                 break
         return None
 
-    async def _would_repeat(
-        self, ref: str, sent: WorkerPrompt, state: tuple[dict[str, str | None], Previous]
+    def _would_repeat(
+        self,
+        ref: str,
+        sent: WorkerPrompt,
+        shown: tuple[dict[str, str | None], dict[str, str | None]],
+        previous: Previous,
     ) -> bool:
         """Whether the next round would send `ref` the very request it just answered, at a
         temperature where it answers the same: a model that continues a document is not shown
@@ -233,11 +238,11 @@ class Worker:
         target = self._targets.get(ref)
         if target is None or temperature is None or temperature > NEAR_GREEDY:
             return False
-        read = await asyncio.to_thread(read_files, self.root, self.subtask.read_files)
-        again = self._shape((state[0], _text(read)), state[1], target)
-        if isinstance(again, str) or again.model_copy(update={"conversation": None}) != (
-            sent.request.model_copy(update={"conversation": None})
-        ):
+        again = self._shape(shown, previous, target)
+        if isinstance(again, str):
+            return False
+        # The conversation id is put on after shaping: it is not part of what is asked.
+        if again.model_copy(update={"conversation": sent.request.conversation}) != sent.request:
             return False
         self._status("running", f"{ref} is not asked again: it would get the same request")
         return True
