@@ -130,3 +130,50 @@ async def test_each_default_cloud_model_is_served_without_a_refused_parameter(
         assert fake_openai_responses.refusal_of(body) is None
         if output_type is not None:
             assert body["text"]["format"]["strict"] is True
+
+
+def test_every_default_agent_with_a_cloud_model_states_its_effort() -> None:
+    """Issue 16: effort is chosen per agent for cost (thinking is billed as output), not left to
+    each model's default: the triage and routine reviews ask little, the planner and reviewers
+    ask much."""
+    config = load_config()
+    efforts = {name: config.agents[name].effort for name, _ in cloud_calls()}
+    assert None not in efforts.values(), efforts
+    assert efforts["triage"] == efforts["routine-reviewer"] == "low"
+    assert efforts["planner"] == efforts["reviewer"] == efforts["deep-reviewer"] == "high"
+
+
+@pytest.mark.parametrize(("agent_name", "ref"), cloud_calls())
+async def test_each_default_agents_own_effort_reaches_the_wire(
+    fakes: tuple[FakeAnthropic, FakeOpenAI],
+    monkeypatch: pytest.MonkeyPatch,
+    agent_name: str,
+    ref: str,
+) -> None:
+    claude, openai_fake = fakes
+    for fake in fakes:
+        fake.requests.clear()
+        fake.script.clear()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    config = wired(claude, openai_fake)
+    agent = config.agents[agent_name].model_copy(update={"retries": 0})
+    output_type, answer = ANSWERS.get(agent_name, (None, "done"))
+    fake = claude if ref.startswith("anthropic:") else openai_fake
+    fake.push(Reply(text=answer, output_tokens=30))
+    router = Router(config, Ledger(None), run_id="efforts", sleep=Sleeps())
+    request = ModelRequest(
+        system="sys", messages=(Message(role="user", content="go"),), settings=agent.settings()
+    )
+    try:
+        routed = await router.complete(agent, request, output_type, chain=[ref])
+    finally:
+        await router.aclose()
+
+    assert routed.model_ref == ref
+    [sent] = fake.requests
+    body = sent.json()
+    if ref.startswith("anthropic:"):
+        assert body["output_config"]["effort"] == agent.effort
+    else:
+        assert body["reasoning"]["effort"] == agent.effort
