@@ -126,3 +126,8 @@ class NotStreamedError(OrchestrateError):
 class SensitiveChangeError(OrchestrateError):
     """An edit adds a workflow, a git hook, a CI file or one of our keys, and the user did not
     say yes: nothing of it is committed."""
+
+
+class BatchPollError(OrchestrateError):
+    """A submitted batch could not be looked at (its vendor unreachable, our client closed): the
+    batch keeps running at the vendor and its id is kept on disk; the cause is chained."""

@@ -5,8 +5,11 @@ batch rate (`ModelResponse.batch`)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from orchestrate.batching.api import BatchApi
 from orchestrate.batching.queue import BatchQueue, BatchRequestFailed, Notify
+from orchestrate.exceptions import BatchPollError
 from orchestrate.models.base import Model, ModelRequest, ModelResponse, TokenCallback
 from orchestrate.routing.failures import Failure
 from orchestrate.routing.replay import request_key
@@ -40,6 +43,11 @@ class BatchedModel(Model):
         """A failed result as the batch reported it; an error reaching the API as the SDK's."""
         if isinstance(error, BatchRequestFailed):
             return error.failure
+        if isinstance(error, BatchPollError) and error.__cause__ is not None:
+            # Routed as its cause would be (a 429 waits, a dead connection retries), told in
+            # our words: the batch keeps running and a retry waits on it again.
+            failure = self.inner.classify(error.__cause__)
+            return None if failure is None else replace(failure, message=str(error))
         return self.inner.classify(error)
 
     async def aclose(self) -> None:

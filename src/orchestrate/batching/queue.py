@@ -2,26 +2,25 @@
 
 Requests for the same `BatchApi` that arrive within `gather_s` of each other (the plans of every
 repository of a `--repos` run, reviews finishing together) go into one batch; the batch's id is
-on disk before anyone waits on it (`pending`). Each batch has one poll loop, whatever the number
-of callers waiting on it: the first check after `first_poll_s`, then twice as long each time up
-to `max_poll_s`, with a little jitter so many processes do not poll in step.
+on disk before anyone waits on it (`pending`, written off the event loop). Each batch has one
+poll loop, whatever the number of callers waiting on it (`polls`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrate.batching.api import BatchApi, BatchResults
+from orchestrate.batching.api import BatchApi
 from orchestrate.batching.pending import PendingBatch, PendingEntry, PendingStore
+from orchestrate.batching.polls import Polls
 from orchestrate.config.schema import CloudBatchSettings
 from orchestrate.engine.run_files import cloud_batches_root
-from orchestrate.exceptions import OrchestrateError
+from orchestrate.exceptions import BatchPollError, OrchestrateError
 from orchestrate.models.base import ModelRequest, ModelResponse
 from orchestrate.routing.failures import Failure
 
@@ -58,6 +57,8 @@ class _Group:
     notices: list[Notify] = field(default_factory=list)
     submitted: asyncio.Future[str] = field(default_factory=asyncio.Future)
     last_join: float = 0.0
+    waiting: int = 0
+    """Callers still waiting for the batch's id (the others gave up)."""
 
 
 class BatchQueue:
@@ -74,9 +75,10 @@ class BatchQueue:
         self.store = PendingStore(folder)
         self.timing = timing or BatchTiming()
         self._sleep = sleep
-        self._rng = rng or random.Random()
+        self._polls = Polls(
+            self.timing.first_poll_s, self.timing.max_poll_s, sleep, rng or random.Random()
+        )
         self._groups: dict[str, _Group] = {}
-        self._polls: dict[str, asyncio.Task[BatchResults]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def request(
@@ -84,16 +86,20 @@ class BatchQueue:
     ) -> ModelResponse:
         """The answer to `request` from a batch: one submitted earlier if a process died waiting
         for it, else a new one; raises `BatchRequestFailed` for a failed result."""
-        found = self.store.claim(api.key, key)
+        found = await self.store.claim(api.key, key)
         if found is None:
             batch_id, custom_id = await self._join(api, request, key, notify)
         else:
             batch_id, custom_id = found
             notify(f"waiting for batch {batch_id} ({api.label}), submitted before a restart")
-        # Shielded: one caller giving up must not stop the poll the others wait on.
-        outcome = (await asyncio.shield(self._polled(api, batch_id))).of(custom_id)
+        try:
+            results = await self._polls.results(api, batch_id, str(self.store.folder))
+        except BatchPollError:
+            self.store.release(batch_id, custom_id)  # a retry waits on the same batch
+            raise
+        outcome = results.of(custom_id)
         # Handed out (its caller records it in its ledger at once) or failed: never again.
-        self.store.spend(batch_id, custom_id)
+        await self.store.spend(batch_id, custom_id)
         if isinstance(outcome, Failure):
             raise BatchRequestFailed(outcome)
         return outcome
@@ -111,26 +117,39 @@ class BatchQueue:
         group.entries.append((custom_id, request, key))
         group.notices.append(notify)
         group.last_join = time.monotonic()
-        return await asyncio.shield(group.submitted), custom_id
+        group.waiting += 1
+        try:
+            # Shielded: one caller giving up must not stop the batch the others joined.
+            return await asyncio.shield(group.submitted), custom_id
+        finally:
+            group.waiting -= 1
 
     async def _submit_when_gathered(self, api: BatchApi, group: _Group) -> None:
+        try:
+            await self._submit(api, group)
+        finally:
+            group.submitted.cancel()  # stopped by `aclose`: its callers stop too (no-op once set)
+
+    async def _submit(self, api: BatchApi, group: _Group) -> None:
         gather = self.timing.gather_s
         while (left := group.last_join + gather - time.monotonic()) > 0:
             await self._sleep(left)
         self._groups.pop(api.key, None)  # later requests start the next batch
         try:
             batch_id = await api.submit([(cid, request) for cid, request, _ in group.entries])
+            await self.store.add(
+                PendingBatch(
+                    api=api.key,
+                    batch_id=batch_id,
+                    created_at=time.time(),
+                    entries=[PendingEntry(custom_id=cid, key=key) for cid, _, key in group.entries],
+                )
+            )
         except Exception as error:  # noqa: BLE001 - handed to every caller, who classifies it
             group.submitted.set_exception(error)
+            if not group.waiting:
+                group.submitted.exception()  # every caller gave up before it failed
             return
-        self.store.add(
-            PendingBatch(
-                api=api.key,
-                batch_id=batch_id,
-                created_at=time.time(),
-                entries=[PendingEntry(custom_id=cid, key=key) for cid, _, key in group.entries],
-            )
-        )
         count = len(group.entries)
         for notify in group.notices:
             notify(
@@ -139,28 +158,15 @@ class BatchQueue:
             )
         group.submitted.set_result(batch_id)
 
-    def _polled(self, api: BatchApi, batch_id: str) -> asyncio.Task[BatchResults]:
-        task = self._polls.get(batch_id)
-        if task is None or (task.done() and task.exception() is not None):
-            task = self._polls[batch_id] = asyncio.create_task(self._poll(api, batch_id))
-        return task
-
-    async def _poll(self, api: BatchApi, batch_id: str) -> BatchResults:
-        wait = self.timing.first_poll_s
-        while True:
-            await self._sleep(wait * self._rng.uniform(0.9, 1.1))
-            if await api.ended(batch_id):
-                return await api.results(batch_id)
-            wait = min(self.timing.max_poll_s, wait * 2)
-
     async def aclose(self) -> None:
-        """Stop gathering and polling (batches keep running at the vendor: a restart finds
-        them again)."""
-        for task in [*self._tasks, *self._polls.values()]:
+        """Stop gathering and polling, and finish the writes asked for (batches keep running
+        at the vendor: a restart finds them again)."""
+        for task in self._tasks:
             task.cancel()
-        for task in [*self._tasks, *self._polls.values()]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        await self._polls.aclose()
+        await self.store.aclose()
 
 
 def batch_queue(settings: CloudBatchSettings) -> BatchQueue:

@@ -67,6 +67,9 @@ class AnthropicBatches:
         self.batches: dict[str, FakeBatch] = {}
         self.polls_to_end = 1
         """Retrievals that still answer `in_progress` before a batch ends."""
+        self.busy_polls = 0
+        """Retrievals still to answer 529 `overloaded_error`, the API's documented "temporarily
+        overloaded" (https://platform.claude.com/docs/en/api/errors), before answering again."""
 
     def expire(self, batch_id: str) -> None:
         """The 24 hours ran out: the batch ends and its unfinished requests expire."""
@@ -84,6 +87,9 @@ class AnthropicBatches:
         batch = self.batches.get(batch_id)
         if batch is None:
             return self._error(404, f"message_batch_id: {batch_id} not found", "not_found_error")
+        if request.method == "GET" and tail == "" and self.busy_polls > 0:
+            self.busy_polls -= 1
+            return self._error(529, "Overloaded", "overloaded_error")
         if request.method == "GET" and tail == "":
             batch.retrievals += 1
             self._advance(batch)
