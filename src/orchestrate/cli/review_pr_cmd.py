@@ -32,6 +32,7 @@ from orchestrate.exceptions import (
     NoModelAvailableError,
     PrivacyBlockedError,
 )
+from orchestrate.github.base_rules import base_rule_files
 from orchestrate.github.context import PullRequestContext, resolve_context
 from orchestrate.github.identity import token_login
 from orchestrate.github.marker import ReviewState
@@ -48,6 +49,7 @@ from orchestrate.github.render import SummaryFacts
 from orchestrate.github.runner_output import RunnerOutput
 from orchestrate.ledger.store import Ledger, default_ledger_path
 from orchestrate.review.findings import ReviewOutcome
+from orchestrate.review.instructions import NO_REVIEW_RULES, ReviewRules
 from orchestrate.review.limits import ReviewLimits
 from orchestrate.review.pipeline import review_patches
 from orchestrate.review.pipeline_config import PipelineConfig, load_pipeline, require_agents
@@ -96,10 +98,11 @@ def _review_pr(
     if changes.scope == "none":
         output.say(f"nothing new since the last review of {info.head_sha[:7]}; nothing posted")
         return 0
-    run = _Run(options, config, pipeline, limits, info, changes, local_only)
+    rules, unread = _base_rules(reader, info, changes)
+    run = _Run(options, config, pipeline, limits, info, changes, local_only, rules)
     outcome, failure = run.models(reader.commit_messages() if changes.files else [])
     gap = _nothing_reviewed(changes, outcome, failure)
-    notices = [n for n in (notice, changes.note, _unlisted(changes), gap) if n]
+    notices = [n for n in (notice, changes.note, _unlisted(changes), unread, gap) if n]
     publication = _publication(
         info, changes, state, outcome, poster=poster, limits=limits, notices=notices
     )
@@ -116,6 +119,24 @@ def _review_pr(
         }
     )
     return 0
+
+
+def _base_rules(
+    reader: PullRequestReader, info: PullRequestInfo, changes: Changes
+) -> tuple[ReviewRules, str | None]:
+    """The instructions files at the BASE commit for the files to review (never the head's: a
+    pull request must not write the rules of its own review); a notice when they could not be
+    read, and the review goes on without them."""
+    if not changes.files:
+        return NO_REVIEW_RULES, None
+    paths = [patch.path for patch in changes.files]
+    try:
+        return ReviewRules(base_rule_files(reader.repository, info.base_sha, paths)), None
+    except GitHubError as error:
+        return NO_REVIEW_RULES, (
+            f"The repository's instructions files (AGENTS.md and the like) could not be read at "
+            f"the base commit, so the reviewers did not get them: {error}"
+        )
 
 
 def _checkout_is(workdir: Path, sha: str) -> bool:
@@ -189,6 +210,7 @@ class _Run:
     info: PullRequestInfo
     changes: Changes
     local_only: bool
+    rules: ReviewRules
 
     def models(self, commits: Sequence[tuple[str, str]]) -> tuple[ReviewOutcome | None, str | None]:
         """The pipeline's outcome, or why no model could review at all."""
@@ -216,6 +238,7 @@ class _Run:
                     limits=self.limits,
                     local_only=self.local_only,
                     commits=commits,
+                    rules=self.rules,
                 )
             finally:
                 await router.aclose()

@@ -15,6 +15,7 @@ AGENTS.md during the run does not change what the others are told.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -92,26 +93,35 @@ def _read(root: Path, path: str) -> str | None:
         return None  # listed by git but deleted in the working tree
 
 
-def find_rule_files(root: Path) -> RuleFiles:
-    """Every folder's instructions file under `root` (blocking: call it in a thread)."""
-    present = set(_listed(root))
-    by_folder: dict[str, RuleFile] = {}
-    for listed in sorted(present):
-        name = PurePosixPath(listed)
+def choose_rule_paths(present: Iterable[str]) -> dict[str, str]:
+    """Of the repository's files `present`, each folder's instructions file, by folder (`""`
+    for the root): AGENTS.md before CLAUDE.md, and the root's Copilot file when it has neither."""
+    listed = set(present)
+    chosen: dict[str, str] = {}
+    for path in sorted(listed):
+        name = PurePosixPath(path)
         if name.name not in NAMES:
             continue
         folder = "" if str(name.parent) == "." else name.parent.as_posix()
-        if folder in by_folder:
-            continue
-        preferred = next(
-            (f"{folder}/{n}".lstrip("/") for n in NAMES if f"{folder}/{n}".lstrip("/") in present),
-            listed,
-        )
-        text = _read(root, preferred)
+        if folder not in chosen:
+            chosen[folder] = next(
+                (
+                    f"{folder}/{n}".lstrip("/")
+                    for n in NAMES
+                    if f"{folder}/{n}".lstrip("/") in listed
+                ),
+                path,
+            )
+    if "" not in chosen and COPILOT in listed:
+        chosen[""] = COPILOT
+    return chosen
+
+
+def find_rule_files(root: Path) -> RuleFiles:
+    """Every folder's instructions file under `root` (blocking: call it in a thread)."""
+    by_folder: dict[str, RuleFile] = {}
+    for folder, path in choose_rule_paths(_listed(root)).items():
+        text = _read(root, path)
         if text is not None:
-            by_folder[folder] = RuleFile(preferred, folder, text)
-    if "" not in by_folder and COPILOT in present:
-        text = _read(root, COPILOT)
-        if text is not None:
-            by_folder[""] = RuleFile(COPILOT, "", text)
+            by_folder[folder] = RuleFile(path, folder, text)
     return RuleFiles(by_folder)

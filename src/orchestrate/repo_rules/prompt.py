@@ -56,9 +56,14 @@ def _block(rule: RuleFile, text: str, trusted: bool) -> str:
 
 
 def rules_section(
-    files: Sequence[RuleFile], *, trusted: bool, budget_tokens: int = RULES_TOKENS
+    files: Sequence[RuleFile],
+    *,
+    trusted: bool,
+    budget_tokens: int = RULES_TOKENS,
+    head: str | None = None,
 ) -> RulesSection:
-    """`files` (in the order they matter most) as one section of at most `budget_tokens`."""
+    """`files` (in the order they matter most) as one section of at most `budget_tokens`, under
+    `head` (else the heading that says whether they are trusted)."""
     if not files:
         return RulesSection("")
     room = budget_tokens * CHARS_PER_TOKEN
@@ -80,5 +85,5 @@ def rules_section(
             omitted.append(f"{rule.path}: left out ({budget} was used)")
     if omitted:
         blocks.append("(Left out for space: " + "; ".join(omitted) + ".)")
-    head = TRUSTED_HEAD if trusted else UNTRUSTED_HEAD
+    head = head or (TRUSTED_HEAD if trusted else UNTRUSTED_HEAD)
     return RulesSection("\n\n".join([head, *blocks]), tuple(omitted))

@@ -55,6 +55,8 @@ class PrText:
     body: str
     all_paths: Sequence[str]
     reasons: Mapping[str, str]
+    rules: str = ""
+    """The base commit's instructions files for the files reviewed (`review.instructions`)."""
 
 
 def file_block(patch: FilePatch, reason: str) -> str:
@@ -72,6 +74,7 @@ def deep_message(pr: PrText, blocks: Sequence[str]) -> str:
             f"## PR title\n{untrusted('title', pr.title)}",
             f"## PR description\n{untrusted('description', pr.body or '(none)')}",
             f"## Every file this PR changes\n{untrusted('files', chr(10).join(pr.all_paths))}",
+            *([pr.rules] if pr.rules else []),
             "## Architectural files to review",
             *blocks,
             "## How to answer\nList real problems in these files, each on a numbered line.",

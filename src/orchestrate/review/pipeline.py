@@ -12,6 +12,7 @@ from orchestrate.review.calls import StepCall
 from orchestrate.review.deep import DeepResult, PrText, review_deep
 from orchestrate.review.findings import Finding, ReviewOutcome, SkippedItem
 from orchestrate.review.injection import InjectionScan, scan
+from orchestrate.review.instructions import NO_REVIEW_RULES, ReviewRules, cut_note
 from orchestrate.review.limits import CloudTokens, ReviewLimits, Selection, select_files
 from orchestrate.review.merge import merge_findings, render_skipped, write_summary
 from orchestrate.review.pipeline_config import (
@@ -54,9 +55,11 @@ async def review_patches(
     limits: ReviewLimits,
     local_only: bool = False,
     commits: Sequence[tuple[str, str]] = (),
+    rules: ReviewRules = NO_REVIEW_RULES,
 ) -> ReviewOutcome:
     """Review a PR's files. Never approves: the outcome holds findings, a summary and what was
-    skipped. With `local_only`, every call is private, so only local models are used."""
+    skipped. With `local_only`, every call is private, so only local models are used. `rules`:
+    the base commit's instructions files, given to the reviewers of the files they apply to."""
     require_agents(pipeline, config.agents)
     recorder = router.recorder
     start = (recorder.cloud_usd, recorder.local_tokens, recorder.counterfactual_usd)
@@ -70,7 +73,8 @@ async def review_patches(
 
     flags = scan(files, title=title, body=body, commits=commits)
     selection = select_files(files, limits, first=flags.files)
-    found = await _review(selection, flags, PrText(title, body, [f.path for f in files], {}), call)
+    pr = PrText(title, body, [f.path for f in files], {})
+    found = await _review(selection, flags, pr, call, rules)
     findings = merge_findings([*found.findings, *hidden_text(files), *flags.findings])
     findings = [f.model_copy(update={"body": neutral_remark(f.body)}) for f in findings]
     skipped = [*selection.skipped, *found.skipped]
@@ -99,6 +103,7 @@ async def _review(
     flags: InjectionScan,
     pr: PrText,
     call: Callable[[StepKind], StepCall | None],
+    rules: ReviewRules,
 ) -> _Found:
     """Triage, then the deep and routine reviews side by side, then the deep review's overflow."""
     found = _Found()
@@ -110,14 +115,15 @@ async def _review(
     sorted_files = await triage(
         selection.files, title=pr.title, body=pr.body, call=triage_call, deep=flags.files
     )
-    pr = PrText(pr.title, pr.body, pr.all_paths, sorted_files.reasons)
+    deep_rules = rules.section([patch.path for patch in sorted_files.architectural])
+    pr = PrText(pr.title, pr.body, pr.all_paths, sorted_files.reasons, deep_rules.text)
     routine_call = call("routine")
     assert routine_call is not None  # the pipeline schema requires a routine step
     deep, routine = await asyncio.gather(
         _deep(sorted_files.architectural, pr, call("deep")),
-        review_routine(sorted_files.routine, title=pr.title, call=routine_call),
+        review_routine(sorted_files.routine, title=pr.title, call=routine_call, rules=rules),
     )
-    routine.add(await review_routine(deep.overflow, title=pr.title, call=routine_call))
+    routine.add(await review_routine(deep.overflow, title=pr.title, call=routine_call, rules=rules))
     found.findings = [*deep.findings, *routine.findings]
     found.skipped = [*deep.skipped, *routine.skipped]
     if sorted_files.note is not None:
@@ -126,6 +132,7 @@ async def _review(
         CLOUD_ROUTINE_NOTE.format(model=ref, count=len(paths))
         for ref, paths in sorted(routine.cloud_files.items())
     )
+    found.notes.extend(cut_note([*deep_rules.omitted, *routine.rules_cut]))
     return found
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrate.github.patch import FilePatch, Hunk
+from orchestrate.repo_rules.prompt import RULES_TOKENS
 from orchestrate.review.calls import CALL_FAILURES, StepCall
 from orchestrate.review.findings import Finding, Severity, SkippedItem
+from orchestrate.review.instructions import NO_REVIEW_RULES, ReviewRules
 from orchestrate.review.limits import hunk_tokens
 from orchestrate.review.untrusted import UNTRUSTED_NOTE, delimit, render_hunks, sanitize
 
@@ -63,21 +65,25 @@ class RoutineResult:
     skipped: list[SkippedItem] = field(default_factory=list)
     cloud_files: dict[str, set[str]] = field(default_factory=dict)
     """Cloud model → files it reviewed here."""
+    rules_cut: set[str] = field(default_factory=set)
+    """What the instructions budget left out of the files' prompts, one line each."""
 
     def add(self, other: RoutineResult) -> None:
         """Fold another result into this one."""
         self.findings.extend(other.findings)
         self.skipped.extend(other.skipped)
+        self.rules_cut.update(other.rules_cut)
         for ref, paths in other.cloud_files.items():
             self.cloud_files.setdefault(ref, set()).update(paths)
 
 
-def routine_message(path: str, title: str, diff: str, part: str) -> str:
-    """The routine reviewer's user message for one chunk."""
+def routine_message(path: str, title: str, diff: str, part: str, rules: str = "") -> str:
+    """The routine reviewer's user message for one chunk (`rules`: the instructions section)."""
     return "\n\n".join(
         [
             UNTRUSTED_NOTE,
             f"## PR title\n{delimit('title', sanitize(title))}",
+            *([rules] if rules else []),
             f"## File: {delimit('path', sanitize(path))}{part}",
             f"## Diff\n{delimit('diff', diff)}",
             "## How to answer\nList real problems in this diff, each on a numbered line.",
@@ -86,28 +92,40 @@ def routine_message(path: str, title: str, diff: str, part: str) -> str:
 
 
 async def review_routine(
-    files: Sequence[FilePatch], *, title: str, call: StepCall
+    files: Sequence[FilePatch],
+    *,
+    title: str,
+    call: StepCall,
+    rules: ReviewRules = NO_REVIEW_RULES,
 ) -> RoutineResult:
-    """Review every file, chunk by chunk, concurrently (the router bounds each endpoint)."""
+    """Review every file, chunk by chunk, concurrently (the router bounds each endpoint), each
+    with the instructions files that apply to it in a quarter of the agent's context."""
     chunk_tokens = max(MIN_CHUNK_TOKENS, call.agent.num_ctx // 2)
+    rules_tokens = min(RULES_TOKENS, call.agent.num_ctx // 4)
     jobs = []
+    result = RoutineResult()
     for patch in files:
+        section = rules.section([patch.path], rules_tokens)
+        result.rules_cut.update(section.omitted)
         chunks = chunk_hunks(patch.hunks, chunk_tokens)
         for index, chunk in enumerate(chunks):
             part = f" (part {index + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-            jobs.append(_review_chunk(patch.path, chunk, title, part, call))
-    result = RoutineResult()
+            jobs.append(
+                _review_chunk(
+                    patch.path, chunk, title=title, part=part, call=call, rules=section.text
+                )
+            )
     for chunk_result in await asyncio.gather(*jobs):
         result.add(chunk_result)
     return result
 
 
 async def _review_chunk(
-    path: str, hunks: list[Hunk], title: str, part: str, call: StepCall
+    path: str, hunks: list[Hunk], *, title: str, part: str, call: StepCall, rules: str
 ) -> RoutineResult:
     diff = render_hunks(hunks).text
     try:
-        answer, ref = await call.ask(routine_message(path, title, diff, part), FileRemarks)
+        answer, ref = await call.ask(routine_message(path, title, diff, part, rules), FileRemarks)
     except CALL_FAILURES as error:
         reason = f"routine review{part} failed: {error}"
         return RoutineResult(skipped=[SkippedItem(path=path, reason=reason, retry=True)])

@@ -16,6 +16,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from orchestrate.testing.fake_github_git import GitObjects
 from orchestrate.testing.fake_github_repos import HostedRepo, HostedRepos
 from orchestrate.testing.fake_github_state import (
     COMPARE_FILE_CAP,
@@ -59,6 +60,8 @@ class FakeGitHub(FakeServer):
         self.per_page = 30
         self.store = Store()
         self.payloads = Payloads(self.url, repo)
+        self.git = GitObjects(f"{self.url}/repos/{repo}")
+        """Files at commits (`git.commit_files`): the Git database routes."""
         self.hosted = HostedRepos(self.url)
         """Repositories a `--repos` run clones, pushes to and opens pull requests in."""
         self._ids = itertools.count(1001)
@@ -103,6 +106,8 @@ class FakeGitHub(FakeServer):
         )  # fmt: skip
         self.store.pulls[number] = pull
         self.store.commit_files[head_sha] = list(files)
+        if base_sha not in self.git.commit_trees:
+            self.git.commit_files(base_sha, {})  # GitHub always has the base: empty unless given
         if message is not None:
             self.store.commit_messages[head_sha] = message
         return pull
@@ -194,6 +199,7 @@ class FakeGitHub(FakeServer):
             ("GET", r"/issues/(\d+)/comments", self._list_of(self.store.issue_comments)),
             ("POST", r"/issues/(\d+)/comments", self._post_issue_comment),
             ("PATCH", r"/issues/comments/(\d+)", self._edit_issue_comment),
+            *self.git.routes(),
         ]
 
     def _token(self, request: RecordedRequest) -> FakeToken | None:
