@@ -49,6 +49,7 @@ def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedPro
 def test_one_job_per_repository_at_most_max_parallel_then_the_cost_report() -> None:
     workflow = load()
     on = workflow.get("on", workflow.get(True))
+    assert on is not None
     for trigger in ("workflow_dispatch", "workflow_call"):
         assert {"plan", "repositories", "max-parallel", "open-prs"} <= set(on[trigger]["inputs"])
         assert on[trigger]["inputs"]["plan"]["required"] is True

@@ -110,7 +110,7 @@ async def test_prompt_cache_follows_the_documented_rules(bench: ModuleType) -> N
     now[0] += 301  # past it: the read at 299 s refreshed the entry, so it lives to 599 s
     third = await cache.account(_request(long_system, "task three"), usage, _words)
     short = await cache.account(_request("rule " * 500, "task"), usage, _words)
-    schema = {"type": "object"}
+    schema: dict[str, object] = {"type": "object"}
     other_format = await cache.account(_request(long_system, "task", schema), usage, _words)
 
     assert (first.cache_write_tokens, first.cache_read_tokens, first.input_tokens) == (1500, 0, 100)
@@ -147,7 +147,10 @@ async def test_prompt_cache_reads_the_marks_of_the_body_our_backend_sends(
 
 async def test_counted_input_includes_the_structured_output_schema(bench: ModuleType) -> None:
     counter = _module("_prompt_tokens").prompt_counter()
-    schema = {"type": "object", "properties": {"verdict": {"enum": ["approve", "reject"]}}}
+    schema: dict[str, object] = {
+        "type": "object",
+        "properties": {"verdict": {"enum": ["approve", "reject"]}},
+    }
 
     plain = await counter.prompt(_request("Review.", "the diff"))
     structured = await counter.prompt(_request("Review.", "the diff", schema))

@@ -49,7 +49,7 @@ def test_the_batch_timing_it_gives_is_the_default() -> None:
 
 
 def test_the_action_defaults_it_gives_are_the_workflows() -> None:
-    workflow: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    workflow: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     inputs = workflow[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on:` as True
     text = flat(section())
     assert f"`max-parallel` at a time (default {inputs['max-parallel']['default']})" in text

@@ -51,7 +51,8 @@ def _findings(working: set[str]) -> dict[str, Finding]:
 def test_only_models_unfit_to_plan_and_review_is_degraded() -> None:
     # No key, no Ollama: only the embedded model answers.
     verdict = verdict_of(CONFIG, _findings({GEMMA, OPENAI}))
-    assert verdict.name == "degraded" and verdict.exit == Exit.DEGRADED == 4
+    assert verdict.name == "degraded" and verdict.exit == Exit.DEGRADED
+    assert int(Exit.DEGRADED) == 4
     assert [line.split(":")[0] for line in verdict.lines] == ["! agent planner", "! agent reviewer"]
     assert "every working model is unfit to plan" in verdict.lines[0]
     assert f"! coder now on {GEMMA}: the embedded model" in "\n".join(verdict.notes)

@@ -28,6 +28,7 @@ from orchestrate.events import (
     AttemptFinished,
     CheckFailed,
     Escalated,
+    Event,
     ModelSkipped,
     PlanReady,
     ReviewVerdict,
@@ -358,7 +359,7 @@ def record(run_id: str, model: str, tier: str, usage: Usage) -> AttemptRecord:
         agent="x",
         provider=model.partition(":")[0],
         model=model,
-        tier=tier,  # type: ignore[arg-type]
+        tier=tier,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cache_read_tokens=usage.cache_read_tokens,
@@ -391,10 +392,10 @@ def result(run_id: str, status: str, verdict: str) -> RunResult:
         branch=f"orchestrate/{run_id}",
         worktree=f"/tmp/wt/{run_id}",
         base_sha="b" * 40,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         plan=None,
         subtasks=[subtask],
-        review=Review(verdict=verdict, summary="Fine | mostly."),  # type: ignore[arg-type]
+        review=Review(verdict=verdict, summary="Fine | mostly."),
         commits=["a" * 40, "c" * 40],
         cloud_usd=0.0,
         local_tokens=0,
@@ -443,7 +444,7 @@ def test_report_prices_each_run_from_the_ledger_and_totals_the_batch() -> None:
 # --- progress ---------------------------------------------------------------------------------
 
 
-EVENTS = [
+EVENTS: list[Event] = [
     PlanReady(run_id="r", task="T", subtask_ids=["a", "b"]),
     ModelSkipped(run_id="r", agent="planner", model=CLAUDE, reason="no key"),
     ModelSkipped(run_id="r", agent="planner", model=CLAUDE, reason="no key"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from tests.e2e.test_resume import (
     APPROVE_REPLY,
@@ -24,7 +25,7 @@ __all__ = ["fakes", "repo"]  # fixtures, imported to be found by pytest
 BUSY = Reply(status=503, error="server busy, please try again")
 
 
-def first_run(tmp_path: Path, repo: Path, env: object) -> tuple[tuple[str, ...], dict[str, object]]:
+def first_run(tmp_path: Path, repo: Path, env: object) -> tuple[tuple[str, ...], dict[str, Any]]:
     agents = write_agents(tmp_path, env)  # type: ignore[arg-type]
     (tmp_path / "plan.md").write_text(PLAN_MD)
     args = (str(tmp_path / "plan.md"), "--agents", str(agents), "--concurrency", "1", "--json")

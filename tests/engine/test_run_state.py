@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.engine.test_engine_scripted import (
@@ -249,7 +250,7 @@ def test_a_run_stopped_from_outside_reopens_its_unreached_subtasks_only() -> Non
             skipped,
         ],
     )
-    base = {
+    base: dict[str, Any] = {
         "run_id": "r1",
         "task": "t",
         "branch": "b",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orchestrate.config.schema import AgentConfig
 from orchestrate.engine.plan import Subtask
-from orchestrate.engine.prompts import OMITTED
+from orchestrate.engine.prompts import OMITTED, Files
 from orchestrate.engine.worker_prompt import WorkerPrompt, shape_worker, whole_reply_tokens
 from orchestrate.routing.chain import Target
 from orchestrate.routing.fit import estimate_request
@@ -21,6 +21,8 @@ TASK = Subtask(
     read_files=["lib.py"],
 )
 BIG = big_module()
+View = tuple[Files, Files, tuple[str, str] | None]
+"""What a worker sees: the files it edits, the files it reads, its previous reply."""
 SMALL = "def add(a, b):\n    return a + b\n"
 PREVIOUS = ("pipeline.py\n```python\n" + "x = 1\n" * 3000 + "```\n", "Check failed: ...")
 
@@ -54,7 +56,7 @@ def test_a_reference_file_whose_outline_does_not_fit_is_left_out_and_said() -> N
 
 
 def test_the_previous_reply_goes_before_the_files_being_edited() -> None:
-    files = ({"pipeline.py": SMALL}, {}, PREVIOUS)
+    files: View = ({"pipeline.py": SMALL}, {}, PREVIOUS)
     task = TASK.model_copy(update={"read_files": []})
     full = shape_worker(
         AGENT, task, files, Target("scripted:w", None, 4096), "whole", blocks_ok=True
@@ -97,7 +99,7 @@ def test_a_file_that_cannot_come_back_whole_is_asked_as_blocks_or_refused_with_t
 def test_files_are_shown_under_a_fence_naming_their_language() -> None:
     # gemma3-270m, shown greet.py in a bare fence, dropped its docstring's first line; under
     # ```python it copied the file intact.
-    files = ({"pipeline.py": SMALL, "conf.yaml": "a: 1\n", "NOTES": "x\n"}, {}, None)
+    files: View = ({"pipeline.py": SMALL, "conf.yaml": "a: 1\n", "NOTES": "x\n"}, {}, None)
     task = TASK.model_copy(update={"read_files": [], "edit_files": ["pipeline.py", "conf.yaml"]})
     prompt = shape_worker(
         AGENT, task, files, Target("scripted:w", None, 4096), "whole", blocks_ok=True

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestrate.exceptions import LedgerError
 from orchestrate.ledger.store import (
     MIGRATIONS,
     AttemptRecord,
     Ledger,
-    LedgerError,
     default_ledger_path,
 )
 

@@ -198,8 +198,8 @@ async def test_fake_refuses_sampling_under_2026_10_21_in_anthropics_error_shape(
 async def test_fake_refuses_forced_tools_for_families_that_do_and_old_version_sampling(
     fake: FakeAnthropic,
 ) -> None:
-    tool = {"name": "plan", "input_schema": {"type": "object"}}
-    base = {"max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    tool: anthropic.types.ToolParam = {"name": "plan", "input_schema": {"type": "object"}}
+    hi: list[anthropic.types.MessageParam] = [{"role": "user", "content": "hi"}]
     old = {"anthropic-version": "2023-06-01"}
     client = anthropic.AsyncAnthropic(api_key=KEY, base_url=fake.url, max_retries=0)
     try:
@@ -207,29 +207,33 @@ async def test_fake_refuses_forced_tools_for_families_that_do_and_old_version_sa
             with pytest.raises(anthropic.BadRequestError, match="forces tool use"):
                 await client.messages.create(
                     model=model_name,
-                    tools=[tool],  # type: ignore[list-item]
+                    tools=[tool],
                     tool_choice={"type": "tool", "name": "plan"},
-                    **base,  # type: ignore[arg-type]
+                    max_tokens=10,
+                    messages=hi,
                 )
         with pytest.raises(anthropic.BadRequestError, match="not supported on this model"):
             await client.messages.create(
                 model="claude-sonnet-5",
                 extra_headers=old,
                 extra_body={"temperature": 0.2},
-                **base,  # type: ignore[arg-type]
+                max_tokens=10,
+                messages=hi,
             )
         fake.push(Reply(text="ok"), Reply(text="ok"))
         await client.messages.create(
             model="claude-sonnet-5",
             extra_headers=old,
             extra_body={"temperature": 1.0},
-            **base,  # type: ignore[arg-type]
+            max_tokens=10,
+            messages=hi,
         )
         await client.messages.create(
             model="claude-sonnet-4-6",
             extra_headers=old,
             extra_body={"temperature": 0.2},
-            **base,  # type: ignore[arg-type]
+            max_tokens=10,
+            messages=hi,
         )
     finally:
         await client.close()

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 import anthropic
 import openai
 import pytest
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
+from anthropic.types.messages.batch_create_params import Request
 
 from orchestrate.testing.fake_anthropic import FakeAnthropic
 from orchestrate.testing.fake_openai import FakeOpenAI
 from orchestrate.testing.fake_server import Reply
 
-PARAMS = {
+PARAMS: MessageCreateParamsNonStreaming = {
     "model": "claude-sonnet-4-6",
     "max_tokens": 10,
     "messages": [{"role": "user", "content": "x"}],
@@ -42,8 +44,8 @@ async def test_a_message_batch_runs_then_ends_with_each_requests_own_result(
         Reply(error_type="canceled"),
     )
     client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=claude.url, max_retries=0)
-    requests = [{"custom_id": f"r{i}", "params": PARAMS} for i in range(3)]
-    batch = await client.messages.batches.create(requests=requests)  # type: ignore[arg-type]
+    requests: list[Request] = [{"custom_id": f"r{i}", "params": PARAMS} for i in range(3)]
+    batch = await client.messages.batches.create(requests=requests)
     assert (batch.processing_status, batch.request_counts.processing) == ("in_progress", 3)
     assert batch.results_url is None
     assert (batch.expires_at - batch.created_at).total_seconds() == 24 * 3600
@@ -73,9 +75,7 @@ async def test_a_message_batch_runs_then_ends_with_each_requests_own_result(
 async def test_an_expired_message_batch_expires_what_did_not_run(claude: FakeAnthropic) -> None:
     claude.push(Reply(text="never seen"))
     client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=claude.url, max_retries=0)
-    batch = await client.messages.batches.create(
-        requests=[{"custom_id": "only", "params": PARAMS}]  # type: ignore[list-item]
-    )
+    batch = await client.messages.batches.create(requests=[{"custom_id": "only", "params": PARAMS}])
     claude.batches.expire(batch.id)
     ended = await client.messages.batches.retrieve(batch.id)
     assert (ended.processing_status, ended.request_counts.expired) == ("ended", 1)
@@ -86,9 +86,7 @@ async def test_an_expired_message_batch_expires_what_did_not_run(claude: FakeAnt
 async def test_a_message_batch_refuses_repeated_custom_ids(claude: FakeAnthropic) -> None:
     client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=claude.url, max_retries=0)
     with pytest.raises(anthropic.BadRequestError):
-        await client.messages.batches.create(
-            requests=[{"custom_id": "a", "params": PARAMS}] * 2  # type: ignore[list-item]
-        )
+        await client.messages.batches.create(requests=[{"custom_id": "a", "params": PARAMS}] * 2)
 
 
 def chat_line(custom_id: str) -> str:

@@ -51,7 +51,8 @@ def test_module_import_fails_with_import_error_without_llama_cpp(
 @pytest.fixture
 def llamacpp() -> ModuleType:
     """The backend module; tests using it are skipped without the `local` extra."""
-    return pytest.importorskip("orchestrate.models.llamacpp")
+    module: ModuleType = pytest.importorskip("orchestrate.models.llamacpp")
+    return module
 
 
 def test_missing_gguf_path_is_a_config_error(tmp_path: Path, llamacpp: ModuleType) -> None:
@@ -238,7 +239,10 @@ def test_a_pretrained_model_reads_its_request_as_plain_text(llamacpp: ModuleType
 
     request = _ask("<start_of_turn>user\nhi", system="Be brief.")
     assert document(request) == "Be brief.\n\n<start_of_turn>user\nhi"
+    from orchestrate.models.llamacpp import LlamaCppModel
+
     model = infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+    assert isinstance(model, LlamaCppModel)
     assert model.instruct is False  # the model facts: a pretrained model, no chat turns
     vocab = Llama(model_path=str(model.path), vocab_only=True, verbose=False)
     tokens = document_tokens(vocab, request)
@@ -293,9 +297,13 @@ def test_real_packaged_gguf_is_assembled_once_and_reused(
 ) -> None:
     monkeypatch.setenv("ORCHESTRATE_CACHE_DIR", str(tmp_path))
 
+    from orchestrate.models.llamacpp import LlamaCppModel
+
     first = infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+    assert isinstance(first, LlamaCppModel)
     stamp = first.path.stat()
     second = infer_model("llamacpp:gemma3-270m", BUILTIN_ENDPOINTS)
+    assert isinstance(second, LlamaCppModel)
 
     assert first.path == second.path
     assert first.path.parent == tmp_path

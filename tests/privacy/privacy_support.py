@@ -12,7 +12,7 @@ from orchestrate.config.schema import (
     OrchestrateConfig,
     PriceEntry,
 )
-from orchestrate.events import EventBus
+from orchestrate.events import Event, EventBus
 from orchestrate.ledger.prices import packaged_prices
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.scripted import ScriptedModel, register_scripted, unregister_scripted
@@ -41,7 +41,7 @@ def agent(*chain: str, privacy: str = "cloud_ok", name: str = "coder") -> AgentC
 
 def make_router(
     coder: AgentConfig, guard: PrivacyGuard | None = None
-) -> tuple[Router, Ledger, list[object]]:
+) -> tuple[Router, Ledger, list[Event]]:
     """A router over an in-memory ledger, with every event collected."""
     endpoints = {**BUILTIN_ENDPOINTS, "scloud": EndpointConfig(kind="scripted", tier="cloud")}
     prices = {**packaged_prices().prices, "scloud:big": PriceEntry(input=3.0, output=15.0)}
@@ -51,7 +51,8 @@ def make_router(
         prices=prices,
         reference_model="anthropic:claude-sonnet-4-6",
     )
-    ledger, events, seen = Ledger(None), EventBus(), []
+    ledger, events = Ledger(None), EventBus()
+    seen: list[Event] = []
     events.subscribe(seen.append)
     router = Router(config, ledger, events=events, run_id="run-1", sleep=no_sleep, guard=guard)
     return router, ledger, seen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from orchestrate.config.schema import PrivacySettings
@@ -27,7 +29,7 @@ PRIVATE = ModelRequest(
 CLEAN = ModelRequest(messages=(Message(role="user", content="Write add(a, b)."),))
 
 
-def _skip_reasons(seen: list[object]) -> list[str]:
+def _skip_reasons(seen: Sequence[object]) -> list[str]:
     return [e.reason for e in seen if isinstance(e, ModelSkipped)]
 
 

@@ -122,7 +122,7 @@ def _agent(name: str, privacy: str) -> AgentConfig:
         model=CHAIN[0],
         fallbacks=list(CHAIN[1:]),
         system_prompt=f"You are the {name}.",
-        privacy=privacy,  # type: ignore[arg-type]
+        privacy=privacy,
         max_tokens=200,
         retries=0,
     )

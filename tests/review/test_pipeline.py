@@ -92,8 +92,10 @@ class Models:
         self.by_name: dict[str, ScriptedModel] = {}
 
     def script(self, name: str, *steps: str | Responder) -> ScriptedModel:
-        tokens = {"input_tokens": 1000, "output_tokens": 100} if name.startswith("cloud") else {}
-        model = ScriptedModel(list(steps), **tokens)
+        cloud = name.startswith("cloud")
+        model = ScriptedModel(
+            list(steps), input_tokens=1000 if cloud else None, output_tokens=100 if cloud else None
+        )
         self.by_name[name] = model
         register_scripted(name, model)
         return model
@@ -157,20 +159,24 @@ def summary(text: str) -> Responder:
 
 
 async def run(
-    files: list[FilePatch], tmp_path: Path, *, limits: ReviewLimits | None = None, **kwargs: bool
+    files: list[FilePatch],
+    tmp_path: Path,
+    *,
+    limits: ReviewLimits | None = None,
+    local_only: bool = False,
 ) -> tuple[ReviewOutcome, Ledger]:
     config = make_config()
     ledger = Ledger(None)
     router = Router(config, ledger, run_id="review-1")
     outcome = await review_patches(
         files,
-        title=str(kwargs.pop("title", "Add login")),
+        title="Add login",
         body="Adds a login endpoint.",
         config=config,
         router=router,
         pipeline=load_pipeline(tmp_path),
         limits=limits or ReviewLimits(),
-        **kwargs,
+        local_only=local_only,
     )
     await router.aclose()
     return outcome, ledger

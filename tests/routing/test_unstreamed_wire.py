@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from pydantic import BaseModel
 
 from orchestrate.config.schema import BUILTIN_ENDPOINTS, EndpointConfig, OrchestrateConfig
 from orchestrate.ledger.prices import packaged_prices
@@ -81,7 +82,7 @@ def _config(fakes: dict[str, FakeServer], first: str) -> OrchestrateConfig:
 
 async def _route(
     fakes: dict[str, FakeServer], first: str, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Routed[None], Ledger]:
+) -> tuple[Routed[BaseModel], Ledger]:
     """`first` answers with the whole body; the next in the chain answers ANSWER as a stream."""
     monkeypatch.setenv("ANTHROPIC_KEY", "sk-ant-test")
     monkeypatch.setenv("OPENAI_KEY", "sk-test")

@@ -111,7 +111,7 @@ def test_the_install_really_imports_from_the_checkout(activated: Installed) -> N
 async def test_a_broken_edit_on_the_branch_fails_its_check(
     activated: Installed, sandbox: str
 ) -> None:
-    setup = CheckSetup(ChecksSettings(sandbox=sandbox), activated.checkout)  # type: ignore[arg-type]
+    setup = CheckSetup(ChecksSettings(sandbox=sandbox), activated.checkout)
     workspace = broken_branch(activated.checkout, f"broken-{sandbox}")
 
     result = await run_check(CHECK, setup.environment(workspace.files), timeout=60)
@@ -128,7 +128,7 @@ async def test_a_broken_edit_on_the_branch_fails_its_check(
 async def test_a_correct_edit_on_the_branch_passes_its_check(
     activated: Installed, sandbox: str
 ) -> None:
-    setup = CheckSetup(ChecksSettings(sandbox=sandbox), activated.checkout)  # type: ignore[arg-type]
+    setup = CheckSetup(ChecksSettings(sandbox=sandbox), activated.checkout)
     workspace = Workspace.create(activated.checkout, f"good-{sandbox}")
     (workspace.path / "src" / "mypkg" / "__init__.py").write_text(
         "def answer():\n    return 42\n\n\ndef new():\n    return 1\n"

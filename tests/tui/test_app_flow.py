@@ -38,11 +38,13 @@ from .tui_support import (
     MakeApp,
     Models,
     approve_commands,
+    current,
     git,
     happy_models,
     plan_task,
     run_ends,
     run_task,
+    shown,
     two_runs_models,
     type_task,
     until,
@@ -337,7 +339,7 @@ async def test_past_runs_mark_unfinished_runs_resumable_and_resume_them(
         screen = app.screen
         assert isinstance(screen, RunScreen)
         assert screen.result is not None and screen.result.status == "approved"
-        assert screen.query_one("#run-task", Static).render().plain.endswith("Add subtraction")
+        assert shown(screen.query_one("#run-task", Static)).endswith("Add subtraction")
     assert len(models["coder"].requests) == 1
     assert _subtask_commits(project) == ["sub", "readme"]
 
@@ -378,7 +380,7 @@ async def test_task_history_is_recalled_and_kept(
         await pilot.press("F", "i", "x", "space", "i", "t")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, PlanScreen))
-        assert app.screen.task_spec.title == "Fix it"
+        assert current(app, PlanScreen).task_spec.title == "Fix it"
     assert TaskHistory(history_file).entries == ["Older task", "Newest task", "Fix it"]
 
 
@@ -474,7 +476,7 @@ async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_
         await run_ends(pilot)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
-        assert app.screen.run_id == "tui-2"
+        assert current(app, RunScreen).run_id == "tui-2"
         # The second run worked on the first one's branch: its coder saw `sub` already there.
         assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
         await pilot.press("m")
@@ -504,7 +506,9 @@ async def test_a_planner_failure_is_shown_and_replanning_recovers(
         app.screen.query_one("#remark", TextArea).insert("try again")
         await pilot.press("ctrl+s")
         await until(pilot, lambda: screen.plan is not None)
-        assert [s.id for s in screen.plan.subtasks] == ["sub", "readme"]
+        plan = screen.plan
+        assert plan is not None
+        assert [s.id for s in plan.subtasks] == ["sub", "readme"]
 
 
 async def test_a_past_run_can_be_sent_back_and_the_new_run_builds_on_its_branch(

@@ -27,7 +27,7 @@ async def test_the_app_asks_before_such_a_change_is_committed(
     app = make_app()
     async with app.run_test() as pilot:
         # The engine's hook is the app's dialog (the batch CLI's is --allow-sensitive-changes).
-        asked = asyncio.create_task(app.session.approve_changes("tui-1", CHANGES))
+        asked = asyncio.ensure_future(app.session.approve_changes("tui-1", CHANGES))
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         shown = str(app.screen.query_one("#confirm-detail", Static).render())
         assert all(change in shown for change in CHANGES)  # whole, markup left as written

@@ -26,10 +26,13 @@ from .tui_support import (
     MakeApp,
     Models,
     approve_commands,
+    current,
     footer,
     happy_models,
     plan_task,
     run_ends,
+    showing,
+    shown,
     until,
     whole,
 )
@@ -67,10 +70,10 @@ async def test_the_live_run_is_listed_as_running_and_cannot_be_resumed_again(
         assert "r" not in footer(runs)
         await pilot.press("r")
         await pilot.pause()
-        assert app.screen is runs
+        assert showing(app, runs)
         await pilot.press("escape")
         # The run goes on, and its footer still offers what is possible: cancel, not resume.
-        assert app.screen is screen and screen.running
+        assert showing(app, screen) and screen.running
         await pilot.pause()
         keys = footer(screen)
         assert "c" in keys and "r" not in keys
@@ -115,7 +118,7 @@ async def test_quit_during_a_run_asks_first_and_leaves_it_resumable(
         await pilot.press("ctrl+q")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("escape")
-        assert app.screen is screen and screen.running and app.is_running
+        assert showing(app, screen) and screen.running and app.is_running
         await pilot.press("ctrl+q")
         await pilot.press("y")
         await pilot.pause()
@@ -151,7 +154,7 @@ async def test_ctrl_s_right_after_typing_submits_the_whole_task(
             app.post_message(events.Key(key, char))
         app.post_message(events.Key("ctrl+s", None))
         await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan)
-        assert app.screen.task_spec.title == text
+        assert current(app, PlanScreen).task_spec.title == text
 
 
 async def test_merge_errors_name_the_cause(
@@ -195,11 +198,8 @@ async def test_merging_an_unfinished_run_asks_first(
         await pilot.press("n")
         assert app.screen is review
         await pilot.press("a")
-        assert isinstance(app.screen, ConfirmDialog)
-        assert (
-            "can no longer be resumed"
-            in app.screen.query_one("#confirm-detail", Static).render().plain
-        )
+        again = current(app, ConfirmDialog)
+        assert "can no longer be resumed" in shown(again.query_one("#confirm-detail", Static))
         await pilot.press("n")
     # Nothing was merged or removed: the run can still be resumed.
     assert RepoFiles.of(project).run(RUN_ID).worktree.is_dir()

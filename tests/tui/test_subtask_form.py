@@ -122,7 +122,7 @@ async def test_opening_and_saving_the_editor_leaves_every_field_unchanged(
 async def test_send_back_carries_the_review_to_the_planner(
     models: Models, make_app: MakeApp
 ) -> None:
-    review = {
+    review: dict[str, Any] = {
         "verdict": "request_changes",
         "summary": "sub works but README is thin.",
         "comments": [

@@ -6,12 +6,15 @@ import json
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from textual.app import App
+from textual.content import Content
 from textual.pilot import Pilot
-from textual.widgets import TextArea
+from textual.screen import Screen
+from textual.widgets import Static, TextArea
 
 from orchestrate.config.schema import (
     BUILTIN_ENDPOINTS,
@@ -100,7 +103,7 @@ class Models:
     def __init__(self) -> None:
         self.models: dict[str, ScriptedModel] = {}
 
-    def add(self, name: str, steps: list[Step], **kwargs: Any) -> ScriptedModel:
+    def add(self, name: str, steps: Sequence[Step], **kwargs: Any) -> ScriptedModel:
         # Fixed usage keeps token counts (and so snapshots) independent of prompt details.
         kwargs = {"input_tokens": 100, "output_tokens": 20, **kwargs}
         model = ScriptedModel(steps, name=name, **kwargs)
@@ -233,3 +236,25 @@ def footer(screen: Any) -> dict[str, str]:
     from textual.widgets._footer import FooterKey
 
     return {key.key: key.description for key in screen.query(FooterKey) if not key.disabled}
+
+
+S = TypeVar("S")
+
+
+def current(app: App[Any], kind: type[S]) -> S:
+    """The app's screen, which must be a `kind` (for the type checker as much as the test)."""
+    screen = app.screen
+    assert isinstance(screen, kind), screen
+    return screen
+
+
+def showing(app: App[Any], screen: Screen[Any]) -> bool:
+    """Whether `screen` is the app's screen now (a call, so earlier narrowing does not apply)."""
+    return app.screen is screen
+
+
+def shown(widget: Static) -> str:
+    """The plain text a Static shows."""
+    rendered = widget.render()
+    assert isinstance(rendered, Content), type(rendered)
+    return rendered.plain

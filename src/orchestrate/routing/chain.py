@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
+from typing_extensions import TypeVar
 
 from orchestrate.config.schema import AgentConfig
 from orchestrate.events import ModelSkipped, ModelSwapped
@@ -41,7 +42,8 @@ from orchestrate.routing.routed import Routed
 if TYPE_CHECKING:
     from orchestrate.routing.router import Router
 
-T = TypeVar("T", bound=BaseModel)
+# Without an output type, a call answers in text: `Routed[BaseModel]` with `output` None.
+T = TypeVar("T", bound=BaseModel, default=BaseModel)
 BUDGET_REASON = "cloud budget left is less than this call's worst case"
 
 

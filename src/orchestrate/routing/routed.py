@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic
 
 from pydantic import BaseModel
+from typing_extensions import TypeVar
 
 from orchestrate.models.base import ModelResponse
 from orchestrate.routing.failures import Failure
 
-T = TypeVar("T", bound=BaseModel)
+# Without an output type, a call answers in text: `Routed[BaseModel]` with `output` None.
+T = TypeVar("T", bound=BaseModel, default=BaseModel)
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
 
 from pydantic import BaseModel
+from typing_extensions import TypeVar
 
 from orchestrate.batching.model import BatchedModel
 from orchestrate.batching.queue import BatchQueue
@@ -48,7 +48,8 @@ from orchestrate.routing.replay import ReplayStore
 from orchestrate.routing.routed import Routed, Turn
 from orchestrate.routing.screening import PrivacyScreen
 
-T = TypeVar("T", bound=BaseModel)
+# Without an output type, a call answers in text: `Routed[BaseModel]` with `output` None.
+T = TypeVar("T", bound=BaseModel, default=BaseModel)
 
 
 class Router:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import SystemCommand
@@ -326,7 +326,7 @@ class OrchestrateApp(LiveRunApp):
         live = self.live.run_id if self.live is not None and self.live.blocks else None
         self.push_screen(RunsScreen(self.driver.runs(live)))
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("New task", "Back to the task input", self.action_new_task)
         yield SystemCommand("Past runs", "Runs recorded in the ledger", self.action_runs)
