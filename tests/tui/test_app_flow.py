@@ -476,7 +476,7 @@ async def test_send_back_replans_with_the_remark_builds_on_the_branch_and_merge_
         await run_ends(pilot)
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
-        assert current(app, RunScreen).run_id == "tui-2"
+        assert current(app, ReviewScreen).run_id == "tui-2"
         # The second run worked on the first one's branch: its coder saw `sub` already there.
         assert "def sub(a, b)" in models["coder"].requests[1].messages[-1].content
         await pilot.press("m")
