@@ -101,8 +101,9 @@ async def test_a_failed_poll_reaches_the_caller_as_our_error_and_the_retry_waits
     assert creates(claude) == 1  # the retry waited on the batch already paid for
     failed, done = ledger.attempts("r1")
     assert (failed.outcome, failed.error_class) == ("retry", "overloaded")
-    assert failed.detail.startswith("could not look at batch msgbatch_")
-    assert "run the same command again" in failed.detail
+    detail = failed.detail or ""
+    assert detail.startswith("could not look at batch msgbatch_")
+    assert "run the same command again" in detail
     assert done.outcome == "ok" and done.batch
     await routed.aclose()
 
