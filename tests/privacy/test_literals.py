@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from orchestrate.privacy import pii
 from orchestrate.privacy.literals import Literal, needs
-from orchestrate.privacy.prefilter import fold
+from orchestrate.privacy.prefilter import fold, skeleton
 from orchestrate.privacy.reach import anchor, line_reach
-from orchestrate.privacy.runs import run, skeleton
+from orchestrate.privacy.runs import run
 
 from .scan_texts import code_texts, corpus_texts
 from .test_prefilter import shipped_patterns

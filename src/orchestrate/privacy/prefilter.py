@@ -16,18 +16,21 @@ milliseconds per 20 KB. `literals.needs` derives the literals every match must c
 - a pattern that starts with a literal is searched over the whole text: `re` skips ahead to
   that literal itself, faster than our look-ups;
 - so is anything else (no literal derives, most lines qualify, a literal is everywhere), as
-  before. Never a guess.
+  before. Never a guess: where `re`'s private parse-tree modules are missing or not as
+  `derivation` knows them, every pattern is searched over the whole text.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orchestrate.privacy.literals import Literal, needs, starts_with_literal
-from orchestrate.privacy.reach import anchor, line_reach
-from orchestrate.privacy.runs import Run, run, skeleton
+from orchestrate.privacy.derivation import Plan, plan
+
+if TYPE_CHECKING:
+    from orchestrate.privacy.literals import Literal
+    from orchestrate.privacy.runs import Run
 
 # Under IGNORECASE, `re` also matches these to ASCII letters (`ſ` to `s`, the Kelvin sign to `k`,
 # dotted and dotless i to `i`); folding keeps the text's length, so offsets stay valid.
@@ -70,15 +73,15 @@ class Text:
 
     def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text)` yields, in the same order."""
-        if not self.gated or starts_with_literal(pattern):
+        found = plan(pattern) if self.gated else None
+        if found is None:
             return pattern.finditer(self.text)
-        reach = line_reach(pattern)
-        if reach is None:
-            return self._anchored(pattern)
-        lines = self._candidates(pattern)
+        if found.reach is None:
+            return self._anchored(pattern, found)
+        lines = self._candidates(found)
         if lines is None:
             return pattern.finditer(self.text)
-        return self._on_lines(pattern, lines, reach)
+        return self._on_lines(pattern, lines, found.reach)
 
     def _on_lines(
         self, pattern: re.Pattern[str], lines: dict[int, int], reach: int
@@ -93,13 +96,13 @@ class Text:
                     break
                 yield match
 
-    def _candidates(self, pattern: re.Pattern[str]) -> dict[int, int] | None:
+    def _candidates(self, derived: Plan) -> dict[int, int] | None:
         """The lines holding a literal of each set the pattern needs and the run of characters
         it needs; None when most lines qualify (or nothing derives) and searching the whole
         text is the better way. The rarest set first, then the run (one cheap pass that most
         often leaves no line), then the other sets while more than a few lines are left."""
-        sets = needs(pattern) or ()
-        needed = run(pattern)
+        sets = derived.needs or ()
+        needed = derived.run
         lines: dict[int, int] | None = None
         for index, literals in enumerate(sets):
             holding: dict[int, int] | None = {}
@@ -114,11 +117,11 @@ class Text:
                 return lines
         return lines if needed is None else _narrowed(lines, self.lines_with_run(needed))
 
-    def _anchored(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    def _anchored(self, pattern: re.Pattern[str], found: Plan) -> Iterator[re.Match[str]]:
         """For a pattern whose matches may span lines: try a match only where one can start,
         within its anchor's offset before an anchor literal; leftmost first, each after the
         previous match's end, as `finditer` does."""
-        starts = self._anchor_starts(pattern)
+        starts = self._anchor_starts(found)
         if starts is None:
             yield from pattern.finditer(self.text)
             return
@@ -129,11 +132,10 @@ class Text:
                 yield match
                 after = match.end()
 
-    def _anchor_starts(self, pattern: re.Pattern[str]) -> list[int] | None:
-        found = anchor(pattern)
-        if found is None:
+    def _anchor_starts(self, found: Plan) -> list[int] | None:
+        if found.anchor is None:
             return None
-        literals, offset = found
+        literals, offset = found.anchor
         starts: set[int] = set()
         for literal in literals:
             at = self.positions(literal)
@@ -200,6 +202,11 @@ class Text:
                 return None
             at = find(needle, end + 1)
         return found
+
+
+def skeleton(text: str, table: bytes) -> bytes:
+    """`text` one byte a character: 1 where the character is in the class, else 0."""
+    return text.encode("latin-1", "replace").translate(table)
 
 
 def _narrowed(

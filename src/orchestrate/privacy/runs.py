@@ -3,7 +3,7 @@
 Our patterns for digits and keys have no literal to look for (`[A-Za-z0-9/+]{40}`,
 `\\d{8,10}:`), but every match holds a run of characters from one class: 40 base64 characters,
 8 digits. `run(pattern)` finds the rarest such run (a class and a length) among the pattern's
-consecutive top-level parts; `skeleton` marks the text's characters in a class, so that
+consecutive top-level parts; `prefilter.skeleton` marks the text's characters in a class, so that
 `bytes.find` (C speed) finds where the run can be.
 
 The class is exact for the first 256 code points (tested on the compiled part itself); a
@@ -72,11 +72,6 @@ def run(pattern: re.Pattern[str]) -> Run | None:
             if bits >= _MIN_BITS and (best is None or bits > best[0]):
                 best = (bits, Run(_table(members), length))
     return None if best is None else best[1]
-
-
-def skeleton(text: str, table: bytes) -> bytes:
-    """`text` one byte a character: 1 where the character is in the class, else 0."""
-    return text.encode("latin-1", "replace").translate(table)
 
 
 def _share(code: int) -> float:
