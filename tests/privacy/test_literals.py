@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestrate.privacy import pii
+from orchestrate.privacy.digits import DIGIT_MARKS, least_digits
 from orchestrate.privacy.literals import Literal, needs
 from orchestrate.privacy.prefilter import fold, skeleton
 from orchestrate.privacy.reach import anchor, line_reach
@@ -43,6 +44,14 @@ def _check(match: re.Match[str]) -> None:
     needed = run(pattern)
     if needed is not None:
         assert b"\x01" * needed.length in skeleton(match.group(), needed.table), pattern.pattern
+    assert _digits(match.group()) >= least_digits(pattern), pattern.pattern
+
+
+def _digits(text: str) -> int:
+    """Characters the digit skeleton counts: ASCII digits and `?`, which stands for any
+    character past Latin-1."""
+    encoded = text.encode("latin-1", "replace")
+    return sum(encoded.count(mark) for mark in DIGIT_MARKS)
 
 
 def test_every_match_in_the_corpora_and_real_code_holds_what_was_derived() -> None:
@@ -154,3 +163,21 @@ def test_a_run_of_one_class_derives_where_no_literal_does(
 @pytest.mark.parametrize("source", [r"(\w)\1{20}", r"x\s{20}", r"[a-z ]{3}"])
 def test_no_run_derives_from_back_references_newlines_or_common_characters(source: str) -> None:
     assert run(re.compile(source)) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "least"),
+    [
+        (r"\d(?<![A-Za-z0-9-]\d)(?:[ -]?\d){12,18}(?![A-Za-z0-9-])", 13),  # the card pattern
+        (r"[+(\d](?:\d{3}\)[ .-]?\d{3}|\d{2}[.-]\d{3})", 5),  # the fewest of the branches
+        (r"(?:\d\d){3,}|x\d{9}", 6),
+        (r"[0-9]{2}(?i:[0-9])", 3),
+        ("[\u0660-\u0669]{4}", 4),  # past Latin-1: `?` in the skeleton, counted
+        (r"\d?\d*(?=\d{5})", 0),  # optional, and a lookahead consumes nothing
+        (r"[\d ]{8}|\w{5}|[0-9a]{3}", 0),  # classes that take more than digits
+    ],
+)
+def test_the_digits_every_match_holds_are_counted_through_branches_and_repeats(
+    source: str, least: int
+) -> None:
+    assert least_digits(re.compile(source)) == least

@@ -78,6 +78,8 @@ EDGES = [
     # Folded literals in non-ASCII text: `İ` lower-cases to two characters, `ſ` matches `s`.
     "İİİ password is Winter2026!xx\npaſsword is Summer2027!yy\n",
     "K\u212aEY_PASSWORD=hunter2-xyz\n",
+    # A card number in another script's digits (`\d` matches them), and `?` among digits.
+    "x = 1\ncard \u0664\u0665\u0663\u0669" + "\u0661" * 9 + "\u0664\u0666\u0667 ok\n??12?34\n",
 ]
 """Matches at line edges, across lines, and after characters folding has to get right."""
 
@@ -155,6 +157,17 @@ def test_a_pattern_is_searched_only_on_the_lines_that_hold_its_literals_and_run(
     assert searched == [secret_line]
     holding = [line for line in text.split("\n") if re.search("key|pass|pwd|token", line, re.I)]
     assert len(holding) > 20  # the literals alone would have searched all of these
+
+
+def test_a_digit_pattern_is_searched_only_on_the_lines_holding_as_many_digits() -> None:
+    # The card pattern starts with a digit and holds no literal: `re` would try it at every
+    # digit; every match holds 13 digits on one line.
+    card_line = "refund to 4539 1488 0343 6467 today"
+    text = "\n".join([code_texts()[0], "version = (3, 11, 7), 2026", card_line, "x = 12"])
+    recording: Any = _Recording(pii._CARD)
+    assert [m.group() for m in Text(text).finditer(recording)] == ["4539 1488 0343 6467"]
+    assert [text[start:end].split("\n")[0] for start, end in recording.windows] == [card_line]
+    assert sum(any(c.isdigit() for c in line) for line in text.split("\n")) > 20
 
 
 @pytest.mark.parametrize(

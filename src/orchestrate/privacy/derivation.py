@@ -42,6 +42,8 @@ class Plan:
     """A run of one class of characters every match holds (for a pattern within lines)."""
     anchor: Anchor | None = None
     """Literals near the start of every match (for a pattern whose matches span lines)."""
+    digits: int = 0
+    """Digits every match holds (for a pattern within lines)."""
 
 
 Deriver = Callable[[re.Pattern[str]], "Plan | None"]
@@ -51,6 +53,7 @@ def _tree_reader() -> Deriver | None:
     """The derivation from parse trees, if this Python's private `re` modules are as we read
     them; None otherwise."""
     try:
+        from orchestrate.privacy.digits import least_digits
         from orchestrate.privacy.literals import needs, starts_with_literal
         from orchestrate.privacy.reach import anchor, line_reach
         from orchestrate.privacy.runs import run
@@ -64,19 +67,21 @@ def _tree_reader() -> Deriver | None:
         reach = line_reach(pattern)
         if reach is None:
             return Plan(None, anchor=anchor(pattern))
-        return Plan(reach, needs=needs(pattern), run=run(pattern))
+        return Plan(reach, needs(pattern), run(pattern), digits=least_digits(pattern))
 
     return derive if _known_answers(derive) else None
 
 
 _KNOWN = (
-    (r"(?<!\w)passw(?:or)?d=\d{8,}(?=xy)", (2, (frozenset({("passw", False)}),), 9)),
-    (r"(?i)Token:[A-Z]{4}", (0, (frozenset({("token:", True)}),), 6)),
+    (r"(?<!\w)passw(?:or)?d=\d{8,}(?=xy)", (2, (frozenset({("passw", False)}),), 9, 8)),
+    (r"(?i)Token:[A-Z]{4}", (0, (frozenset({("token:", True)}),), 6, 0)),
+    (r"[(\d](?:\d{3}\)|\d-\d{2}(?:-?\d){3,})(?!x)", (1, None, 5, 3)),
     (r"\b(?:pw|pass)\s+(?P<v>\S+)", (None, (frozenset({("pw", False), ("pass", False)}), 0))),
     (r"sk-[a-z]+", None),
 )
 """Patterns and what they derive where the private modules are as we read them: lookarounds,
-literals joined and folded, repeats, a run of a class, a branch anchoring a multi-line match."""
+literals joined and folded, repeats, a run of a class, digits counted through a branch, a
+branch anchoring a multi-line match."""
 
 
 def _known_answers(derive: Deriver) -> bool:
@@ -97,7 +102,7 @@ def _summary(plan: Plan | None) -> object:
         return None
     if plan.reach is None:
         return (None, plan.anchor)
-    return (plan.reach, plan.needs, None if plan.run is None else plan.run.length)
+    return (plan.reach, plan.needs, None if plan.run is None else plan.run.length, plan.digits)
 
 
 @lru_cache(maxsize=1)

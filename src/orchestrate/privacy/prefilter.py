@@ -22,11 +22,17 @@ milliseconds per 20 KB. `literals.needs` derives the literals every match must c
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from orchestrate.privacy.derivation import Plan, plan
+
+_DIGIT_MARKS = bytes.maketrans(b"0123456789?", b"\x01" * 11)
+_NOT_COUNTED = bytes(code for code in range(256) if code not in b"0123456789?\n")
+"""What the digit skeleton drops: all but digits, `?` (any character past Latin-1) and newlines
+(see `digits.DIGIT_MARKS`)."""
 
 if TYPE_CHECKING:
     from orchestrate.privacy.literals import Literal
@@ -47,6 +53,10 @@ _MOST = 0.25
 """Share of a text past which searching it whole beats searching line by line."""
 _FEW = 4
 """Lines few enough to search without narrowing them further (a look-up costs a text pass)."""
+_MIN_DIGITS = 4
+"""Digits a match must hold for the lines with as many to be worth looking up."""
+_CHECK = 32
+"""Lines few enough to look in one by one for a literal, rather than look it up in the text."""
 _MANY = 200
 """Occurrences of an anchor literal past which searching the whole text is the better way."""
 
@@ -70,6 +80,9 @@ class Text:
         self._positions: dict[Literal, list[int] | None] = {}
         self._skeletons: dict[bytes, bytes] = {}
         self._runs: dict[tuple[bytes, int], dict[int, int] | None] = {}
+        self._digits: bytes | None = None
+        self._with_digits: dict[int, dict[int, int] | None] = {}
+        self._starts: list[int] | None = None
 
     def finditer(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text)` yields, in the same order."""
@@ -99,23 +112,40 @@ class Text:
     def _candidates(self, derived: Plan) -> dict[int, int] | None:
         """The lines holding a literal of each set the pattern needs and the run of characters
         it needs; None when most lines qualify (or nothing derives) and searching the whole
-        text is the better way. The rarest set first, then the run (one cheap pass that most
-        often leaves no line), then the other sets while more than a few lines are left."""
-        sets = derived.needs or ()
+        text is the better way. The lines holding as many digits as a match first (one cheap
+        pass, that most often leaves no line), then the rarest set, then the run (one cheap pass that most
+        often leaves no line), then the other sets; once a few lines are left, each is looked
+        in instead of the whole text (a look-up of a common literal visits most lines)."""
+        lines = self.lines_with_digits(derived.digits) if derived.digits >= _MIN_DIGITS else None
+        if lines is not None and len(lines) <= _FEW:
+            return lines
         needed = derived.run
-        lines: dict[int, int] | None = None
-        for index, literals in enumerate(sets):
-            holding: dict[int, int] | None = {}
-            for literal in literals:
-                found = self.lines_with(literal)
-                holding = None if found is None or holding is None else holding | found
-            lines = _narrowed(lines, holding)
+        for index, literals in enumerate(derived.needs or ()):
+            if lines is not None and len(lines) <= _CHECK:
+                lines = {at: end for at, end in lines.items() if self._holds(literals, at, end)}
+            else:
+                lines = _narrowed(lines, self._holding(literals))
             if index == 0 and needed is not None and (lines is None or len(lines) > _FEW):
                 lines = _narrowed(lines, self.lines_with_run(needed))
                 needed = None
             if lines is not None and len(lines) <= _FEW:
                 return lines
         return lines if needed is None else _narrowed(lines, self.lines_with_run(needed))
+
+    def _holding(self, literals: frozenset[Literal]) -> dict[int, int] | None:
+        """The lines holding one of `literals`; None if most lines do."""
+        holding: dict[int, int] | None = {}
+        for literal in literals:
+            found = self.lines_with(literal)
+            holding = None if found is None or holding is None else holding | found
+        return holding
+
+    def _holds(self, literals: frozenset[Literal], start: int, end: int) -> bool:
+        """Whether the line from `start` to `end` holds one of `literals`."""
+        return any(
+            (self.folded() if folded else self.text).find(literal, start, end) >= 0
+            for literal, folded in literals
+        )
 
     def _anchored(self, pattern: re.Pattern[str], found: Plan) -> Iterator[re.Match[str]]:
         """For a pattern whose matches may span lines: try a match only where one can start,
@@ -174,6 +204,44 @@ class Text:
             marks = self._skeletons[needed.table]
             self._runs[key] = self._find_lines(marks.find, b"\x01" * needed.length)
         return self._runs[key]
+
+    def lines_with_digits(self, least: int) -> dict[int, int] | None:
+        """The lines holding `least` digits (or characters past Latin-1, as `digits` counts
+        them); None if those lines make up more than `_MOST` of the text."""
+        if least not in self._with_digits:
+            self._with_digits[least] = self._count_lines(least)
+        return self._with_digits[least]
+
+    def _count_lines(self, least: int) -> dict[int, int] | None:
+        if self._digits is None:
+            encoded = self.text.encode("latin-1", "replace")
+            # Only digits and newlines are left: `least` marks in a row lie on one line.
+            self._digits = encoded.translate(_DIGIT_MARKS, _NOT_COUNTED)
+        marks, needle = self._digits, b"\x01" * least
+        found: dict[int, int] = {}
+        at = marks.find(needle)
+        if at < 0:
+            return found
+        starts = self._line_starts()
+        budget = _MOST * len(self.text)
+        line = counted = 0
+        while at >= 0:
+            line += marks.count(b"\n", counted, at)
+            counted = at
+            found[starts[line]] = starts[line + 1] - 1
+            budget -= starts[line + 1] - 1 - starts[line]
+            if budget < 0:
+                return None
+            after = marks.find(b"\n", at)
+            at = -1 if after < 0 else marks.find(needle, after + 1)
+        return found
+
+    def _line_starts(self) -> list[int]:
+        """Where each line starts, and one past the text's end (a last line's newline)."""
+        if self._starts is None:
+            lengths = (len(line) + 1 for line in self.text.split("\n"))
+            self._starts = list(itertools.accumulate(lengths, initial=0))
+        return self._starts
 
     def folded(self) -> str:
         """The text folded (see `fold`), made once."""

@@ -97,10 +97,10 @@ def _consumed(state: Any, items: Any, flags: int) -> set[int] | None:
     members: set[int] = set()
     for op, av in items:
         if op in _LEAVES:
-            members |= _leaf(state, op, av, flags)
+            members |= leaf_members(state, op, av, flags)
         elif op in _NESTED:
             for sub in children(op, av):
-                found = _consumed(state, sub, _flags(op, av, flags))
+                found = _consumed(state, sub, flags_within(op, av, flags))
                 if found is None:
                     return None
                 members |= found
@@ -109,7 +109,9 @@ def _consumed(state: Any, items: Any, flags: int) -> set[int] | None:
     return members
 
 
-def _leaf(state: Any, op: Any, av: Any, flags: int) -> set[int]:
+def leaf_members(state: Any, op: Any, av: Any, flags: int) -> set[int]:
+    """The Latin-1 characters a leaf (a literal, a class, `.`) matches, -1 standing for any past
+    Latin-1 it may match."""
     compiled = _regex_compiler.compile(_parser.SubPattern(state, [(op, av)]), flags)
     members = {code for code in range(_LATIN1) if compiled.fullmatch(chr(code))}
     if _beyond_latin1(op, av, flags):
@@ -132,7 +134,8 @@ def _beyond_latin1(op: Any, av: Any, flags: int) -> bool:
     return bool(flags & re.IGNORECASE) and letters
 
 
-def _flags(op: Any, av: Any, flags: int) -> int:
+def flags_within(op: Any, av: Any, flags: int) -> int:
+    """The flags inside a group (`(?i:...)` adds one, `(?-i:...)` takes one away)."""
     if op is _op.SUBPATTERN:
         return int((flags | av[1]) & ~av[2])
     return flags
