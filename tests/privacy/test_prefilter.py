@@ -186,3 +186,39 @@ def test_a_pattern_that_starts_with_a_literal_is_left_to_re(source: str, left_to
     recording: Any = _Recording(re.compile(source))
     list(Text(text).finditer(recording))
     assert (recording.windows == [(0, len(text))]) == left_to_re
+
+
+@pytest.mark.parametrize("limit", [2.5, 3.7, DEFAULT_ENTROPY_LIMIT])
+def test_the_entropy_plugin_finds_alike_gated_and_plain_at_any_limit(limit: float) -> None:
+    texts = [*corpus_texts(), *code_texts()[:8]]
+    found = 0
+    for text in texts:
+        plain = scan_text(Text(text, gated=False), limit, False)
+        assert scan_text(Text(text), limit, False) == plain
+        found += sum(rule == "base64_high_entropy_string" for rule, *_ in plain)
+    assert found  # the plugin fired at all
+
+
+def test_the_entropy_plugin_reads_only_lines_holding_a_value_long_enough_to_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A value passes 4.5 bits a character only with 23 distinct characters: 23 in a row.
+    plugin = next(
+        one
+        for one in detectors.plugins(DEFAULT_ENTROPY_LIMIT)[1]
+        if type(one).__name__ == "Base64HighEntropyString"
+    )
+    secret_line = "token = 'q8ZtY2vK0pLm4RxW7nB1cD5fGh9J'"
+    text = "\n".join([code_texts()[0], "x = 'short'", secret_line, "y = 1"])
+    read: list[str] = []
+    real = plugin.analyze_string
+
+    def recording(string: str) -> Iterator[str]:
+        read.append(string)
+        return real(string)
+
+    monkeypatch.setattr(plugin, "analyze_string", recording)
+    found = scan_text(Text(text), DEFAULT_ENTROPY_LIMIT, False)
+    assert [rule for rule, *_ in found] == ["base64_high_entropy_string"]
+    assert read == [secret_line]
+    assert text.count("'") > 40  # the code's quoted strings were not read

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from orchestrate.privacy.literals import Needs
+    from orchestrate.privacy.prefilter import Run
     from orchestrate.privacy.reach import Anchor
-    from orchestrate.privacy.runs import Run
 
 logger = logging.getLogger("orchestrate.privacy")
 

@@ -32,7 +32,7 @@ from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
 
 from orchestrate.config.schema import DEFAULT_ENTROPY_LIMIT
 from orchestrate.privacy.credentials import CREDENTIAL_RULES
-from orchestrate.privacy.prefilter import Text
+from orchestrate.privacy.prefilter import Run, Text
 
 _LEFT_OUT = frozenset({"HexHighEntropyString", "IPPublicDetector"})
 # Cheap test for the keyword detector's per-line regexes: most lines have none of its words.
@@ -144,7 +144,7 @@ def _plugin_spans(plugin: BasePlugin, view: Text, lines: _Lines) -> Iterator[tup
     elif isinstance(plugin, RegexBasedDetector):
         yield from _regex_spans(plugin, view, lines)
     else:
-        yield from _value_spans(plugin, view.text, lines)
+        yield from _value_spans(plugin, view, lines)
 
 
 def _regex_spans(
@@ -159,14 +159,41 @@ def _regex_spans(
                 yield match.span()
 
 
-def _value_spans(plugin: BasePlugin, text: str, lines: _Lines) -> Iterator[tuple[int, int]]:
-    for value in set(plugin.analyze_string(text)):
+def _value_spans(plugin: BasePlugin, view: Text, lines: _Lines) -> Iterator[tuple[int, int]]:
+    text = view.text
+    for value in _values(plugin, view):
         # Entropy depends on the value alone: judged once per value, not once per occurrence.
         if isinstance(plugin, HighEntropyStringsPlugin) and not _high_entropy(plugin, value):
             continue
         for start in _occurrences(text, value):
             if not _filtered(plugin, value, lines.at(start)):
                 yield start, start + len(value)
+
+
+def _values(plugin: BasePlugin, view: Text) -> set[str]:
+    """What the plugin finds in the text; for an entropy plugin, at least every value that can
+    pass its limit. Such a value has more than 2**limit distinct characters (entropy is at most
+    log2 of their number: see `_high_entropy`), so as many of the plugin's class in a row: its
+    quoted-string pattern, which never spans lines, finds the same values on just the lines
+    holding such a run (a shorter value is all another line can hold, and it cannot pass)."""
+    if not (view.gated and isinstance(plugin, HighEntropyStringsPlugin)):
+        return set(plugin.analyze_string(view.text))
+    shortest = max(1, math.floor(2**plugin.entropy_limit))  # one short, against rounding
+    lines = view.lines_with_run(Run(_class_table(plugin.charset), shortest))
+    if lines is None:
+        return set(plugin.analyze_string(view.text))
+    return {
+        value
+        for start, end in lines.items()
+        for value in plugin.analyze_string(view.text[start:end])
+    }
+
+
+@lru_cache(maxsize=8)
+def _class_table(charset: str) -> bytes:
+    """A skeleton table (`prefilter.skeleton`) marking the characters of `charset`, ASCII only
+    (`?`, which stands for any character past Latin-1, is marked only if `charset` holds it)."""
+    return bytes(int(chr(code) in charset) for code in range(256))
 
 
 def _high_entropy(plugin: HighEntropyStringsPlugin, value: str) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orchestrate.privacy.derivation import Plan, plan
@@ -36,7 +37,6 @@ _NOT_COUNTED = bytes(code for code in range(256) if code not in b"0123456789?\n"
 
 if TYPE_CHECKING:
     from orchestrate.privacy.literals import Literal
-    from orchestrate.privacy.runs import Run
 
 # Under IGNORECASE, `re` also matches these to ASCII letters (`ſ` to `s`, the Kelvin sign to `k`,
 # dotted and dotless i to `i`); folding keeps the text's length, so offsets stay valid.
@@ -61,6 +61,15 @@ _MANY = 200
 """Occurrences of an anchor literal past which searching the whole text is the better way."""
 
 
+@dataclass(frozen=True)
+class Run:
+    """Every match holds `length` consecutive characters whose bytes in `skeleton` are 1."""
+
+    table: bytes
+    """For each Latin-1 byte (a character past Latin-1 is `?`): 1 if in the class, else 0."""
+    length: int
+
+
 def fold(text: str) -> str:
     """`text` with each character IGNORECASE matches to an ASCII letter as that lower-case
     letter, and the same length (`str.lower` turns `İ` into two characters)."""
@@ -81,6 +90,7 @@ class Text:
         self._skeletons: dict[bytes, bytes] = {}
         self._runs: dict[tuple[bytes, int], dict[int, int] | None] = {}
         self._digits: bytes | None = None
+        self._encoded: bytes | None = None
         self._with_digits: dict[int, dict[int, int] | None] = {}
         self._starts: list[int] | None = None
 
@@ -200,7 +210,7 @@ class Text:
         key = (needed.table, needed.length)
         if key not in self._runs:
             if needed.table not in self._skeletons:
-                self._skeletons[needed.table] = skeleton(self.text, needed.table)
+                self._skeletons[needed.table] = self._latin1().translate(needed.table)
             marks = self._skeletons[needed.table]
             self._runs[key] = self._find_lines(marks.find, b"\x01" * needed.length)
         return self._runs[key]
@@ -214,7 +224,7 @@ class Text:
 
     def _count_lines(self, least: int) -> dict[int, int] | None:
         if self._digits is None:
-            encoded = self.text.encode("latin-1", "replace")
+            encoded = self._latin1()
             # Only digits and newlines are left: `least` marks in a row lie on one line.
             self._digits = encoded.translate(_DIGIT_MARKS, _NOT_COUNTED)
         marks, needle = self._digits, b"\x01" * least
@@ -235,6 +245,12 @@ class Text:
             after = marks.find(b"\n", at)
             at = -1 if after < 0 else marks.find(needle, after + 1)
         return found
+
+    def _latin1(self) -> bytes:
+        """The text one byte a character (`?` past Latin-1), made once for every skeleton."""
+        if self._encoded is None:
+            self._encoded = self.text.encode("latin-1", "replace")
+        return self._encoded
 
     def _line_starts(self) -> list[int]:
         """Where each line starts, and one past the text's end (a last line's newline)."""

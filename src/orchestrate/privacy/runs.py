@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from re import _compiler as _regex_compiler  # type: ignore[attr-defined]  # no stubs
 from re import _constants as _op  # type: ignore[attr-defined]  # stable since 3.11
@@ -23,6 +22,7 @@ from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 from orchestrate.privacy.literals import children
+from orchestrate.privacy.prefilter import Run
 
 _LATIN1 = 256
 _MIN_BITS = 12.0
@@ -38,15 +38,6 @@ _FREQUENCY = {
 """Rough share of each character in code; any other character 0.002, one past ASCII 0.01."""
 _LEAVES = (_op.LITERAL, _op.NOT_LITERAL, _op.IN, _op.ANY)
 _NESTED = (_op.SUBPATTERN, _op.ATOMIC_GROUP, _op.BRANCH, _op.MAX_REPEAT, _op.MIN_REPEAT)
-
-
-@dataclass(frozen=True)
-class Run:
-    """Every match holds `length` consecutive characters whose bytes in `skeleton` are 1."""
-
-    table: bytes
-    """For each Latin-1 byte (a character past Latin-1 is `?`): 1 if in the class, else 0."""
-    length: int
 
 
 @lru_cache(maxsize=256)
