@@ -14,11 +14,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import pytest
 from tests.batching.test_cloud_batch import CLAUDE, FAST, agent, ask, claude, creates, router, until
 
 from orchestrate.batching.queue import BatchQueue
+from orchestrate.config.schema import BUILTIN_ENDPOINTS
 from orchestrate.events import Event, EventBus, RunNotice
+from orchestrate.exceptions import BatchPollError
+from orchestrate.models.anthropic import AnthropicModel
 from orchestrate.testing.fake_anthropic import FakeAnthropic
 from orchestrate.testing.fake_server import Reply
 
@@ -106,6 +110,25 @@ async def test_a_failed_poll_reaches_the_caller_as_our_error_and_the_retry_waits
     assert "run the same command again" in detail
     assert done.outcome == "ok" and done.batch
     await routed.aclose()
+
+
+async def test_a_caller_waiting_when_its_poll_fails_gets_our_error_saying_what_to_do(
+    claude: FakeAnthropic, tmp_path: Path
+) -> None:
+    claude.default = Reply(text="the plan")
+    claude.batches.polls_to_end = 100
+    model = AnthropicModel("anthropic", "claude-sonnet-5-5", BUILTIN_ENDPOINTS["anthropic"], "k")
+    queue, told = BatchQueue(tmp_path, FAST), list[str]()
+    waiting = asyncio.create_task(queue.request(model.batch_api(), ask("repo"), "k1", told.append))
+    await until(lambda: any(b.retrievals for b in claude.batches.batches.values()))
+
+    await model.aclose()  # the client closes under the poll loop
+
+    with pytest.raises(BatchPollError, match="run the same command again") as caught:
+        await waiting
+    assert isinstance(caught.value.__cause__, anthropic.APIConnectionError)
+    assert os.listdir(tmp_path)  # the batch keeps running at the vendor, and is found again
+    await queue.aclose()
 
 
 async def test_closing_the_queue_cancels_and_awaits_its_poll_loops(
