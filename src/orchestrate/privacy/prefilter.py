@@ -55,8 +55,6 @@ _FEW = 4
 """Lines few enough to search without narrowing them further (a look-up costs a text pass)."""
 _MIN_DIGITS = 4
 """Digits a match must hold for the lines with as many to be worth looking up."""
-_CHECK = 32
-"""Lines few enough to look in one by one for a literal, rather than look it up in the text."""
 _MANY = 200
 """Occurrences of an anchor literal past which searching the whole text is the better way."""
 
@@ -123,18 +121,14 @@ class Text:
         """The lines holding a literal of each set the pattern needs and the run of characters
         it needs; None when most lines qualify (or nothing derives) and searching the whole
         text is the better way. The lines holding as many digits as a match first (one cheap
-        pass, that most often leaves no line), then the rarest set, then the run (one cheap pass that most
-        often leaves no line), then the other sets; once a few lines are left, each is looked
-        in instead of the whole text (a look-up of a common literal visits most lines)."""
+        pass that most often leaves no line), then the rarest set, then the run, then the
+        other sets while more than a few lines are left."""
         lines = self.lines_with_digits(derived.digits) if derived.digits >= _MIN_DIGITS else None
         if lines is not None and len(lines) <= _FEW:
             return lines
         needed = derived.run
         for index, literals in enumerate(derived.needs or ()):
-            if lines is not None and len(lines) <= _CHECK:
-                lines = {at: end for at, end in lines.items() if self._holds(literals, at, end)}
-            else:
-                lines = _narrowed(lines, self._holding(literals))
+            lines = _narrowed(lines, self._holding(literals))
             if index == 0 and needed is not None and (lines is None or len(lines) > _FEW):
                 lines = _narrowed(lines, self.lines_with_run(needed))
                 needed = None
@@ -149,13 +143,6 @@ class Text:
             found = self.lines_with(literal)
             holding = None if found is None or holding is None else holding | found
         return holding
-
-    def _holds(self, literals: frozenset[Literal], start: int, end: int) -> bool:
-        """Whether the line from `start` to `end` holds one of `literals`."""
-        return any(
-            (self.folded() if folded else self.text).find(literal, start, end) >= 0
-            for literal, folded in literals
-        )
 
     def _anchored(self, pattern: re.Pattern[str], found: Plan) -> Iterator[re.Match[str]]:
         """For a pattern whose matches may span lines: try a match only where one can start,
