@@ -186,4 +186,7 @@ def notes() -> list[str]:
         "priced by the engine's ledger at the packaged prices, prompt-cache writes and reads "
         "included; local tokens free",
         "pass = run approved with its task checks passing",
+        "quick reviewer SCRIPTED from each task's reviewer verdict (approve -> approve, "
+        "request_changes -> escalate): the quality of a cheap model's approval is NOT measured; "
+        "it runs only on changes checks verified, so it cannot change a check verdict",
     ]

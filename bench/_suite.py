@@ -35,7 +35,8 @@ TASKS_DIR = Path(__file__).parent / "tasks"
 PROJECTS_DIR = TASKS_DIR / "_projects"
 """Real code shared by the real-size tasks (see each project's ORIGIN.md)."""
 WORKER_ROLES = ("coder", "tester", "formatter")
-ROLES = ("planner", "reviewer", *WORKER_ROLES)
+QUICK = "quick-reviewer"
+ROLES = ("planner", "reviewer", QUICK, *WORKER_ROLES)
 _STEPS = 200
 """Steps per scripted model: more than any task asks, since every step is the same function."""
 
@@ -173,6 +174,14 @@ class ScriptedTask:
         script = self.task.script.reviewer
         return _response(json.dumps(script.review), script, "scripted-reviewer")
 
+    def quick_reviewer(self, request: ModelRequest) -> ModelResponse:
+        """Derived from the task's `reviewer: review`: approve -> approve, request_changes ->
+        escalate (SCRIPTED: whether a cheap model would judge so is not measured here)."""
+        review = Review.model_validate(self.task.script.reviewer.review)
+        verdict = "approve" if review.verdict == "approve" else "escalate"
+        answer = {"verdict": verdict, "summary": review.summary, "comments": []}
+        return _response(json.dumps(answer), _Call(), "scripted-quick-reviewer")
+
     def worker(self, request: ModelRequest) -> ModelResponse:
         opening = request.messages[0].content.split("\n", 1)[0]
         title = opening.removeprefix("# Subtask: ").strip()
@@ -228,7 +237,7 @@ class ScriptedTask:
         """One scripted model per agent role; with `counter`, each reports the real token counts
         of the prompt it was sent and of its answer (`_prompt_tokens.py`) instead of the
         script's, and a role with a prompt cache (`caches`) reports cache writes and reads."""
-        play = {"planner": self.planner, "reviewer": self.reviewer}
+        play = {"planner": self.planner, "reviewer": self.reviewer, QUICK: self.quick_reviewer}
         models: dict[str, ScriptedModel] = {}
         for role in ROLES:
             steps: list[Step] = [play.get(role, self.worker)] * _STEPS

@@ -2,19 +2,25 @@
 
 Every task of `bench/tasks/` runs through the real engine (plan, workers, checks, review, git
 worktree, router, ledger) once per mode: every agent on the frontier model (`claude-sonnet-5-5`),
-a frontier planner and reviewer with cheap cloud workers (`claude-haiku-5-5`), and the hybrid
-defaults (frontier planner and reviewer, local workers), each with the planner asked for every
-task (as before) and with tasks that name their files and checks run as written (now). The suite
-has 11 tiny tasks and real-size ones (real CPython modules of 350-2,054 lines, `tasks/_projects/`);
-each mode runs its tasks one after another, as one user's session, sharing the prompt cache.
+the quick reviewer too; a frontier planner and reviewer with cheap cloud workers
+(`claude-haiku-5-5`); the hybrid defaults (frontier planner and reviewer, local workers); and
+hybrid with `--full-review` (no quick review), to show that lever's own effect. Outside (a) the
+quick reviewer keeps its default tier (cheap: Haiku). Each mode runs with the planner asked for
+every task (as before) and with tasks that name their files and checks run as written (now).
+The suite has 11 tiny tasks and real-size ones (real CPython modules of 350-2,054 lines,
+`tasks/_projects/`); each mode runs its tasks one after another, as one user's session, sharing the prompt cache.
 Costs are the engine's own ledger at today's packaged prices, cache writes and reads included.
 
 What is measured and what is scripted: the models are SCRIPTED. Their answers (plans, edits,
 reviews) come from `bench/tasks/<name>/script.yaml`, written in the edit format the engine asks
-(`_answers.py`). Tokens are counted, not scripted: the prompts the engine really sends (with the
-schema of a structured answer) and the answers' text, by the packaged gemma3-270m's tokenizer
-through llama.cpp, a PROXY for the vendors' own (`_prompt_tokens.py`); the prompt cache follows
-Anthropic's documented rules on the request body our backend would send (`_prompt_cache.py`).
+(`_answers.py`). The quick reviewer's answer is derived from each task's `reviewer: review`
+(approve -> approve, request_changes -> escalate), so its approvals are scripted: whether a cheap
+model would judge as well is NOT measured here, only what its cascade costs. It cannot change a
+check verdict: it runs only on changes checks verified. Tokens are counted, not scripted: the
+prompts the engine really sends (with the schema of a structured answer) and the answers' text,
+by the packaged gemma3-270m's tokenizer through llama.cpp, a PROXY for the vendors' own
+(`_prompt_tokens.py`); the prompt cache follows Anthropic's documented rules on the request body
+our backend would send (`_prompt_cache.py`).
 
 `--real` instead runs the suite's worker subtasks on the real local model (llamacpp:gemma3-270m,
 planner and reviewer still scripted, one reply per subtask, at most 512 tokens) and prints its
@@ -39,7 +45,7 @@ from _common import Table, show
 from _prompt_cache import PromptCache
 from _prompt_tokens import TokenCounter, prompt_counter
 from _savings_tables import Caches, Runs, TaskRun, cache_table, lever_table, task_table
-from _suite import ROLES, WORKER_ROLES, BenchTask, ScriptedTask, load_suite
+from _suite import QUICK, ROLES, WORKER_ROLES, BenchTask, ScriptedTask, load_suite
 
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import EndpointConfig, OrchestrateConfig
@@ -56,15 +62,23 @@ CLOUD_MODEL = "anthropic:claude-sonnet-5-5"
 CHEAP_MODEL = "anthropic:claude-haiku-5-5"
 """The cheap cloud model: scripted `cheap:` calls are priced as it."""
 REAL_LOCAL = "llamacpp:gemma3-270m"
+FULL_REVIEW = "hybrid, full review"
+"""Hybrid with `--full-review`: every review the full reviewer's, to show the quick review's effect."""
 ALL_CLOUD = dict.fromkeys(ROLES, "cloud")
-CHEAP_WORKERS = {"planner": "cloud", "reviewer": "cloud", **dict.fromkeys(WORKER_ROLES, "cheap")}
-HYBRID = {"planner": "cloud", "reviewer": "cloud", **dict.fromkeys(WORKER_ROLES, "local")}
+"""(a): every agent on the frontier model, the quick reviewer too."""
+# The quick reviewer keeps its default tier (cheap: Haiku) in (b) and hybrid.
+FRONTIER_REVIEW = {"planner": "cloud", "reviewer": "cloud", QUICK: "cheap"}
+CHEAP_WORKERS = {**FRONTIER_REVIEW, **dict.fromkeys(WORKER_ROLES, "cheap")}
+HYBRID = {**FRONTIER_REVIEW, **dict.fromkeys(WORKER_ROLES, "local")}
 MODES = {
     "all-frontier": ALL_CLOUD,
     "frontier + haiku workers": CHEAP_WORKERS,
     "hybrid": HYBRID,
+    FULL_REVIEW: HYBRID,
 }
-"""The three ways the suite is priced: (a), (b) and ours."""
+"""The ways the suite is priced: (a), (b), ours, and ours with the quick review off."""
+COMPARED = ("all-frontier", "frontier + haiku workers", "hybrid")
+"""The per-task table's three columns: (a), (b) and hybrid."""
 
 
 def _ref(tier: str, role: str) -> str:
@@ -179,14 +193,21 @@ async def run_modes(
             if caches is not None:
                 caches[(mode, planned)] = session
             for task in suite:
-                run_id = f"{mode.split()[0]}-{'planned' if planned else 'as-written'}-{task.name}"
+                short = "hybrid-full-review" if mode == FULL_REVIEW else mode.split()[0]
+                run_id = f"{short}-{'planned' if planned else 'as-written'}-{task.name}"
                 caches_by_role = {
                     role: session[_model_name(tier)]
                     for role, tier in tiers.items()
                     if tier in ("cloud", "cheap")
                 }
                 run = await run_task(
-                    task, tiers, run_id, counter, caches_by_role, always_plan=planned
+                    task,
+                    tiers,
+                    run_id,
+                    counter,
+                    caches_by_role,
+                    always_plan=planned,
+                    full_review=mode == FULL_REVIEW,
                 )
                 runs.setdefault((mode, planned), []).append(run)
     return runs
@@ -210,7 +231,7 @@ def pricer() -> Pricer:
 async def measure(names: list[str] | None = None) -> Table:
     """The per-task table, the engine as it runs by default (tasks naming files+checks as written)."""
     runs = await run_modes(names, always_plan=(False,))
-    return task_table(runs, False, list(MODES))
+    return task_table(runs, False, COMPARED)
 
 
 @dataclass(frozen=True)
@@ -276,7 +297,7 @@ def main() -> None:
     show(lever_table(runs, pricer()))
     show(cache_table(runs, caches))
     for planned in (True, False):
-        show(task_table(runs, planned, list(MODES)))
+        show(task_table(runs, planned, COMPARED))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from orchestrate.config.loader import load_config
 from orchestrate.engine.plan import Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.prompts import render_planner, render_planner_context, render_reviewer
+from orchestrate.engine.quick_review import QuickReview
 from orchestrate.engine.replan import ReplanCase, ReplanRules, render_replan
 from orchestrate.engine.replan_answer import Replan
 from orchestrate.engine.result import Attempt
@@ -29,6 +30,7 @@ from orchestrate.review.triage import TriageAnswer
 SCHEMAS: dict[str, type[BaseModel]] = {
     "planner": Plan,
     "reviewer": Review,
+    "quick-reviewer": QuickReview,
     "triage": TriageAnswer,
     "routine-reviewer": FileRemarks,
     "deep-reviewer": DeepRemarks,

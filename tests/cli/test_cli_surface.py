@@ -187,6 +187,19 @@ def test_config_check_and_prune_speak_json(repo: Path) -> None:
     assert json.loads(pruned.stdout) == {"removed": [], "kept_dirty": [], "unfinished": []}
 
 
+def test_config_check_lists_the_quick_reviewer_and_a_repo_override_of_it(repo: Path) -> None:
+    shipped = json.loads(orchestrate("config", "check", "--json", cwd=repo).stdout)
+    quick = next(agent for agent in shipped["agents"] if agent["agent"] == "quick-reviewer")
+    assert quick["chain"][0]["model"] == "anthropic:claude-haiku-5-5"
+    (repo / "agents").mkdir()
+    (repo / "agents" / "quick-reviewer.yaml").write_text(
+        "model: openai:gpt-6-luna\nsystem_prompt: mine\n"
+    )
+    overridden = json.loads(orchestrate("config", "check", "--json", cwd=repo).stdout)
+    quick = next(agent for agent in overridden["agents"] if agent["agent"] == "quick-reviewer")
+    assert [step["model"] for step in quick["chain"]] == ["openai:gpt-6-luna"]
+
+
 # --- tables never cut ----------------------------------------------------------------------------
 
 

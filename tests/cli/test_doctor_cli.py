@@ -34,6 +34,7 @@ def write_agents(root: Path, claude_url: str, ollama_url: str) -> Path:
         "tester",
         "formatter",
         "reviewer",
+        "quick-reviewer",
         "triage",
         "routine-reviewer",
         "deep-reviewer",

@@ -472,6 +472,7 @@ def test_shipped_defaults_load_and_end_in_the_bundled_model() -> None:
         "tester",
         "formatter",
         "reviewer",
+        "quick-reviewer",
         "triage",
         "routine-reviewer",
         "deep-reviewer",
@@ -483,7 +484,8 @@ def test_shipped_defaults_load_and_end_in_the_bundled_model() -> None:
         assert fit == agent.chain, name
         if role_of(name) == "work":
             assert agent.chain[-1] == "llamacpp:gemma3-270m", name
-        assert config.endpoints[agent.chain[-1].split(":")[0]].tier == "local", name
+        if name != "quick-reviewer":  # a cascade step: with no cloud model, the reviewer decides
+            assert config.endpoints[agent.chain[-1].split(":")[0]].tier == "local", name
         assert len(agent.system_prompt) > 500, name
         assert agent.retries == 2
     assert config.agents["planner"].chain == [
@@ -501,6 +503,9 @@ def test_shipped_defaults_load_and_end_in_the_bundled_model() -> None:
     ]
     assert config.agents["triage"].chain[:2] == ["anthropic:claude-haiku-5-5", "openai:gpt-6-luna"]
     assert config.agents["tester"].chain == config.agents["coder"].chain
+    quick = config.agents["quick-reviewer"]
+    assert quick.chain == ["anthropic:claude-haiku-5-5", "openai:gpt-6-luna"]
+    assert quick.effort == "low"
 
 
 def test_shipped_formatter_stays_local() -> None:

@@ -91,7 +91,9 @@ def test_cost_with_the_runs_agents_agrees_with_the_run_report(tmp_path: Path) ->
             "OLLAMA_HOST": ollama.url,
         }
         common = ["--agents", str(agents), "--ledger", str(ledger)]
-        done = _orchestrate(repo, env, "run", str(tmp_path / "plan.md"), *common, "--json")
+        # The fake answers the full reviewer (no quick review): the costs are what is compared.
+        run = ("run", str(tmp_path / "plan.md"), "--full-review")
+        done = _orchestrate(repo, env, *run, *common, "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)["totals"]["cost"]
 

@@ -182,8 +182,10 @@ def orchestrate(
 
 
 TRUST = ("--trust-model-checks",)
-PLANNED = ("--always-plan",)
-"""These runs are about the (fake) planner's plan: tasks naming files and checks are planned too."""
+PLANNED = ("--always-plan", "--full-review")
+"""These runs are about the (fake) planner's plan and the (fake) reviewer's verdicts: tasks naming
+files and checks are planned too, and every review is the full reviewer's (no quick review; the
+quick review has its own tests: `test_quick_review_e2e.py`)."""
 
 
 def branch_trailers(repo: Path, branch: str, base: str) -> list[dict[str, str]]:

@@ -29,8 +29,9 @@ from orchestrate.testing.fake_server import Reply
 
 TOKEN = "ghp_fleettoken0123456789"
 PLANNER = "anthropic:claude-sonnet-4-6"
-PLANNED = ("--always-plan",)
-"""These runs are about the (fake) planner's plan: its task, naming files and checks, is planned."""
+PLANNED = ("--always-plan", "--full-review")
+"""These runs are about the (fake) planner's plan and the (fake) reviewer's verdict: its task,
+naming files and checks, is planned, and reviewed by the full reviewer (no quick review)."""
 REVIEWER = "reviewer:qwen-review"
 WORKER = "ollama:qwen2.5-coder:7b"
 PLAN_MD = f"""# Subtraction

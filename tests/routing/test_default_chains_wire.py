@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
 from orchestrate.engine.plan import Plan
+from orchestrate.engine.quick_review import QuickReview
 from orchestrate.engine.review import Review
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import Message, ModelRequest
@@ -47,6 +48,7 @@ ANSWERS: dict[str, tuple[type[BaseModel] | None, str]] = {
     "planner": (Plan, PLAN.model_dump_json()),
     "reviewer": (Review, Review(verdict="approve", summary="fine").model_dump_json()),
     "triage": (TriageAnswer, TriageAnswer().model_dump_json()),
+    "quick-reviewer": (QuickReview, QuickReview(verdict="approve", summary="ok").model_dump_json()),
 }
 """What each agent asks for (its output type) and a valid answer; others want free text."""
 

@@ -187,6 +187,7 @@ def run(
     open_prs: opts.OpenPrs = False,
     saved: opts.SavedPlans = None,
     always_plan: opts.AlwaysPlan = False,
+    full_review: opts.FullReview = False,
     trust_model_checks: opts.TrustModelChecks = False,
     cloud_batch: opts.CloudBatch = False,
     trust_repo_config: opts.TrustRepoConfig = False,
@@ -220,6 +221,7 @@ def run(
         trust_repo_config=trust_repo_config,
         allow_sensitive_changes=allow_sensitive_changes,
         always_plan=always_plan,
+        full_review=full_review,
     )
     raise typer.Exit(run_plan(args))
 

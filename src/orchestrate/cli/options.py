@@ -88,6 +88,14 @@ AlwaysPlan = Annotated[
         "task otherwise runs as written, with no planner call).",
     ),
 ]
+FullReview = Annotated[
+    bool,
+    typer.Option(
+        "--full-review",
+        help="Send every change to the full reviewer (without it, a cheap quick reviewer may "
+        "approve a small change that checks verified; anything else goes to the full reviewer).",
+    ),
+]
 TrustModelChecks = Annotated[
     bool,
     typer.Option(

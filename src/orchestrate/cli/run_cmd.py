@@ -64,6 +64,8 @@ class RunArgs:
     allow_sensitive_changes: bool = False
     always_plan: bool = False
     """Ask the planner even for tasks that name their files and checks."""
+    full_review: bool = False
+    """Every review by the full reviewer (no quick review)."""
 
 
 def _check_sources(args: RunArgs) -> None:
@@ -233,6 +235,7 @@ def run(args: RunArgs) -> int:
         local_only=args.local_only,
         accept_unchecked=args.accept_unchecked,
         always_plan=args.always_plan,
+        full_review=args.full_review,
     )
     if args.repos is not None:
         return _run_repos(args, options)

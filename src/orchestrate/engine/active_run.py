@@ -10,6 +10,7 @@ from orchestrate.engine.batch_work import BatchWork
 from orchestrate.engine.commands import CommandBook
 from orchestrate.engine.format_only import FORMAT_ONLY, format_only_change
 from orchestrate.engine.plan import Plan
+from orchestrate.engine.quick_review import quick_review
 from orchestrate.engine.replanning import Replanning
 from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.review import Review
@@ -128,8 +129,9 @@ class ActiveRun:
             self._not_reviewed(FORMAT_ONLY, FORMAT_ONLY.split(" (", 1)[0])
             return None
         diff = await asyncio.to_thread(self.workspace.diff)
+        review = await quick_review(self, diff)
         try:
-            review = await review_run(
+            review = review or await review_run(
                 self.engine.router,
                 self.engine.config.agents["reviewer"],
                 self.task,
@@ -205,6 +207,7 @@ class ActiveRun:
             plan=self.state.plan,
             subtasks=self.state.results,
             review=self.state.review,
+            reviewed_by=self.state.reviewed_by if self.state.review else "",
             commits=[commit.sha for commit in commits],
             cloud_usd=recorder.cloud_usd - cloud,
             local_tokens=recorder.local_tokens - local,

@@ -19,6 +19,7 @@ from orchestrate.engine.edits import FormatStats
 from orchestrate.engine.plan import AGENT_FOR_KIND, Plan
 from orchestrate.engine.plan_md import TaskSpec
 from orchestrate.engine.planner import plan_task
+from orchestrate.engine.quick_review import QUICK_REVIEW_LINES
 from orchestrate.engine.recovery import holding_run, reopen_workspace
 from orchestrate.engine.result import RunResult, outside_task
 from orchestrate.engine.review import follow_up_subtasks
@@ -77,6 +78,10 @@ class EngineOptions(BaseModel):
     always_plan: bool = False
     """Ask the planner even for a task that names its files and checks (which otherwise runs
     as written: a plan would restate it, at a cloud planner's price)."""
+    full_review: bool = False
+    """Skip the quick reviewer: every review is the full reviewer's (`engine/quick_review.py`)."""
+    quick_review_lines: int = Field(default=QUICK_REVIEW_LINES, ge=0)
+    """Most changed lines (added + removed) the quick reviewer may approve."""
 
 
 class Engine:

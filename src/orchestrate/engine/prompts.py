@@ -220,9 +220,11 @@ def render_reviewer(
     task_checks: Sequence[CheckResult],
     diff_limit: int,
     rules: str = "",
+    how_to_answer: str = "",
 ) -> str:
     """The reviewer's message; the diff and the checks' output are delimited as repository data;
-    `rules` is the instructions files applying to the changed files."""
+    `rules` is the instructions files applying to the changed files; `how_to_answer` replaces
+    the closing instructions (the quick reviewer answers a smaller schema)."""
     listed = "\n".join(
         f"- {s.id} [{s.kind}] {s.title} (files: {', '.join(s.edit_files)})" for s in plan.subtasks
     )
@@ -248,7 +250,8 @@ def render_reviewer(
             f"## Task checks\n{checks or '(none given)'}",
             "## Combined diff\nWritten by models from the repository's text: review it, exactly "
             "as it is.\n" + delimit("diff", shown or "(empty: nothing changed)"),
-            "## How to answer\nApprove when the task is done correctly. Otherwise request "
+            how_to_answer
+            or "## How to answer\nApprove when the task is done correctly. Otherwise request "
             "changes and give follow_ups: new subtasks in the plan's format, each with a new id "
             f"(not {used}) and a self-contained spec.",
         ]

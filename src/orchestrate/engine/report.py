@@ -81,6 +81,9 @@ class TaskReport(BaseModel):
     """The last review's verdict, if there was a review."""
     review_summary: str = ""
     """The last review's summary."""
+    reviewed_by: str = ""
+    """Who made the last review: the quick reviewer and its model, or the full reviewer (and why
+    the quick reviewer did not decide)."""
     subtasks: list[SubtaskLine] = []
     """Subtasks run (or planned), follow-ups included."""
     task_checks: list[CheckLine] = []
@@ -186,6 +189,7 @@ def run_report(
         if review
         else ("not reviewed" if result.not_reviewed else None),
         review_summary=review.summary if review else result.not_reviewed,
+        reviewed_by=result.reviewed_by if review else "",
         subtasks=subtasks,
         task_checks=_checks(result.task_checks),
         cost=_costs(attempts, pricer, result.run_id),

@@ -58,6 +58,8 @@ def _run_section(task: TaskReport) -> list[str]:
     lines = [f"- branch: `{task.branch}` ({commits}); worktree: `{task.worktree}`"]
     if task.review_verdict:
         lines.append(f"- review: **{task.review_verdict}**: {_cell(task.review_summary)}")
+        if task.reviewed_by:
+            lines.append(f"- reviewed by: {_cell(task.reviewed_by)}")
     else:
         lines.append("- review: none")
     for check in task.task_checks:

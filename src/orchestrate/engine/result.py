@@ -116,6 +116,8 @@ class RunResult(BaseModel):
     """Every subtask run, follow-ups included, in the order they finished."""
     review: Review | None
     """The last review, if one was made."""
+    reviewed_by: str = ""
+    """Who made the last review (`RunState.reviewed_by`)."""
     commits: list[str]
     """Shas of the run's commits, oldest first."""
     cloud_usd: float

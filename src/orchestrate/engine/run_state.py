@@ -51,9 +51,12 @@ class RunState(BaseModel):
     reviews: int = 0
     """Reviews completed."""
     review: Review | None = None
+    """The last review."""
+    reviewed_by: str = ""
+    """Who made the last review: `quick-reviewer <model>`, or `reviewer` and why the quick
+    reviewer did not decide (`quick_review`); empty in states saved before it was kept."""
     not_reviewed: str = ""
     """Why no review could be had (no model fit to review was usable); the checks decide."""
-    """The last review."""
     task_checks: list[CheckResult] = Field(default_factory=list)
     """The task checks run before the last review."""
     omissions: list[str] = Field(default_factory=list)

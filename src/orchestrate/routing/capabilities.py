@@ -25,6 +25,7 @@ ROLE_OF_AGENT: dict[str, Role] = {
     "planner": "plan",
     "replanner": "plan",  # the planner's models, asked about a subtask every worker failed
     "reviewer": "review",
+    "quick-reviewer": "review",  # approves a run's change: never a model unfit to review
     "deep-reviewer": "review",
 }
 """Agents whose work needs a capable model; every other agent is a worker."""
