@@ -38,7 +38,7 @@ def test_check_prints_every_chain_and_a_summary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     lines = out.splitlines()
-    assert lines[-1] == "config OK: 10 agents, 8 endpoints, prices 2026-12-01"
+    assert lines[-1] == "config OK: 11 agents, 8 endpoints, prices 2026-12-01"
     for ref in load_config(agents_dir=agents).agents["planner"].chain:
         assert ref in out
     # Piped: one plain line per model, each naming its agent; nothing shortened.
