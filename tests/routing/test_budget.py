@@ -419,6 +419,7 @@ def test_the_command_line_budget_caps_a_run_the_same_way(
     ledger_path = tmp_path / "ledger.sqlite"
     args = ["run", str(plan), "--repo", str(repo), "--agents", str(agents_dir)]
     args += ["--ledger", str(ledger_path), "--budget", str(CAP_USD), "--trust-model-checks"]
+    args += ["--full-review"]  # the packaged quick reviewer has no key here: the cap is the point
 
     outcome = CliRunner().invoke(app, args)
 
