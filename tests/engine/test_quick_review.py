@@ -26,11 +26,13 @@ from tests.engine.test_engine_scripted import (
 
 from orchestrate.config.loader import load_config
 from orchestrate.config.schema import BUILTIN_ENDPOINTS, AgentConfig, OrchestrateConfig
+from orchestrate.engine.checks import CheckResult
 from orchestrate.engine.engine import Engine, EngineOptions
-from orchestrate.engine.quick_review import QuickReview, changed_lines
+from orchestrate.engine.plan import Plan
+from orchestrate.engine.quick_review import QuickReview, changed_lines, eligibility
 from orchestrate.engine.report import batch_report, run_report
 from orchestrate.engine.report_markdown import render_markdown
-from orchestrate.engine.result import RunResult
+from orchestrate.engine.result import RunResult, SubtaskResult
 from orchestrate.engine.run_files import RepoFiles
 from orchestrate.engine.run_state import RunState, load_state
 from orchestrate.events import Event, EventBus, RunNotice
@@ -302,3 +304,81 @@ def test_the_quick_answer_has_no_follow_ups_and_old_states_still_load() -> None:
     old = RunState(run_id="r", task=TASK).model_dump(mode="json")
     del old["reviewed_by"]  # saved before the field existed
     assert RunState.model_validate_json(json.dumps(old)).reviewed_by == ""
+
+
+PASS = CheckResult(command="check", ok=True, exit_code=0, output="", duration_s=0.1)
+FAIL = PASS.model_copy(update={"ok": False, "exit_code": 1})
+ONE_PLAN = Plan.model_validate(
+    {
+        "summary": "Add sub.",
+        "subtasks": [
+            {"id": "sub", "title": "Add sub", "kind": "code", "spec": "Add sub(a, b).",
+             "edit_files": ["calc.py"], "checks": ["check"]}
+        ],
+    }
+)  # fmt: skip
+DONE = SubtaskResult(
+    id="sub", title="Add sub", kind="code", agent="coder", status="done", commit="c" * 40,
+    model="m", rounds=1, detail="done", checks=[PASS],
+)  # fmt: skip
+SMALL_DIFF = (
+    "diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,4 @@\n"
+    " def add(a, b):\n     return a + b\n+def sub(a, b):\n+    return a - b\n"
+)
+
+
+def _state(**update: Any) -> RunState:
+    state = RunState(
+        run_id="r", task=TASK, plan=ONE_PLAN, batch=list(ONE_PLAN.subtasks), results=[DONE],
+        task_checks=[PASS],
+    )  # fmt: skip
+    return state.model_copy(update=update)
+
+
+@pytest.mark.parametrize(
+    ("state", "diff", "changed", "options", "why_not"),
+    [
+        (_state(), SMALL_DIFF, ["calc.py"], {}, ""),
+        (_state(task_checks=[]), SMALL_DIFF, ["calc.py"], {}, ""),  # the subtask's own passed
+        (_state(reviews=1), SMALL_DIFF, ["calc.py"], {}, "a follow-up round"),
+        (
+            _state(results=[DONE.model_copy(update={"status": "failed"})]),
+            SMALL_DIFF, ["calc.py"], {}, "work not done",
+        ),
+        (_state(task_checks=[FAIL]), SMALL_DIFF, ["calc.py"], {}, "no check verified the work"),
+        (
+            _state(task_checks=[], results=[DONE.model_copy(update={"checks": []})]),
+            SMALL_DIFF, ["calc.py"], {}, "no check verified the work",
+        ),
+        (
+            _state(),
+            "diff --git a/a.png b/a.png\nBinary files a/a.png and b/a.png differ\n",
+            ["calc.py"], {}, "a binary file changed",
+        ),
+        (_state(), SMALL_DIFF, ["calc.py"], {"quick_review_lines": 1}, "over 1 lines"),
+        (
+            _state(), SMALL_DIFF + "+" + "x" * 40_000 + "\n", ["calc.py"],
+            {"local_only": True}, "the diff would be cut",
+        ),
+        (
+            _state(results=[DONE.model_copy(update={"flagged": ["calc.py: writes a key"]})]),
+            SMALL_DIFF, ["calc.py"], {}, "a sensitive change",
+        ),
+        (
+            _state(), SMALL_DIFF, ["calc.py", ".github/workflows/ci.yml"], {},
+            "a sensitive change",
+        ),
+        (
+            _state(), SMALL_DIFF, ["calc.py", "setup.py"], {},
+            "a file the plan did not name changed",
+        ),
+    ],
+)  # fmt: skip
+def test_only_a_first_small_verified_confined_change_is_eligible(
+    state: RunState, diff: str, changed: list[str], options: dict[str, Any], why_not: str
+) -> None:
+    agent = load_config().agents["quick-reviewer"]  # num_ctx 16384: a local limit of 24,576
+
+    found = eligibility(state, EngineOptions(**options), agent, diff, changed)
+
+    assert found.why_not == why_not

@@ -27,7 +27,10 @@ from orchestrate.events import RunNotice
 from orchestrate.exceptions import NoModelAvailableError, PromptTooLargeError
 
 if TYPE_CHECKING:
+    from orchestrate.config.schema import AgentConfig
     from orchestrate.engine.active_run import ActiveRun
+    from orchestrate.engine.engine import EngineOptions
+    from orchestrate.engine.run_state import RunState
 
 QUICK_REVIEW_LINES = 60
 """Default most changed lines a quick review may approve. The savings suite's changes are 2 to
@@ -89,35 +92,38 @@ class Eligibility:
     why_not: str = ""
 
 
-def eligibility(run: ActiveRun, diff: str, changed: list[str]) -> Eligibility:
-    """See the module's docstring; `changed` is every path the run changed."""
-    state, options = run.state, run.engine.options
+def eligibility(
+    state: RunState, options: EngineOptions, agent: AgentConfig, diff: str, changed: list[str]
+) -> Eligibility:
+    """Whether `agent` may decide on `diff` (see the module's docstring); `changed` is every
+    path the run changed."""
     lines = changed_lines(diff)
     count = lines if lines is not None else 0
     named = {path for sub in state.subtasks().values() for path in sub.edit_files}
     if state.plan is not None:
         named |= {path for sub in state.plan.subtasks for path in sub.edit_files}
-    agent = run.engine.config.agents[AGENT]
     reasons = [
         (state.reviews > 0, "a follow-up round"),
         (not state.results or any(r.status != "done" for r in state.results), "work not done"),
-        (not _verified(run), "no check verified the work"),
+        (not _verified(state), "no check verified the work"),
         (lines is None, "a binary file changed"),
         (count > options.quick_review_lines, f"over {options.quick_review_lines} lines"),
         (len(diff) > diff_limit(agent, options.local_only), "the diff would be cut"),
-        (any(r.flagged for r in state.results) or any(map(runs_later, changed)), "sensitive"),
+        (
+            any(r.flagged for r in state.results) or any(map(runs_later, changed)),
+            "a sensitive change",
+        ),
         (not set(changed) <= named, "a file the plan did not name changed"),
     ]
     why_not = next((why for failed, why in reasons if failed), "")
     return Eligibility(lines=count, why_not=why_not)
 
 
-def _verified(run: ActiveRun) -> bool:
+def _verified(state: RunState) -> bool:
     """Task checks ran and all pass, or there are none and every done subtask's own passed."""
-    checks = run.state.task_checks
-    if checks:
-        return all(check.ok for check in checks)
-    return checked_subtasks(run.state.results)
+    if state.task_checks:
+        return all(check.ok for check in state.task_checks)
+    return checked_subtasks(state.results)
 
 
 async def quick_review(run: ActiveRun, diff: str) -> Review | None:
@@ -131,7 +137,7 @@ async def quick_review(run: ActiveRun, diff: str) -> Review | None:
         state.reviewed_by = f"{FULL} (--full-review)" if agent else FULL
         return None
     changed = await asyncio.to_thread(run.workspace.changed_files)
-    allowed = eligibility(run, diff, changed)
+    allowed = eligibility(state, engine.options, agent, diff, changed)
     if allowed.why_not:
         state.reviewed_by = f"{FULL} (no quick review: {allowed.why_not})"
         return None
