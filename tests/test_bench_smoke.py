@@ -174,7 +174,7 @@ async def test_savings_prices_a_task_three_ways_from_the_prompts_really_sent(
     script = task.script
 
     runs = await savings.run_modes(["fix-round"])
-    table = savings.task_table(runs, True, list(savings.MODES))
+    table = savings.task_table(runs, True, savings.COMPARED)
 
     assert table.headers == [
         "task",
@@ -201,16 +201,23 @@ async def test_savings_prices_a_task_three_ways_from_the_prompts_really_sent(
     # Output tokens are the answer's text counted, not the script's figure.
     counter = bench("_prompt_tokens").prompt_counter()
     review = json.dumps(script.reviewer.review)
-    reviewed = [a for a in runs[("hybrid", True)][0].attempts if a.agent == "reviewer"]
+    full = runs[(savings.FULL_REVIEW, True)][0]
+    reviewed = [a for a in full.attempts if a.agent == "reviewer"]
     assert [a.output_tokens for a in reviewed] == [await counter.text(review)]
     assert reviewed[0].output_tokens != script.reviewer.output_tokens
+    # The quick reviewer (Haiku, its verdict derived from the script's approve) settles hybrid's
+    # review; with --full-review the full reviewer (Sonnet) does, at a higher price.
+    quick = runs[("hybrid", True)][0]
+    assert {a.agent for a in quick.attempts if a.tier == "cloud"} == {"planner", "quick-reviewer"}
+    assert quick.result.reviewed_by.startswith("quick-reviewer cheap:bench-quick-reviewer")
+    assert quick.passed and full.passed and quick.result.cloud_usd < full.result.cloud_usd
     # Run as written, no planner is paid, and the run still passes.
     written = runs[("hybrid", False)][0]
     assert written.passed and not [a for a in written.attempts if a.agent == "planner"]
     lever = savings.lever_table(runs, savings.pricer())
     assert [row[:3] for row in lever.rows][-1] == [
         "all",
-        "hybrid",
+        savings.FULL_REVIEW,
         "not for tasks naming files+checks",
     ]
     assert lever.headers[-1] == "load"
