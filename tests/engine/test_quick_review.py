@@ -15,6 +15,7 @@ from tests.engine.test_engine_scripted import (
     APPROVE,
     CALC_SUB,
     CHANGES,
+    FOLLOW_UP,
     PRICER,
     PY,
     TASK,
@@ -239,8 +240,7 @@ async def test_failing_task_checks_go_to_the_full_reviewer(
 async def test_a_follow_up_round_gets_the_full_reviewer(
     repo: Path, claude: FakeAnthropic, models: dict[str, ScriptedModel]
 ) -> None:
-    follow_up = {**CHANGES["follow_ups"][0], "checks": [SUB_CHECK]}  # type: ignore[index]
-    changes = {**CHANGES, "follow_ups": [follow_up]}
+    changes = {**CHANGES, "follow_ups": [{**FOLLOW_UP, "checks": [SUB_CHECK]}]}
     claude.push(
         Reply(text=json.dumps(QUICK_NO)),
         Reply(text=json.dumps(changes)),
