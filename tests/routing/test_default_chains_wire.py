@@ -22,11 +22,12 @@ from orchestrate.engine.review import Review
 from orchestrate.ledger.store import Ledger
 from orchestrate.models.base import Message, ModelRequest
 from orchestrate.review.triage import TriageAnswer
+from orchestrate.routing.routed import Routed
 from orchestrate.routing.router import Router
 from orchestrate.testing import fake_anthropic, fake_openai_responses
 from orchestrate.testing.fake_anthropic import FakeAnthropic
 from orchestrate.testing.fake_openai import FakeOpenAI
-from orchestrate.testing.fake_server import Reply
+from orchestrate.testing.fake_server import RecordedRequest, Reply
 
 from .router_support import Sleeps
 
@@ -87,26 +88,25 @@ def test_the_defaults_reach_every_family_the_issue_names() -> None:
     } <= refs
 
 
-@pytest.mark.parametrize(("agent_name", "ref"), cloud_calls())
-async def test_each_default_cloud_model_is_served_without_a_refused_parameter(
+async def serve(
     fakes: tuple[FakeAnthropic, FakeOpenAI],
     monkeypatch: pytest.MonkeyPatch,
     agent_name: str,
     ref: str,
-) -> None:
+    update: dict[str, object],
+) -> tuple[AgentConfig, Routed[BaseModel], RecordedRequest]:
+    """One call of the default agent `agent_name` (its settings changed by `update`) served by
+    `ref` alone through the real SDK; the agent, what came back, and the request the fake got."""
     claude, openai_fake = fakes
-    for fake in fakes:
-        fake.requests.clear()
-        fake.script.clear()
+    for each in fakes:
+        each.requests.clear()
+        each.script.clear()
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     config = wired(claude, openai_fake)
-    # Everything a user might set: the router must send each model only what it accepts.
-    agent: AgentConfig = config.agents[agent_name].model_copy(
-        update={"temperature": 0.3, "effort": "none", "think": True, "retries": 0}
-    )
+    agent = config.agents[agent_name].model_copy(update={**update, "retries": 0})
     output_type, answer = ANSWERS.get(agent_name, (None, "done"))
-    fake = claude if ref.startswith("anthropic:") else openai_fake
+    fake: FakeAnthropic | FakeOpenAI = claude if ref.startswith("anthropic:") else openai_fake
     fake.push(Reply(text=answer, thinking="first, the plan", output_tokens=30))
     router = Router(config, Ledger(None), run_id="defaults", sleep=Sleeps())
     request = ModelRequest(
@@ -116,11 +116,25 @@ async def test_each_default_cloud_model_is_served_without_a_refused_parameter(
         routed = await router.complete(agent, request, output_type, chain=[ref])
     finally:
         await router.aclose()
-
     assert routed.model_ref == ref
+    [sent] = fake.requests
+    return agent, routed, sent
+
+
+@pytest.mark.parametrize(("agent_name", "ref"), cloud_calls())
+async def test_each_default_cloud_model_is_served_without_a_refused_parameter(
+    fakes: tuple[FakeAnthropic, FakeOpenAI],
+    monkeypatch: pytest.MonkeyPatch,
+    agent_name: str,
+    ref: str,
+) -> None:
+    # Everything a user might set: the router must send each model only what it accepts.
+    everything: dict[str, object] = {"temperature": 0.3, "effort": "none", "think": True}
+    _, routed, sent = await serve(fakes, monkeypatch, agent_name, ref, everything)
+
+    output_type, answer = ANSWERS.get(agent_name, (None, "done"))
     assert routed.response.thinking == "first, the plan"
     assert routed.response.text == answer  # thinking never spliced into the answer
-    [sent] = fake.requests
     body = sent.json()
     if ref.startswith("anthropic:"):
         assert fake_anthropic.refusal_of(sent.headers["anthropic-version"], body) is None
@@ -152,28 +166,8 @@ async def test_each_default_agents_own_effort_reaches_the_wire(
     agent_name: str,
     ref: str,
 ) -> None:
-    claude, openai_fake = fakes
-    for fake in fakes:
-        fake.requests.clear()
-        fake.script.clear()
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    config = wired(claude, openai_fake)
-    agent = config.agents[agent_name].model_copy(update={"retries": 0})
-    output_type, answer = ANSWERS.get(agent_name, (None, "done"))
-    fake = claude if ref.startswith("anthropic:") else openai_fake
-    fake.push(Reply(text=answer, output_tokens=30))
-    router = Router(config, Ledger(None), run_id="efforts", sleep=Sleeps())
-    request = ModelRequest(
-        system="sys", messages=(Message(role="user", content="go"),), settings=agent.settings()
-    )
-    try:
-        routed = await router.complete(agent, request, output_type, chain=[ref])
-    finally:
-        await router.aclose()
+    agent, _, sent = await serve(fakes, monkeypatch, agent_name, ref, {})
 
-    assert routed.model_ref == ref
-    [sent] = fake.requests
     body = sent.json()
     if ref.startswith("anthropic:"):
         assert body["output_config"]["effort"] == agent.effort
