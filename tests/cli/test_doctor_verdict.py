@@ -76,6 +76,31 @@ def test_an_agent_with_no_working_model_is_broken() -> None:
     assert "✗ agent coder: no model in its chain works" in verdict.lines
 
 
+def test_an_optional_quick_reviewer_with_no_working_model_is_a_note_not_broken() -> None:
+    # Local models only (no keys): the quick reviewer's cloud chain is dead; the full reviewer
+    # decides every run, which the note says.
+    quick = _agent("quick-reviewer", HAIKU, OPENAI)
+    config = CONFIG.model_copy(
+        update={
+            "agents": {
+                **CONFIG.agents,
+                "reviewer": _agent("reviewer", OLLAMA),
+                "planner": _agent("planner", OLLAMA),
+                "tester": _agent("tester", OLLAMA),
+                "quick-reviewer": quick,
+            }
+        }
+    )
+    refs = {ref for agent in config.agents.values() for ref in agent.chain}
+    findings = {ref: Finding(ref, "local", ref in {OLLAMA, GEMMA}, "probed") for ref in refs}
+    verdict = verdict_of(config, findings)
+    assert verdict.name == "ok", verdict.lines
+    assert verdict.agents["quick-reviewer"] is None
+    assert "! agent quick-reviewer: no model works: every run gets the full reviewer" in "\n".join(
+        verdict.notes
+    )
+
+
 @pytest.mark.real_model
 def test_doctor_with_only_the_embedded_model_says_degraded_and_exits_4(tmp_path: Path) -> None:
     # Planner and reviewers set up with the embedded model behind a cloud one, and no key.

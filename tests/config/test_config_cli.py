@@ -144,9 +144,17 @@ def test_settings_a_model_refuses_are_warned_once(
     assert warnings == [
         "warning: mine/planner.yaml: temperature: 0.3 is not sent to anthropic:claude-opus-5-5, "
         "openai:gpt-6.2-sol, which does not accept it (it is dropped on every call)",
+        # Not "to ollama:qwen3-coder:30b": a local model reasons by `think`, not by an effort.
         "warning: mine/planner.yaml: effort: none is not sent to anthropic:claude-opus-5-5, "
-        "openai:gpt-6.2-sol, ollama:qwen3-coder:30b, which does not accept it (it is dropped on "
-        "every call)",
+        "openai:gpt-6.2-sol, which does not accept it (it is dropped on every call)",
         "warning: mine/planner.yaml: think: True is not sent to ollama:qwen3-coder:30b, which "
         "does not accept it (it is dropped on every call)",
     ]
+
+
+def test_the_packaged_agents_efforts_earn_no_warning(tmp_path: Path) -> None:
+    """Each default agent states an effort for its cloud models; its local models, which take
+    none, are not warned about (the warning is for a value off a model's own ladder)."""
+    result = run_check(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not [line for line in result.stdout.splitlines() if ": effort: " in line]

@@ -1,6 +1,7 @@
 """What `orchestrate doctor` concludes from its probes, and the exit status that says so.
 
-`broken` (exit 1): an agent has no working model. `degraded` (exit 4): every agent has one,
+`broken` (exit 1): an agent has no working model (bar an optional one: without a quick reviewer,
+every run gets the full review, which is said as a note). `degraded` (exit 4): every agent has one,
 but the planner or a reviewer only models unfit for its role (model facts). `ok` (exit 0)
 otherwise. Agents that would run below what was set up for them (the embedded model, a paid
 fallback) are said either way, from the same `routing.degradation` as a run's banner.
@@ -13,12 +14,18 @@ from typing import Literal
 
 from orchestrate.cli.exit_codes import Exit
 from orchestrate.config.schema import OrchestrateConfig
+from orchestrate.engine.quick_review import AGENT as QUICK_REVIEWER
 from orchestrate.routing.capabilities import role_of
 from orchestrate.routing.degradation import degradation
 from orchestrate.routing.model_facts import unfit_reason
 
 _JUDGED_ROLES = ("plan", "review")
 """Roles whose work a small model cannot do at all: without a fit model they are degraded."""
+_OPTIONAL = {
+    QUICK_REVIEWER: "every run gets the full reviewer (a cloud key lets the cheaper quick review "
+    "approve small, check-verified changes)"
+}
+"""Agents a run does without, and what happens then."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,13 @@ def verdict_of(config: OrchestrateConfig, findings: dict[str, Finding]) -> Verdi
         found = degradation(config, name, ref) if ref is not None else None
         if found is not None:
             notes.append(f"! {found.line()}")
-    broken = [f"✗ agent {name}: no model in its chain works" for name, r in agents.items() if not r]
+    none = [name for name, ref in agents.items() if ref is None]
+    notes += [
+        f"! agent {name}: no model works: {_OPTIONAL[name]}" for name in none if name in _OPTIONAL
+    ]
+    broken = [
+        f"✗ agent {name}: no model in its chain works" for name in none if name not in _OPTIONAL
+    ]
     if broken:
         return Verdict("broken", broken, agents, notes)
     unfit = [line for name in agents if (line := _unfit_only(config, name, working[name]))]

@@ -29,6 +29,10 @@ def dropped_settings(config: OrchestrateConfig) -> list[str]:
                 if _drops(config, ref, setting, value)
                 # `think` steers local models only; cloud models think as their effort says.
                 and not (setting == "think" and _tier(config, ref) == "cloud")
+                # An effort steers the models that reason by one; the rest (local models, which
+                # take `think`) have nothing to drop it from. Only a value off a model's own
+                # ladder (`none` to Claude) is worth saying.
+                and not (setting == "effort" and not capabilities_for(config, ref).efforts)
             ]
             if refusing:
                 notes.append(
