@@ -20,9 +20,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-from typing_extensions import TypeVar
-
 from orchestrate.config.schema import AgentConfig
 from orchestrate.events import ModelSkipped, ModelSwapped
 from orchestrate.exceptions import (
@@ -37,13 +34,11 @@ from orchestrate.privacy.masking import mask_keys
 from orchestrate.routing.capabilities import role_of
 from orchestrate.routing.failures import Failure, FailureKind
 from orchestrate.routing.fit import estimate_request
-from orchestrate.routing.routed import Routed
+from orchestrate.routing.routed import Routed, T
 
 if TYPE_CHECKING:
     from orchestrate.routing.router import Router
 
-# Without an output type, a call answers in text: `Routed[BaseModel]` with `output` None.
-T = TypeVar("T", bound=BaseModel, default=BaseModel)
 BUDGET_REASON = "cloud budget left is less than this call's worst case"
 
 

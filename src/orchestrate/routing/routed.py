@@ -11,7 +11,8 @@ from typing_extensions import TypeVar
 from orchestrate.models.base import ModelResponse
 from orchestrate.routing.failures import Failure
 
-# Without an output type, a call answers in text: `Routed[BaseModel]` with `output` None.
+# The parsed output type of a call, shared by the router and the chain walk. Without one, a call
+# answers in text: `Routed[BaseModel]` with `output` None.
 T = TypeVar("T", bound=BaseModel, default=BaseModel)
 
 

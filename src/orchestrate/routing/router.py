@@ -10,9 +10,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from pydantic import BaseModel
-from typing_extensions import TypeVar
-
 from orchestrate.batching.model import BatchedModel
 from orchestrate.batching.queue import BatchQueue
 from orchestrate.config.schema import AgentConfig, OrchestrateConfig
@@ -45,11 +42,8 @@ from orchestrate.routing.model_facts import ModelFacts
 from orchestrate.routing.recorder import AttemptRecorder
 from orchestrate.routing.repair import parse_output, repair_request
 from orchestrate.routing.replay import ReplayStore
-from orchestrate.routing.routed import Routed, Turn
+from orchestrate.routing.routed import Routed, T, Turn
 from orchestrate.routing.screening import PrivacyScreen
-
-# Without an output type, a call answers in text: `Routed[BaseModel]` with `output` None.
-T = TypeVar("T", bound=BaseModel, default=BaseModel)
 
 
 class Router:
